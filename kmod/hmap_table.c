@@ -1,0 +1,698 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The hmap hash-table core.
+ *
+ * Readers (lookup) take rcu_read_lock() and nothing else. Single-entry
+ * writers take the map's rwsem for read and then one bucket lock, so writers
+ * of different buckets run in parallel. Whole-table operations (resize,
+ * clear) take the rwsem for write, which excludes every writer but no reader.
+ *
+ * A resize moves elements one at a time from the old table to the new one,
+ * in the manner of lib/rhashtable.c: the old table's @future pointer is set
+ * first, each element is linked into the new chain before it is unlinked from
+ * the old one, and the tail of each old chain moves first. A reader that was
+ * on a moved element follows it into the new chain, reaches a nulls value
+ * that is not its bucket's and restarts; a reader that misses a key in the old
+ * table looks again in @future. So a lookup never waits for a resize and
+ * never misses a key that is in the map for the whole lookup.
+ *
+ * Iteration (get_next_key) walks keys in the order of their bit-reversed
+ * hash, then key bytes. That order does not depend on the table size, so the
+ * walk can resume from any key, present or deleted, across resizes, and
+ * every key present for the whole walk is returned exactly once.
+ */
+
+#include <linux/bitrev.h>
+#include <linux/errno.h>
+#include <linux/jhash.h>
+#include <linux/kernel.h>
+#include <linux/log2.h>
+#include <linux/minmax.h>
+#include <linux/mm.h>
+#include <linux/overflow.h>
+#include <linux/random.h>
+#include <linux/rculist_nulls.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/hmap.h>
+
+#include "hmap_table.h"
+
+/* Smallest bucket array: a few cache lines of heads. */
+#define HMAP_MIN_SIZE		8U
+/* Bucket locks per possible CPU: enough that writers rarely share one. */
+#define HMAP_LOCKS_PER_CPU	64U
+/*
+ * Largest table is 1 << HMAP_MAX_SHIFT buckets. The bits above those of the
+ * bucket index hold the table generation in each nulls value.
+ */
+#define HMAP_MAX_SHIFT		(BITS_PER_LONG == 64 ? 30 : 20)
+
+/*
+ * Failures of these allocations are returned to the caller as -ENOMEM; a
+ * user can cause them, so they must not warn.
+ */
+#define HMAP_GFP		(GFP_KERNEL_ACCOUNT | __GFP_NOWARN)
+
+static inline void *hmap_elem_key(struct hmap_elem *e)
+{
+	return e->data;
+}
+
+static inline void *hmap_elem_value(const struct hmap_htab *h,
+				    struct hmap_elem *e)
+{
+	return e->data + h->value_off;
+}
+
+static inline u32 hmap_hash(const struct hmap_htab *h, const void *key)
+{
+	return jhash(key, h->key_size, h->seed);
+}
+
+static inline unsigned long hmap_nulls(const struct hmap_tbl *tbl, u32 b)
+{
+	return tbl->nulls_base | b;
+}
+
+static inline spinlock_t *hmap_bucket_lock(struct hmap_tbl *tbl, u32 b)
+{
+	return &tbl->locks[b & tbl->lock_mask];
+}
+
+/* Bucket count that holds @count entries at no more than 5/8 load. */
+static u32 hmap_size_for(const struct hmap_htab *h, u32 count)
+{
+	u64 want = div_u64((u64)count * 8, 5) + 1;
+
+	if (want >= h->max_size)
+		return h->max_size;
+	return clamp_t(u32, roundup_pow_of_two((unsigned long)want),
+		       h->min_size, h->max_size);
+}
+
+/* Grow above 3/4 load, shrink below 3/10: the gap keeps resizes rare. */
+static bool hmap_needs_grow(const struct hmap_htab *h, u32 size, u32 count)
+{
+	return size < h->max_size && count > size / 4 * 3;
+}
+
+static bool hmap_needs_shrink(const struct hmap_htab *h, u32 size, u32 count)
+{
+	return size > h->min_size && count < size / 10 * 3;
+}
+
+static u32 hmap_nlocks(u32 size)
+{
+	return min_t(u32, size,
+		     roundup_pow_of_two(num_possible_cpus() * HMAP_LOCKS_PER_CPU));
+}
+
+static size_t hmap_locks_off(u32 size)
+{
+	return ALIGN(struct_size((struct hmap_tbl *)NULL, buckets, size),
+		     __alignof__(spinlock_t));
+}
+
+static size_t hmap_tbl_bytes(u32 size)
+{
+	return size_add(hmap_locks_off(size),
+			size_mul(hmap_nlocks(size), sizeof(spinlock_t)));
+}
+
+static struct hmap_tbl *hmap_tbl_alloc(struct hmap_htab *h, u32 size)
+{
+	u32 nlocks = hmap_nlocks(size);
+	struct hmap_tbl *tbl;
+	unsigned long gen;
+	u32 i;
+
+	tbl = kvmalloc(hmap_tbl_bytes(size), HMAP_GFP);
+	if (!tbl)
+		return NULL;
+
+	RCU_INIT_POINTER(tbl->future, NULL);
+	tbl->size = size;
+	tbl->shift = ilog2(size);
+	gen = (unsigned int)atomic_inc_return(&h->tbl_gen);
+	tbl->nulls_base = (gen << HMAP_MAX_SHIFT) & (ULONG_MAX >> 1);
+	tbl->lock_mask = nlocks - 1;
+	tbl->locks = (spinlock_t *)((char *)tbl + hmap_locks_off(size));
+	for (i = 0; i < size; i++)
+		INIT_HLIST_NULLS_HEAD(&tbl->buckets[i], hmap_nulls(tbl, i));
+	for (i = 0; i < nlocks; i++)
+		spin_lock_init(&tbl->locks[i]);
+	return tbl;
+}
+
+/* Frees every element still linked in @tbl, then @tbl: no reader may remain. */
+static void hmap_tbl_free_all(struct hmap_tbl *tbl)
+{
+	struct hlist_nulls_node *n, *next;
+	u32 i;
+
+	for (i = 0; i < tbl->size; i++) {
+		for (n = tbl->buckets[i].first; !is_a_nulls(n); n = next) {
+			next = n->next;
+			kfree(container_of(n, struct hmap_elem, node));
+		}
+	}
+	kvfree(tbl);
+}
+
+/**
+ * hmap_htab_init() - set up an empty map
+ * @h: the map, zeroed or not
+ * @p: sizes and limits
+ *
+ * No bucket array is allocated here: the first insert installs one, so an
+ * unused map costs only its header.
+ *
+ * Return: 0, or -EINVAL if a size or limit is out of range.
+ */
+int hmap_htab_init(struct hmap_htab *h, const struct hmap_htab_params *p)
+{
+	u64 max_want;
+
+	if (!p->key_size || p->key_size > HMAP_MAX_KEY_SIZE ||
+	    !p->value_size || p->value_size > HMAP_MAX_VALUE_SIZE ||
+	    !p->max_entries || p->max_entries > HMAP_HTAB_MAX_ENTRIES ||
+	    p->capacity_hint > p->max_entries)
+		return -EINVAL;
+
+	memset(h, 0, sizeof(*h));
+	RCU_INIT_POINTER(h->tbl, NULL);
+	init_rwsem(&h->rwsem);
+	h->key_size = p->key_size;
+	h->value_size = p->value_size;
+	h->value_off = round_up(p->key_size, 8);
+	h->elem_size = sizeof(struct hmap_elem) + h->value_off +
+		       round_up(p->value_size, 8);
+	h->max_entries = p->max_entries;
+
+	h->min_size = HMAP_MIN_SIZE;
+	if (p->capacity_hint)
+		h->min_size = max_t(u32, h->min_size,
+				    roundup_pow_of_two(DIV_ROUND_UP((u64)p->capacity_hint * 4, 3)));
+	max_want = div_u64((u64)p->max_entries * 8, 5) + 1;
+	h->max_size = min_t(u64, roundup_pow_of_two(max_want),
+			    1UL << HMAP_MAX_SHIFT);
+	h->min_size = min(h->min_size, 1U << HMAP_MAX_SHIFT);
+	h->max_size = max(h->max_size, h->min_size);
+	h->seed = get_random_u32();
+	return 0;
+}
+EXPORT_SYMBOL_GPL(hmap_htab_init);
+
+/**
+ * hmap_htab_destroy() - free every entry and the bucket array
+ * @h: the map
+ *
+ * The caller guarantees that nothing can reach @h any more and that every
+ * RCU reader that could have reached it is done (a grace period has passed).
+ */
+void hmap_htab_destroy(struct hmap_htab *h)
+{
+	struct hmap_tbl *tbl = rcu_dereference_protected(h->tbl, 1);
+
+	if (tbl)
+		hmap_tbl_free_all(tbl);
+	RCU_INIT_POINTER(h->tbl, NULL);
+	atomic_set(&h->count, 0);
+}
+EXPORT_SYMBOL_GPL(hmap_htab_destroy);
+
+/* Finds @key in one bucket chain; called under its bucket lock. */
+static struct hmap_elem *hmap_bucket_find(struct hmap_htab *h,
+					  struct hlist_nulls_head *head,
+					  u32 hash, const void *key)
+{
+	struct hlist_nulls_node *n;
+	struct hmap_elem *e;
+
+	hlist_nulls_for_each_entry(e, n, head, node)
+		if (e->hash == hash && !memcmp(hmap_elem_key(e), key, h->key_size))
+			return e;
+	return NULL;
+}
+
+/* Finds @key under rcu_read_lock(), following a resize in progress. */
+static struct hmap_elem *hmap_lookup_rcu(struct hmap_htab *h, const void *key,
+					 u32 hash)
+{
+	struct hmap_tbl *tbl = rcu_dereference(h->tbl);
+	struct hlist_nulls_node *n;
+	struct hmap_elem *e;
+	u32 b;
+
+	while (tbl) {
+		b = hash & (tbl->size - 1);
+restart:
+		hlist_nulls_for_each_entry_rcu(e, n, &tbl->buckets[b], node)
+			if (e->hash == hash &&
+			    !memcmp(hmap_elem_key(e), key, h->key_size))
+				return e;
+		/* A concurrent move carried us into another chain. */
+		if (get_nulls_value(n) != hmap_nulls(tbl, b))
+			goto restart;
+		/*
+		 * The miss may be because the key moved on: seeing it unlinked
+		 * here must imply seeing @future, set before the move began.
+		 */
+		smp_rmb();
+		tbl = rcu_dereference(tbl->future);
+	}
+	return NULL;
+}
+
+/**
+ * hmap_htab_lookup() - copy out the value of a key
+ * @h: the map
+ * @key: key_size bytes
+ * @value: value_size bytes of room, written only on success
+ *
+ * Takes no lock and never waits, even for a resize in progress.
+ *
+ * Return: 0, or -ENOENT if the key is absent.
+ */
+int hmap_htab_lookup(struct hmap_htab *h, const void *key, void *value)
+{
+	u32 hash = hmap_hash(h, key);
+	struct hmap_elem *e;
+	int ret = -ENOENT;
+
+	rcu_read_lock();
+	e = hmap_lookup_rcu(h, key, hash);
+	if (e) {
+		memcpy(value, hmap_elem_value(h, e), h->value_size);
+		ret = 0;
+	}
+	rcu_read_unlock();
+	return ret;
+}
+EXPORT_SYMBOL_GPL(hmap_htab_lookup);
+
+/* Current table for a writer holding the rwsem for read, installing the first. */
+static struct hmap_tbl *hmap_tbl_get_or_install(struct hmap_htab *h)
+{
+	struct hmap_tbl *tbl, *old;
+
+	tbl = rcu_dereference_check(h->tbl, lockdep_is_held(&h->rwsem));
+	if (likely(tbl))
+		return tbl;
+
+	tbl = hmap_tbl_alloc(h, h->min_size);
+	if (!tbl)
+		return NULL;
+	/*
+	 * Racing first inserts each built a table; exactly one is installed
+	 * and the others are freed. cmpxchg() orders the table's
+	 * initialisation before its publication, as rcu_assign_pointer() would.
+	 */
+	old = cmpxchg((struct hmap_tbl __force **)&h->tbl, NULL, tbl);
+	if (old) {
+		kvfree(tbl);
+		return old;
+	}
+	atomic_long_inc(&h->stats.tbl_installs);
+	return tbl;
+}
+
+/*
+ * Moves every element of old bucket @b into @new, tail first. Called with the
+ * rwsem held for write, so no writer changes either table meanwhile; readers
+ * may be anywhere.
+ */
+static void hmap_move_bucket(struct hmap_tbl *old, u32 b, struct hmap_tbl *new)
+{
+	struct hlist_nulls_head *oh = &old->buckets[b];
+	struct hlist_nulls_node *n, *last, *first, **pprev;
+	struct hlist_nulls_head *nh;
+	struct hmap_elem *e;
+
+	for (;;) {
+		last = NULL;
+		for (n = oh->first; !is_a_nulls(n); n = n->next)
+			last = n;
+		if (!last)
+			return;
+		e = container_of(last, struct hmap_elem, node);
+		nh = &new->buckets[e->hash & (new->size - 1)];
+
+		/* Link into the new chain first: a reader on it restarts. */
+		first = nh->first;
+		WRITE_ONCE(last->next, first);
+		if (!is_a_nulls(first))
+			WRITE_ONCE(first->pprev, &last->next);
+		pprev = last->pprev;
+		WRITE_ONCE(last->pprev, &nh->first);
+		rcu_assign_pointer(hlist_nulls_first_rcu(nh), last);
+
+		/* Then end the old chain before it, after the new link shows. */
+		smp_store_release(pprev, (struct hlist_nulls_node *)
+				  NULLS_MARKER(hmap_nulls(old, b)));
+	}
+}
+
+/*
+ * Resizes the table if its load still calls for it once writers are held
+ * off. A failure to allocate leaves the table as it is: slower, still right.
+ */
+static void hmap_htab_resize(struct hmap_htab *h)
+{
+	struct hmap_tbl *old, *new;
+	u32 count, size, b;
+
+	down_write(&h->rwsem);
+	old = rcu_dereference_protected(h->tbl, lockdep_is_held(&h->rwsem));
+	if (!old)
+		goto out;
+	count = atomic_read(&h->count);
+	if (!hmap_needs_grow(h, old->size, count) &&
+	    !hmap_needs_shrink(h, old->size, count))
+		goto out;
+	size = hmap_size_for(h, count);
+	if (size == old->size)
+		goto out;
+	new = hmap_tbl_alloc(h, size);
+	if (!new)
+		goto out;
+
+	rcu_assign_pointer(old->future, new);
+	for (b = 0; b < old->size; b++)
+		hmap_move_bucket(old, b, new);
+	rcu_assign_pointer(h->tbl, new);
+	kvfree_rcu(old, rcu);
+	atomic_long_inc(size > old->size ? &h->stats.grows : &h->stats.shrinks);
+out:
+	up_write(&h->rwsem);
+}
+
+static struct hmap_elem *hmap_elem_alloc(struct hmap_htab *h, const void *key,
+					 const void *value, u32 hash)
+{
+	struct hmap_elem *e = kmalloc(h->elem_size, HMAP_GFP);
+
+	if (!e)
+		return NULL;
+	e->hash = hash;
+	e->__pad = 0;
+	memcpy(hmap_elem_key(e), key, h->key_size);
+	memset(e->data + h->key_size, 0, h->value_off - h->key_size);
+	memcpy(hmap_elem_value(h, e), value, h->value_size);
+	return e;
+}
+
+/**
+ * hmap_htab_update() - create an entry or replace its value
+ * @h: the map
+ * @key: key_size bytes
+ * @value: value_size bytes
+ * @flags: HMAP_ANY, HMAP_NOEXIST or HMAP_EXIST
+ *
+ * The new element is complete before it is linked, and it is linked before
+ * the element it replaces is unlinked: a concurrent lookup finds the old value
+ * or the new one, never a mix and never nothing. May sleep.
+ *
+ * Return: 0; -EINVAL for bad @flags; -EEXIST (NOEXIST, key present);
+ * -ENOENT (EXIST, key absent); -E2BIG if a new key would exceed max_entries;
+ * -ENOMEM. On error the map is unchanged.
+ */
+int hmap_htab_update(struct hmap_htab *h, const void *key, const void *value,
+		     u64 flags)
+{
+	struct hmap_elem *new, *old = NULL;
+	u32 hash = hmap_hash(h, key);
+	bool grow = false;
+	struct hmap_tbl *tbl;
+	spinlock_t *lock;
+	int ret = 0;
+	u32 b;
+
+	if (flags & ~(HMAP_NOEXIST | HMAP_EXIST) ||
+	    flags == (HMAP_NOEXIST | HMAP_EXIST))
+		return -EINVAL;
+
+	new = hmap_elem_alloc(h, key, value, hash);
+	if (!new)
+		return -ENOMEM;
+
+	down_read(&h->rwsem);
+	tbl = hmap_tbl_get_or_install(h);
+	if (!tbl) {
+		ret = -ENOMEM;
+		goto unlock_rwsem;
+	}
+	b = hash & (tbl->size - 1);
+	lock = hmap_bucket_lock(tbl, b);
+	spin_lock(lock);
+	old = hmap_bucket_find(h, &tbl->buckets[b], hash, key);
+	if (old && flags == HMAP_NOEXIST) {
+		ret = -EEXIST;
+	} else if (!old && flags == HMAP_EXIST) {
+		ret = -ENOENT;
+	} else if (!old &&
+		   (u32)atomic_inc_return(&h->count) > h->max_entries) {
+		atomic_dec(&h->count);
+		ret = -E2BIG;
+	} else {
+		hlist_nulls_add_head_rcu(&new->node, &tbl->buckets[b]);
+		if (old)
+			hlist_nulls_del_rcu(&old->node);
+		else
+			grow = hmap_needs_grow(h, tbl->size,
+					       atomic_read(&h->count));
+		new = NULL;
+	}
+	spin_unlock(lock);
+unlock_rwsem:
+	up_read(&h->rwsem);
+
+	if (ret) {
+		kfree(new);
+		return ret;
+	}
+	if (old)
+		kvfree_rcu_mightsleep(old);
+	if (grow)
+		hmap_htab_resize(h);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(hmap_htab_update);
+
+/*
+ * Unlinks @key, copying its value to @value if not NULL. Returns the unlinked
+ * element, for the caller to free after a grace period, or NULL.
+ */
+static struct hmap_elem *hmap_unlink(struct hmap_htab *h, const void *key,
+				     void *value, bool *shrink)
+{
+	u32 hash = hmap_hash(h, key);
+	struct hmap_tbl *tbl;
+	struct hmap_elem *e;
+	spinlock_t *lock;
+	u32 b;
+
+	down_read(&h->rwsem);
+	tbl = rcu_dereference_check(h->tbl, lockdep_is_held(&h->rwsem));
+	if (!tbl) {
+		up_read(&h->rwsem);
+		return NULL;
+	}
+	b = hash & (tbl->size - 1);
+	lock = hmap_bucket_lock(tbl, b);
+	spin_lock(lock);
+	e = hmap_bucket_find(h, &tbl->buckets[b], hash, key);
+	if (e) {
+		if (value)
+			memcpy(value, hmap_elem_value(h, e), h->value_size);
+		hlist_nulls_del_rcu(&e->node);
+		*shrink = hmap_needs_shrink(h, tbl->size,
+					    atomic_dec_return(&h->count));
+	}
+	spin_unlock(lock);
+	up_read(&h->rwsem);
+	return e;
+}
+
+/**
+ * hmap_htab_lookup_and_delete() - remove an entry, returning its value
+ * @h: the map
+ * @key: key_size bytes
+ * @value: value_size bytes of room, or NULL; written only on success
+ *
+ * The value returned is the one the entry held when it was unlinked: no
+ * concurrent update can slip between the read and the delete. May sleep.
+ *
+ * Return: 0, or -ENOENT if the key is absent.
+ */
+int hmap_htab_lookup_and_delete(struct hmap_htab *h, const void *key,
+				void *value)
+{
+	bool shrink = false;
+	struct hmap_elem *e;
+
+	e = hmap_unlink(h, key, value, &shrink);
+	if (!e)
+		return -ENOENT;
+	kvfree_rcu_mightsleep(e);
+	if (shrink)
+		hmap_htab_resize(h);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(hmap_htab_lookup_and_delete);
+
+/**
+ * hmap_htab_delete() - remove an entry
+ * @h: the map
+ * @key: key_size bytes
+ *
+ * May sleep.
+ *
+ * Return: 0, or -ENOENT if the key is absent.
+ */
+int hmap_htab_delete(struct hmap_htab *h, const void *key)
+{
+	return hmap_htab_lookup_and_delete(h, key, NULL);
+}
+EXPORT_SYMBOL_GPL(hmap_htab_delete);
+
+/* Position of bucket-order slot @pos: bit reversal within @shift bits. */
+static inline u32 hmap_rev(u32 x, u32 shift)
+{
+	return bitrev32(x) >> (32 - shift);
+}
+
+/* Orders elements by bit-reversed hash, then key bytes. */
+static int hmap_iter_cmp(struct hmap_htab *h, u32 rev_a, const void *key_a,
+			 u32 rev_b, const void *key_b)
+{
+	if (rev_a != rev_b)
+		return rev_a < rev_b ? -1 : 1;
+	return memcmp(key_a, key_b, h->key_size);
+}
+
+/**
+ * hmap_htab_get_next_key() - the key that follows another in iteration order
+ * @h: the map
+ * @key: key_size bytes, or NULL for the first key
+ * @next_key: key_size bytes of room, written only on success
+ *
+ * @key need not be in the map: deleting the key a walk stands on does not
+ * send the walk back to the start. A walk from NULL to -ENOENT returns every
+ * key present for the whole walk exactly once, whatever else is inserted,
+ * deleted or resized meanwhile, because the order does not depend on the
+ * table's size. Waits for a resize in progress.
+ *
+ * Return: 0, or -ENOENT after the last key.
+ */
+int hmap_htab_get_next_key(struct hmap_htab *h, const void *key,
+			   void *next_key)
+{
+	u32 cur_rev = 0, best_rev = 0, rev, pos, b;
+	struct hmap_elem *e, *best = NULL;
+	struct hlist_nulls_node *n;
+	struct hmap_tbl *tbl;
+	int ret = -ENOENT;
+
+	if (key)
+		cur_rev = bitrev32(hmap_hash(h, key));
+
+	/* Held for read, the rwsem keeps a resize from moving elements. */
+	down_read(&h->rwsem);
+	rcu_read_lock();
+	tbl = rcu_dereference(h->tbl);
+	if (!tbl)
+		goto out;
+	pos = key ? cur_rev >> (32 - tbl->shift) : 0;
+	for (; pos < tbl->size && !best; pos++) {
+		b = hmap_rev(pos, tbl->shift);
+		hlist_nulls_for_each_entry_rcu(e, n, &tbl->buckets[b], node) {
+			rev = bitrev32(e->hash);
+			if (key && hmap_iter_cmp(h, rev, hmap_elem_key(e),
+						 cur_rev, key) <= 0)
+				continue;
+			if (!best || hmap_iter_cmp(h, rev, hmap_elem_key(e),
+						   best_rev,
+						   hmap_elem_key(best)) < 0) {
+				best = e;
+				best_rev = rev;
+			}
+		}
+		/* Every key past the cursor's bucket follows the cursor. */
+		key = NULL;
+	}
+	if (best) {
+		memcpy(next_key, hmap_elem_key(best), h->key_size);
+		ret = 0;
+	}
+out:
+	rcu_read_unlock();
+	up_read(&h->rwsem);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(hmap_htab_get_next_key);
+
+/**
+ * hmap_htab_clear() - remove every entry
+ * @h: the map
+ *
+ * Detaches the whole table at once and frees it after one grace period,
+ * instead of one per element. Lookups running meanwhile see either the old
+ * content or an empty map. May sleep for a grace period.
+ */
+void hmap_htab_clear(struct hmap_htab *h)
+{
+	struct hmap_tbl *tbl;
+
+	down_write(&h->rwsem);
+	tbl = rcu_dereference_protected(h->tbl, lockdep_is_held(&h->rwsem));
+	RCU_INIT_POINTER(h->tbl, NULL);
+	atomic_set(&h->count, 0);
+	up_write(&h->rwsem);
+
+	if (!tbl)
+		return;
+	synchronize_rcu();
+	hmap_tbl_free_all(tbl);
+}
+EXPORT_SYMBOL_GPL(hmap_htab_clear);
+
+/**
+ * hmap_htab_buckets() - size of the current bucket array
+ * @h: the map
+ *
+ * Return: the number of buckets, 0 before the first insert.
+ */
+u32 hmap_htab_buckets(struct hmap_htab *h)
+{
+	struct hmap_tbl *tbl;
+	u32 size;
+
+	rcu_read_lock();
+	tbl = rcu_dereference(h->tbl);
+	size = tbl ? tbl->size : 0;
+	rcu_read_unlock();
+	return size;
+}
+EXPORT_SYMBOL_GPL(hmap_htab_buckets);
+
+/**
+ * hmap_htab_mem_bytes() - memory the map holds for its entries and buckets
+ * @h: the map
+ *
+ * Counts requested sizes, not allocator rounding; the header of the map
+ * itself is not included.
+ *
+ * Return: bytes.
+ */
+u64 hmap_htab_mem_bytes(struct hmap_htab *h)
+{
+	u64 bytes = (u64)hmap_htab_count(h) * h->elem_size;
+	u32 size = hmap_htab_buckets(h);
+
+	if (size)
+		bytes += hmap_tbl_bytes(size);
+	return bytes;
+}
+EXPORT_SYMBOL_GPL(hmap_htab_mem_bytes);

@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The hmap hash-table core: fixed-size keys and values, RCU lockless lookups,
+ * per-bucket writer locks, and automatic grow/shrink under a per-map rwsem.
+ *
+ * This unit knows nothing about files, ioctls or user memory: it takes kernel
+ * buffers only, so the very same source also builds in userspace against
+ * liburcu (userspace/shim) for fast unit and stress testing.
+ */
+#ifndef _HMAP_TABLE_H
+#define _HMAP_TABLE_H
+
+#include <linux/types.h>
+#include <linux/atomic.h>
+#include <linux/rwsem.h>
+#include <linux/spinlock.h>
+#include <linux/list_nulls.h>
+#include <linux/rcupdate.h>
+
+/**
+ * struct hmap_elem - one entry: header, then key, then value, in one allocation
+ * @node: bucket chain link. Writers change it under the bucket lock (or with
+ *	the map's rwsem held for write during a resize); readers walk it under
+ *	RCU. An element is freed only after a grace period.
+ * @hash: full 32-bit hash of the key, cached so that most mismatches skip the
+ *	key compare and so that a resize never rehashes.
+ * @data: the key at offset 0, then the value at an 8-byte aligned offset.
+ *	Both are immutable once the element is published: an update publishes
+ *	a new element, so a reader never sees a torn value.
+ */
+struct hmap_elem {
+	struct hlist_nulls_node node;
+	u32 hash;
+	u32 __pad;
+	u8 data[] __aligned(8);
+};
+
+/**
+ * struct hmap_tbl - a bucket array, with its writer locks, in one allocation
+ * @future: while a resize moves elements out of this table, the table they
+ *	move to. Set once, under the map's rwsem held for write, before the
+ *	first element moves; read by lockless lookups, which must look there
+ *	after a miss here.
+ * @size: number of buckets, a power of two.
+ * @shift: log2(@size).
+ * @nulls_base: base of the nulls values that end each chain, unique to this
+ *	table so that a reader diverted into another table's chain by a
+ *	concurrent move notices and restarts.
+ * @lock_mask: number of @locks minus one; bucket b is guarded by
+ *	locks[b & lock_mask].
+ * @locks: bucket locks, taken by single-entry writers that hold the map's
+ *	rwsem for read. Never nested.
+ * @rcu: frees the table a grace period after it is replaced.
+ * @buckets: chain heads.
+ */
+struct hmap_tbl {
+	struct hmap_tbl __rcu *future;
+	u32 size;
+	u32 shift;
+	unsigned long nulls_base;
+	u32 lock_mask;
+	spinlock_t *locks;
+	struct rcu_head rcu;
+	struct hlist_nulls_head buckets[];
+};
+
+/**
+ * struct hmap_htab_params - what a map is created with
+ * @key_size: bytes per key, 1 to HMAP_MAX_KEY_SIZE.
+ * @value_size: bytes per value, 1 to HMAP_MAX_VALUE_SIZE.
+ * @max_entries: most entries the map holds at once, 1 to HMAP_HTAB_MAX_ENTRIES.
+ * @capacity_hint: entries the map should hold without ever resizing, at most
+ *	@max_entries; 0 for the smallest table.
+ */
+struct hmap_htab_params {
+	u32 key_size;
+	u32 value_size;
+	u32 max_entries;
+	u32 capacity_hint;
+};
+
+/**
+ * struct hmap_htab_stats - counters of whole-table events, for observability
+ * @grows: resizes to a larger table.
+ * @shrinks: resizes to a smaller table.
+ * @tbl_installs: bucket arrays installed by a first insert (lazy init); once
+ *	per map lifetime plus once per insert after each clear.
+ */
+struct hmap_htab_stats {
+	atomic_long_t grows;
+	atomic_long_t shrinks;
+	atomic_long_t tbl_installs;
+};
+
+/**
+ * struct hmap_htab - one hash map
+ * @tbl: current bucket array; NULL until the first insert and after a clear.
+ *	Readers load it under RCU. A resize or a clear replaces it with @rwsem
+ *	held for write; the first insert installs it with cmpxchg() under
+ *	@rwsem held for read.
+ * @rwsem: held for read by every single-entry writer and by iteration, for
+ *	write by resize and clear. Lookups never take it.
+ * @count: entries linked in @tbl, changed under a bucket lock.
+ * @tbl_gen: generation of the last table allocated, folded into nulls values.
+ * @key_size: bytes per key.
+ * @value_size: bytes per value.
+ * @value_off: offset of the value in &hmap_elem.data.
+ * @elem_size: bytes per element allocation.
+ * @max_entries: limit on @count.
+ * @min_size: buckets the table never shrinks below (from the capacity hint).
+ * @max_size: buckets the table never grows beyond (from @max_entries).
+ * @seed: random per-map hash seed, so that keys cannot be chosen to collide.
+ * @stats: whole-table event counters.
+ */
+struct hmap_htab {
+	struct hmap_tbl __rcu *tbl;
+	struct rw_semaphore rwsem;
+	atomic_t count;
+	atomic_t tbl_gen;
+	u32 key_size;
+	u32 value_size;
+	u32 value_off;
+	u32 elem_size;
+	u32 max_entries;
+	u32 min_size;
+	u32 max_size;
+	u32 seed;
+	struct hmap_htab_stats stats;
+};
+
+/* Most entries one map may be created with, whatever the memory limits. */
+#define HMAP_HTAB_MAX_ENTRIES	(1U << 28)
+
+int hmap_htab_init(struct hmap_htab *h, const struct hmap_htab_params *p);
+void hmap_htab_destroy(struct hmap_htab *h);
+int hmap_htab_lookup(struct hmap_htab *h, const void *key, void *value);
+int hmap_htab_update(struct hmap_htab *h, const void *key, const void *value,
+		     u64 flags);
+int hmap_htab_delete(struct hmap_htab *h, const void *key);
+int hmap_htab_lookup_and_delete(struct hmap_htab *h, const void *key,
+				void *value);
+int hmap_htab_get_next_key(struct hmap_htab *h, const void *key,
+			   void *next_key);
+void hmap_htab_clear(struct hmap_htab *h);
+u32 hmap_htab_buckets(struct hmap_htab *h);
+u64 hmap_htab_mem_bytes(struct hmap_htab *h);
+
+/**
+ * hmap_htab_count() - number of entries in the map
+ * @h: the map
+ *
+ * Exact at any instant no writer is running; a snapshot otherwise.
+ *
+ * Return: the number of entries.
+ */
+static inline u32 hmap_htab_count(struct hmap_htab *h)
+{
+	return atomic_read(&h->count);
+}
+
+#endif /* _HMAP_TABLE_H */

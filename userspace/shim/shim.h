@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Userspace stand-ins for the kernel interfaces the hmap core uses, so that
+ * kmod/hmap_table.c compiles unmodified into test programs (the pattern of
+ * the kernel's tools/testing/radix-tree). RCU is liburcu's memb flavour;
+ * spinlocks and rwsems are pthread locks.
+ *
+ * Allocations can be made to fail on purpose (shim_fail_nth) so that the
+ * core's error paths are exercised without a VM.
+ */
+#ifndef _HMAP_SHIM_H
+#define _HMAP_SHIM_H
+
+#ifndef _LGPL_SOURCE
+#define _LGPL_SOURCE
+#endif
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#define RCU_MEMBARRIER
+#include <urcu.h>
+#include <linux/types.h>
+
+/* ---- compiler ---- */
+#define __rcu
+#define __force
+#define __init
+#define __exit
+#define __must_check		__attribute__((warn_unused_result))
+#ifndef __aligned
+#define __aligned(x)		__attribute__((aligned(x)))
+#endif
+#define likely(x)		__builtin_expect(!!(x), 1)
+#define unlikely(x)		__builtin_expect(!!(x), 0)
+#define EXPORT_SYMBOL_GPL(sym)	extern int __shim_export_##sym
+#define EXPORT_SYMBOL(sym)	extern int __shim_export_##sym
+#define BITS_PER_LONG		(8 * (int)sizeof(long))
+#define barrier()		__asm__ __volatile__("" ::: "memory")
+#define READ_ONCE(x)		__atomic_load_n(&(x), __ATOMIC_RELAXED)
+#define WRITE_ONCE(x, v)	__atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
+#define smp_rmb()		__atomic_thread_fence(__ATOMIC_ACQUIRE)
+#define smp_wmb()		__atomic_thread_fence(__ATOMIC_RELEASE)
+#define smp_mb()		__atomic_thread_fence(__ATOMIC_SEQ_CST)
+#define smp_store_release(p, v)	__atomic_store_n((p), (v), __ATOMIC_RELEASE)
+#define smp_load_acquire(p)	__atomic_load_n((p), __ATOMIC_ACQUIRE)
+#define cmpxchg(p, o, n) ({						\
+	__typeof__(*(p)) __old = (o);					\
+	__atomic_compare_exchange_n((p), &__old, (n), false,		\
+				    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);\
+	__old;								\
+})
+#define container_of(ptr, type, member) \
+	((type *)((char *)(ptr) - offsetof(type, member)))
+#define WARN_ON_ONCE(c)		shim_warn(!!(c), #c, __FILE__, __LINE__)
+#define WARN_ON(c)		WARN_ON_ONCE(c)
+#define might_sleep()		do { } while (0)
+#define lockdep_is_held(l)	1
+
+int shim_warn(int cond, const char *what, const char *file, int line);
+
+/* ---- arithmetic ---- */
+#define min(a, b)		((a) < (b) ? (a) : (b))
+#define max(a, b)		((a) > (b) ? (a) : (b))
+#define min_t(t, a, b)		((t)(a) < (t)(b) ? (t)(a) : (t)(b))
+#define max_t(t, a, b)		((t)(a) > (t)(b) ? (t)(a) : (t)(b))
+#define clamp_t(t, v, lo, hi)	min_t(t, max_t(t, v, lo), hi)
+#define ALIGN(x, a)		(((x) + ((a) - 1)) & ~((__typeof__(x))(a) - 1))
+#define round_up(x, y)		ALIGN(x, y)
+#define DIV_ROUND_UP(n, d)	(((n) + (d) - 1) / (d))
+#define struct_size(p, member, n) \
+	size_add(sizeof(*(p)), size_mul((n), sizeof(*(p)->member)))
+
+static inline u64 div_u64(u64 n, u32 d)
+{
+	return n / d;
+}
+
+static inline size_t size_mul(size_t a, size_t b)
+{
+	size_t r;
+
+	return __builtin_mul_overflow(a, b, &r) ? SIZE_MAX : r;
+}
+
+static inline size_t size_add(size_t a, size_t b)
+{
+	size_t r;
+
+	return __builtin_add_overflow(a, b, &r) ? SIZE_MAX : r;
+}
+
+static inline unsigned long roundup_pow_of_two(unsigned long n)
+{
+	return n <= 1 ? 1 : 1UL << (BITS_PER_LONG - __builtin_clzl(n - 1));
+}
+
+#define ilog2(n)		(BITS_PER_LONG - 1 - __builtin_clzl(n))
+#define is_power_of_2(n)	((n) != 0 && (((n) & ((n) - 1)) == 0))
+
+static inline u32 bitrev32(u32 x)
+{
+	x = ((x >> 1) & 0x55555555u) | ((x & 0x55555555u) << 1);
+	x = ((x >> 2) & 0x33333333u) | ((x & 0x33333333u) << 2);
+	x = ((x >> 4) & 0x0f0f0f0fu) | ((x & 0x0f0f0f0fu) << 4);
+	return __builtin_bswap32(x);
+}
+
+u32 jhash(const void *key, u32 length, u32 initval);
+u32 get_random_u32(void);
+unsigned int num_possible_cpus(void);
+
+/* ---- atomics ---- */
+typedef struct { int counter; } atomic_t;
+typedef struct { long counter; } atomic_long_t;
+
+#define atomic_read(v)		__atomic_load_n(&(v)->counter, __ATOMIC_RELAXED)
+#define atomic_set(v, i)	__atomic_store_n(&(v)->counter, (i), __ATOMIC_RELAXED)
+#define atomic_inc(v)		((void)__atomic_add_fetch(&(v)->counter, 1, __ATOMIC_SEQ_CST))
+#define atomic_dec(v)		((void)__atomic_sub_fetch(&(v)->counter, 1, __ATOMIC_SEQ_CST))
+#define atomic_inc_return(v)	__atomic_add_fetch(&(v)->counter, 1, __ATOMIC_SEQ_CST)
+#define atomic_dec_return(v)	__atomic_sub_fetch(&(v)->counter, 1, __ATOMIC_SEQ_CST)
+#define atomic_long_read(v)	atomic_read(v)
+#define atomic_long_inc(v)	atomic_inc(v)
+
+/* ---- locks ---- */
+typedef pthread_mutex_t spinlock_t;
+#define spin_lock_init(l)	pthread_mutex_init((l), NULL)
+#define spin_lock(l)		pthread_mutex_lock(l)
+#define spin_unlock(l)		pthread_mutex_unlock(l)
+
+struct rw_semaphore {
+	pthread_rwlock_t lock;
+};
+
+void init_rwsem(struct rw_semaphore *sem);
+#define down_read(s)		pthread_rwlock_rdlock(&(s)->lock)
+#define up_read(s)		pthread_rwlock_unlock(&(s)->lock)
+#define down_write(s)		pthread_rwlock_wrlock(&(s)->lock)
+#define up_write(s)		pthread_rwlock_unlock(&(s)->lock)
+
+/* ---- memory ---- */
+typedef unsigned int gfp_t;
+#define GFP_KERNEL		0x1u
+#define GFP_KERNEL_ACCOUNT	0x3u
+#define __GFP_NOWARN		0x4u
+#define __GFP_ZERO		0x8u
+
+/*
+ * Fault injection, in the manner of /proc/self/fail-nth: when set to N > 0,
+ * the Nth allocation from now fails and the counter stops. shim_alloc_count
+ * counts every allocation attempt.
+ */
+extern __thread int shim_fail_nth;
+extern __thread long shim_alloc_count;
+
+void *kmalloc(size_t size, gfp_t gfp);
+void *kzalloc(size_t size, gfp_t gfp);
+void *kvmalloc(size_t size, gfp_t gfp);
+void kfree(const void *p);
+void kvfree(const void *p);
+
+/* ---- RCU: liburcu provides read locks, pointers, call_rcu, barriers ---- */
+#define RCU_INIT_POINTER(p, v)		((p) = (v))
+#define rcu_dereference_raw(p)		rcu_dereference(p)
+#define rcu_dereference_check(p, c)	rcu_dereference(p)
+#define rcu_dereference_protected(p, c)	(p)
+
+void shim_free_rcu(void *p);
+#define kvfree_rcu(ptr, rhf)		shim_free_rcu(ptr)
+#define kvfree_rcu_mightsleep(ptr)	shim_free_rcu(ptr)
+#define kfree_rcu(ptr, rhf)		shim_free_rcu(ptr)
+
+#endif /* _HMAP_SHIM_H */
