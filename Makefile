@@ -1,23 +1,74 @@
 # SPDX-License-Identifier: GPL-2.0
 #
-# Top-level build. `make` builds the module against the newest installed
-# Debian amd64 headers (or KDIR=...), plus libhmap, hmapctl and the tests.
+# Top-level build.
+#   make              module (kmod/hmap.ko), core tests, VM selftests
+#   make test         everything the README test command runs
+#   make demo         boot the VM, load the module, show it working
+#   make shell        boot the VM with the module loaded, interactive
+#
+# The module is built against the newest installed Debian amd64 headers,
+# which is also the kernel the VM boots; override with KDIR=/path/to/build
+# (and KVER=) to build for another kernel, e.g. the running one.
 
-# Kernel the module is built for and that the test VM boots.
 KVER ?= $(shell ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | \
 		sed 's|.*/linux-headers-||' | sort -V | tail -n 1)
 KDIR ?= /lib/modules/$(KVER)/build
 BUILD ?= $(CURDIR)/build
+KSFT := $(BUILD)/ksrc/tools/testing/selftests
 
 export KVER KDIR BUILD
 
-.PHONY: all module modules_install clean
+CORE_SRCS := kmod/hmap_table.c userspace/shim/shim.c
+CORE_HDRS := kmod/hmap_table.h uapi/linux/hmap.h $(wildcard userspace/shim/*.h userspace/shim/linux/*.h)
+# The fast loop: the real core, in userspace, under ASan and UBSan.
+CORE_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Wno-unused-parameter \
+	-Wno-sign-compare -fsanitize=address,undefined \
+	-fno-sanitize-recover=all -fno-omit-frame-pointer \
+	-Iuserspace/shim -Iuapi -Ikmod -I$(KSFT)
+CORE_TESTS := $(BUILD)/core/core_test $(BUILD)/core/core_stress
 
-all: module
+# Test programs run inside the VM: static, no libraries there.
+SELFTEST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Wno-unused-parameter \
+	-Wno-sign-compare -static -pthread -Iuapi -I$(KSFT)
+SELFTEST_SRCS := $(wildcard selftests/*_test.c)
+SELFTESTS := $(patsubst selftests/%.c,$(BUILD)/selftests/%,$(SELFTEST_SRCS))
+
+.PHONY: all module core-tests selftests test demo shell ksrc clean print-kver
+
+all: module core-tests selftests
 
 module:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 modules
 
+$(BUILD)/ksrc/.done:
+	scripts/ksrc.sh
+
+ksrc: $(BUILD)/ksrc/.done
+
+core-tests: $(CORE_TESTS)
+
+$(BUILD)/core/%: userspace/tests/%.c userspace/tests/core_common.h $(CORE_SRCS) $(CORE_HDRS) | ksrc
+	@mkdir -p $(dir $@)
+	$(CC) $(CORE_CFLAGS) -o $@ $< $(CORE_SRCS) -lurcu-memb -lpthread
+
+selftests: $(SELFTESTS)
+
+$(BUILD)/selftests/%: selftests/%.c $(wildcard selftests/*.h) uapi/linux/hmap.h | ksrc
+	@mkdir -p $(dir $@)
+	$(CC) $(SELFTEST_CFLAGS) -o $@ $< $(SELFTEST_LIBS)
+
+test:
+	scripts/test.sh
+
+demo:
+	scripts/demo.sh
+
+shell: all
+	scripts/shell.sh
+
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null || true
 	rm -rf $(BUILD)
+
+print-kver:
+	@echo $(KVER)

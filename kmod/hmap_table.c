@@ -425,7 +425,7 @@ int hmap_htab_update(struct hmap_htab *h, const void *key, const void *value,
 	u32 hash = hmap_hash(h, key);
 	bool grow = false;
 	struct hmap_tbl *tbl;
-	spinlock_t *lock;
+	spinlock_t *lock;	/* guards bucket b of tbl */
 	int ret = 0;
 	u32 b;
 
@@ -490,7 +490,7 @@ static struct hmap_elem *hmap_unlink(struct hmap_htab *h, const void *key,
 	u32 hash = hmap_hash(h, key);
 	struct hmap_tbl *tbl;
 	struct hmap_elem *e;
-	spinlock_t *lock;
+	spinlock_t *lock;	/* guards bucket b of tbl */
 	u32 b;
 
 	down_read(&h->rwsem);

@@ -10,6 +10,7 @@
 #ifndef _HMAP_TABLE_H
 #define _HMAP_TABLE_H
 
+#include <linux/bits.h>
 #include <linux/types.h>
 #include <linux/atomic.h>
 #include <linux/rwsem.h>
@@ -59,7 +60,7 @@ struct hmap_tbl {
 	u32 shift;
 	unsigned long nulls_base;
 	u32 lock_mask;
-	spinlock_t *locks;
+	spinlock_t *locks;	/* see @locks above */
 	struct rcu_head rcu;
 	struct hlist_nulls_head buckets[];
 };
@@ -129,7 +130,7 @@ struct hmap_htab {
 };
 
 /* Most entries one map may be created with, whatever the memory limits. */
-#define HMAP_HTAB_MAX_ENTRIES	(1U << 28)
+#define HMAP_HTAB_MAX_ENTRIES	BIT(28)
 
 int hmap_htab_init(struct hmap_htab *h, const struct hmap_htab_params *p);
 void hmap_htab_destroy(struct hmap_htab *h);

@@ -10,6 +10,7 @@
 #ifndef _UAPI_LINUX_HMAP_H
 #define _UAPI_LINUX_HMAP_H
 
+#include <linux/const.h>
 #include <linux/types.h>
 
 /**
@@ -23,7 +24,7 @@
 /**
  * define HMAP_MAX_VALUE_SIZE - largest value, in bytes, a map may be created with
  */
-#define HMAP_MAX_VALUE_SIZE	(1U << 16)
+#define HMAP_MAX_VALUE_SIZE	65536
 
 /**
  * define HMAP_NAME_LEN - size of the name buffer, including the terminating NUL
@@ -38,8 +39,8 @@
 /** define HMAP_ANY - create the entry or replace its value */
 #define HMAP_ANY		0
 /** define HMAP_NOEXIST - create the entry only if the key is absent, else -EEXIST */
-#define HMAP_NOEXIST		(1ULL << 0)
+#define HMAP_NOEXIST		_BITULL(0)
 /** define HMAP_EXIST - replace the value only if the key is present, else -ENOENT */
-#define HMAP_EXIST		(1ULL << 1)
+#define HMAP_EXIST		_BITULL(1)
 
 #endif /* _UAPI_LINUX_HMAP_H */

@@ -41,6 +41,7 @@
 #define EXPORT_SYMBOL_GPL(sym)	extern int __shim_export_##sym
 #define EXPORT_SYMBOL(sym)	extern int __shim_export_##sym
 #define BITS_PER_LONG		(8 * (int)sizeof(long))
+#define BIT(n)			(1UL << (n))
 #define barrier()		__asm__ __volatile__("" ::: "memory")
 #define READ_ONCE(x)		__atomic_load_n(&(x), __ATOMIC_RELAXED)
 #define WRITE_ONCE(x, v)	__atomic_store_n(&(x), (v), __ATOMIC_RELAXED)

@@ -1,0 +1,440 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Unit tests of the hmap core, built in userspace against liburcu.
+ */
+#include <stdint.h>
+#include <pthread.h>
+
+#include "kselftest_harness.h"
+#include "core_common.h"
+
+static u64 val_of(u64 k)
+{
+	return k * 0x9e3779b97f4a7c15ULL + 1;
+}
+
+static int put(struct hmap_htab *h, u64 k, u64 flags)
+{
+	u64 v = val_of(k);
+
+	return hmap_htab_update(h, &k, &v, flags);
+}
+
+TEST(init_rejects_bad_params)
+{
+	struct hmap_htab_params bad[] = {
+		{ 0, 8, 10, 0 },
+		{ HMAP_MAX_KEY_SIZE + 1, 8, 10, 0 },
+		{ 8, 0, 10, 0 },
+		{ 8, HMAP_MAX_VALUE_SIZE + 1, 10, 0 },
+		{ 8, 8, 0, 0 },
+		{ 8, 8, HMAP_HTAB_MAX_ENTRIES + 1, 0 },
+		{ 8, 8, 10, 11 },
+	};
+	struct hmap_htab h;
+	unsigned int i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		EXPECT_EQ(-EINVAL, hmap_htab_init(&h, &bad[i])) TH_LOG("case %u", i);
+	NEW_MAP(&h, HMAP_MAX_KEY_SIZE, HMAP_MAX_VALUE_SIZE, HMAP_HTAB_MAX_ENTRIES,
+		0);
+	DESTROY_AND_CHECK_LEAKS(&h);
+}
+
+TEST(update_lookup_delete)
+{
+	struct hmap_htab h;
+	u64 k, v;
+
+	NEW_MAP(&h, 8, 8, 100, 0);
+	EXPECT_EQ(0, hmap_htab_buckets(&h));
+	k = 7;
+	EXPECT_EQ(-ENOENT, hmap_htab_lookup(&h, &k, &v));
+	EXPECT_EQ(-ENOENT, hmap_htab_delete(&h, &k));
+	for (k = 0; k < 50; k++)
+		ASSERT_EQ(0, put(&h, k, HMAP_ANY));
+	EXPECT_EQ(50, hmap_htab_count(&h));
+	for (k = 0; k < 50; k++) {
+		v = 0;
+		ASSERT_EQ(0, hmap_htab_lookup(&h, &k, &v));
+		ASSERT_EQ(val_of(k), v);
+	}
+	k = 3;
+	v = 1234;
+	EXPECT_EQ(0, hmap_htab_update(&h, &k, &v, HMAP_ANY));
+	v = 0;
+	EXPECT_EQ(0, hmap_htab_lookup(&h, &k, &v));
+	EXPECT_EQ(1234, v);
+	EXPECT_EQ(50, hmap_htab_count(&h));
+	for (k = 0; k < 50; k += 2)
+		ASSERT_EQ(0, hmap_htab_delete(&h, &k));
+	EXPECT_EQ(25, hmap_htab_count(&h));
+	for (k = 0; k < 50; k++)
+		ASSERT_EQ(k % 2 ? 0 : -ENOENT, hmap_htab_lookup(&h, &k, &v));
+	EXPECT_GT(hmap_htab_mem_bytes(&h), 25 * 8 * 2);
+	DESTROY_AND_CHECK_LEAKS(&h);
+}
+
+TEST(update_flags)
+{
+	struct hmap_htab h;
+	u64 k = 1, v;
+
+	NEW_MAP(&h, 8, 8, 10, 0);
+	EXPECT_EQ(-ENOENT, put(&h, k, HMAP_EXIST));
+	EXPECT_EQ(0, hmap_htab_count(&h));
+	EXPECT_EQ(-ENOENT, hmap_htab_lookup(&h, &k, &v));
+	EXPECT_EQ(0, put(&h, k, HMAP_NOEXIST));
+	v = 99;
+	EXPECT_EQ(-EEXIST, hmap_htab_update(&h, &k, &v, HMAP_NOEXIST));
+	EXPECT_EQ(0, hmap_htab_lookup(&h, &k, &v));
+	EXPECT_EQ(val_of(k), v);
+	v = 99;
+	EXPECT_EQ(0, hmap_htab_update(&h, &k, &v, HMAP_EXIST));
+	EXPECT_EQ(0, hmap_htab_lookup(&h, &k, &v));
+	EXPECT_EQ(99, v);
+	EXPECT_EQ(-EINVAL, put(&h, k, HMAP_EXIST | HMAP_NOEXIST));
+	EXPECT_EQ(-EINVAL, put(&h, 2, 1ULL << 2));
+	EXPECT_EQ(-EINVAL, put(&h, 2, 1ULL << 63));
+	EXPECT_EQ(1, hmap_htab_count(&h));
+	DESTROY_AND_CHECK_LEAKS(&h);
+}
+
+TEST(max_entries_is_enforced)
+{
+	struct hmap_htab h;
+	u64 k, v;
+
+	NEW_MAP(&h, 8, 8, 20, 0);
+	for (k = 0; k < 20; k++)
+		ASSERT_EQ(0, put(&h, k, HMAP_ANY));
+	EXPECT_EQ(-E2BIG, put(&h, 100, HMAP_ANY));
+	EXPECT_EQ(-E2BIG, put(&h, 100, HMAP_NOEXIST));
+	EXPECT_EQ(20, hmap_htab_count(&h));
+	k = 100;
+	EXPECT_EQ(-ENOENT, hmap_htab_lookup(&h, &k, &v));
+	/* Replacing at the limit needs no new slot. */
+	EXPECT_EQ(0, put(&h, 5, HMAP_ANY));
+	EXPECT_EQ(0, put(&h, 5, HMAP_EXIST));
+	k = 0;
+	EXPECT_EQ(0, hmap_htab_delete(&h, &k));
+	EXPECT_EQ(0, put(&h, 100, HMAP_NOEXIST));
+	EXPECT_EQ(20, hmap_htab_count(&h));
+	DESTROY_AND_CHECK_LEAKS(&h);
+}
+
+TEST(lookup_and_delete)
+{
+	struct hmap_htab h;
+	u64 k = 42, v = 0;
+
+	NEW_MAP(&h, 8, 8, 10, 0);
+	EXPECT_EQ(-ENOENT, hmap_htab_lookup_and_delete(&h, &k, &v));
+	EXPECT_EQ(0, v);
+	ASSERT_EQ(0, put(&h, k, HMAP_ANY));
+	EXPECT_EQ(0, hmap_htab_lookup_and_delete(&h, &k, &v));
+	EXPECT_EQ(val_of(k), v);
+	EXPECT_EQ(-ENOENT, hmap_htab_lookup(&h, &k, &v));
+	EXPECT_EQ(0, hmap_htab_count(&h));
+	DESTROY_AND_CHECK_LEAKS(&h);
+}
+
+TEST(odd_sizes)
+{
+	static const u32 ks[] = { 1, 3, 13, 64, 511, 512 };
+	static const u32 vs[] = { 1, 5, 8, 100, 4097 };
+	u8 key[512], val[4097], out[4098];
+	unsigned int i, j, n;
+
+	for (i = 0; i < 6; i++) {
+		for (j = 0; j < 5; j++) {
+			struct hmap_htab h;
+
+			NEW_MAP(&h, ks[i], vs[j], 300, 0);
+			for (n = 0; n < 200; n++) {
+				memset(key, 0, sizeof(key));
+				memcpy(key, &n, ks[i] < 4 ? ks[i] : 4);
+				memset(val, n & 0xff, vs[j]);
+				ASSERT_EQ(0, hmap_htab_update(&h, key, val, 0));
+			}
+			for (n = 0; n < 200; n++) {
+				memset(key, 0, sizeof(key));
+				memcpy(key, &n, ks[i] < 4 ? ks[i] : 4);
+				memset(val, n & 0xff, vs[j]);
+				/* Unaligned buffers are fine. */
+				ASSERT_EQ(0, hmap_htab_lookup(&h, key, out + (n & 1)));
+				ASSERT_EQ(0, memcmp(out + (n & 1), val, vs[j]));
+			}
+			EXPECT_EQ(200, hmap_htab_count(&h));
+			DESTROY_AND_CHECK_LEAKS(&h);
+		}
+	}
+}
+
+TEST(grows_and_shrinks)
+{
+	struct hmap_htab h;
+	u32 peak;
+	u64 k, v;
+
+	NEW_MAP(&h, 8, 8, 100000, 0);
+	for (k = 0; k < 20000; k++) {
+		ASSERT_EQ(0, put(&h, k, HMAP_ANY));
+		/* Never above 3/4 load once the insert returns. */
+		ASSERT_LE(hmap_htab_count(&h), hmap_htab_buckets(&h) / 4 * 3);
+	}
+	peak = hmap_htab_buckets(&h);
+	EXPECT_GE(peak, 20000 * 4 / 3);
+	EXPECT_GT(atomic_long_read(&h.stats.grows), 5);
+	for (k = 0; k < 20000; k++)
+		ASSERT_EQ(0, hmap_htab_lookup(&h, &k, &v));
+	for (k = 0; k < 19990; k++)
+		ASSERT_EQ(0, hmap_htab_delete(&h, &k));
+	EXPECT_GT(atomic_long_read(&h.stats.shrinks), 5);
+	EXPECT_LT(hmap_htab_buckets(&h), 64);
+	for (; k < 20000; k++) {
+		ASSERT_EQ(0, hmap_htab_lookup(&h, &k, &v));
+		ASSERT_EQ(val_of(k), v);
+	}
+	EXPECT_EQ(10, hmap_htab_count(&h));
+	DESTROY_AND_CHECK_LEAKS(&h);
+}
+
+TEST(capacity_hint_prevents_resize)
+{
+	struct hmap_htab h;
+	u32 size;
+	u64 k;
+
+	NEW_MAP(&h, 8, 8, 5000, 3000);
+	ASSERT_EQ(0, put(&h, 0, HMAP_ANY));
+	size = hmap_htab_buckets(&h);
+	EXPECT_GE(size, 4000);
+	for (k = 1; k < 3000; k++)
+		ASSERT_EQ(0, put(&h, k, HMAP_ANY));
+	for (k = 0; k < 3000; k++)
+		ASSERT_EQ(0, hmap_htab_delete(&h, &k));
+	EXPECT_EQ(size, hmap_htab_buckets(&h));
+	EXPECT_EQ(0, atomic_long_read(&h.stats.grows));
+	EXPECT_EQ(0, atomic_long_read(&h.stats.shrinks));
+	DESTROY_AND_CHECK_LEAKS(&h);
+}
+
+/* Walks the whole map; counts visits per key into @seen (indexed by key). */
+static int walk(struct hmap_htab *h, u8 *seen, u64 nkeys)
+{
+	u64 cur, next;
+	int n = 0, ret;
+
+	for (ret = hmap_htab_get_next_key(h, NULL, &next); !ret;
+	     ret = hmap_htab_get_next_key(h, &cur, &next)) {
+		if (next < nkeys)
+			seen[next]++;
+		cur = next;
+		if (++n > 10 * (int)nkeys)
+			return -ELOOP;
+	}
+	return ret == -ENOENT ? n : ret;
+}
+
+TEST(get_next_key_full_walk)
+{
+	static u8 seen[5000];
+	struct hmap_htab h;
+	u64 k, next;
+
+	NEW_MAP(&h, 8, 8, 5000, 0);
+	EXPECT_EQ(-ENOENT, hmap_htab_get_next_key(&h, NULL, &next));
+	for (k = 0; k < 5000; k++)
+		ASSERT_EQ(0, put(&h, k, HMAP_ANY));
+	EXPECT_EQ(5000, walk(&h, seen, 5000));
+	for (k = 0; k < 5000; k++)
+		ASSERT_EQ(1, seen[k]) TH_LOG("key %llu", (unsigned long long)k);
+	DESTROY_AND_CHECK_LEAKS(&h);
+}
+
+/* Deleting the key a walk stands on does not restart the walk. */
+TEST(get_next_key_after_delete_continues)
+{
+	static u8 seen[2000];
+	struct hmap_htab h;
+	u64 cur, next, k;
+	int steps = 0, ret;
+
+	NEW_MAP(&h, 8, 8, 2000, 0);
+	for (k = 0; k < 2000; k++)
+		ASSERT_EQ(0, put(&h, k, HMAP_ANY));
+	ASSERT_EQ(0, hmap_htab_get_next_key(&h, NULL, &cur));
+	seen[cur]++;
+	for (;;) {
+		/* Delete every other key right after visiting it. */
+		if (steps++ % 2)
+			ASSERT_EQ(0, hmap_htab_delete(&h, &cur));
+		ret = hmap_htab_get_next_key(&h, &cur, &next);
+		if (ret)
+			break;
+		ASSERT_LT(next, 2000);
+		ASSERT_EQ(0, seen[next]) TH_LOG("key %llu twice", (unsigned long long)next);
+		seen[next]++;
+		cur = next;
+	}
+	EXPECT_EQ(-ENOENT, ret);
+	EXPECT_EQ(2000, steps);
+	/* The shrinks the deletes caused did not disturb the walk either. */
+	EXPECT_GT(atomic_long_read(&h.stats.shrinks), 0);
+	DESTROY_AND_CHECK_LEAKS(&h);
+}
+
+/* Keys present for a whole walk are visited once, even across grows. */
+TEST(get_next_key_across_resize)
+{
+	static u8 seen[200000];
+	struct hmap_htab h;
+	u64 cur, next, k, extra = 1000;
+	int ret;
+
+	NEW_MAP(&h, 8, 8, 200000, 0);
+	for (k = 0; k < 1000; k++)
+		ASSERT_EQ(0, put(&h, k, HMAP_ANY));
+	ASSERT_EQ(0, hmap_htab_get_next_key(&h, NULL, &cur));
+	seen[cur]++;
+	while (!(ret = hmap_htab_get_next_key(&h, &cur, &next))) {
+		ASSERT_LT(next, 200000);
+		seen[next]++;
+		cur = next;
+		for (k = 0; k < 50 && extra < 200000; k++, extra++)
+			ASSERT_EQ(0, put(&h, extra, HMAP_ANY));
+	}
+	EXPECT_EQ(-ENOENT, ret);
+	EXPECT_GT(atomic_long_read(&h.stats.grows), 5);
+	for (k = 0; k < 1000; k++)
+		ASSERT_EQ(1, seen[k]) TH_LOG("key %llu", (unsigned long long)k);
+	for (k = 1000; k < 200000; k++)
+		ASSERT_LE(seen[k], 1);
+	DESTROY_AND_CHECK_LEAKS(&h);
+}
+
+TEST(clear_then_reuse)
+{
+	struct hmap_htab h;
+	u64 k, v;
+
+	NEW_MAP(&h, 8, 8, 1000, 0);
+	hmap_htab_clear(&h);
+	for (k = 0; k < 500; k++)
+		ASSERT_EQ(0, put(&h, k, HMAP_ANY));
+	EXPECT_EQ(1, atomic_long_read(&h.stats.tbl_installs));
+	hmap_htab_clear(&h);
+	EXPECT_EQ(0, hmap_htab_count(&h));
+	EXPECT_EQ(0, hmap_htab_buckets(&h));
+	for (k = 0; k < 500; k++)
+		ASSERT_EQ(-ENOENT, hmap_htab_lookup(&h, &k, &v));
+	ASSERT_EQ(0, put(&h, 7, HMAP_NOEXIST));
+	EXPECT_EQ(2, atomic_long_read(&h.stats.tbl_installs));
+	EXPECT_EQ(1, hmap_htab_count(&h));
+	DESTROY_AND_CHECK_LEAKS(&h);
+}
+
+/*
+ * Every allocation an update makes can fail: each failure must return
+ * -ENOMEM and leave the map exactly as it was. A failed resize allocation
+ * is not an error: the insert stands and the table keeps its size.
+ */
+TEST(update_alloc_failures)
+{
+	struct hmap_htab h;
+	int nth, ret, failures = 0;
+	u64 k, v;
+
+	NEW_MAP(&h, 8, 8, 100, 0);
+	for (nth = 1;; nth++) {
+		shim_fail_nth = nth;
+		ret = put(&h, 1, HMAP_ANY);
+		shim_fail_nth = 0;
+		if (!ret)
+			break;
+		ASSERT_EQ(-ENOMEM, ret);
+		failures++;
+		ASSERT_EQ(0, hmap_htab_count(&h));
+		k = 1;
+		ASSERT_EQ(-ENOENT, hmap_htab_lookup(&h, &k, &v));
+	}
+	/* The element, then the first table. */
+	EXPECT_EQ(2, failures);
+	for (k = 2; k <= 6; k++)
+		ASSERT_EQ(0, put(&h, k, HMAP_ANY));
+	/* The 7th key needs a grow from 8 buckets: make its table fail. */
+	EXPECT_EQ(8, hmap_htab_buckets(&h));
+	shim_fail_nth = 2;
+	EXPECT_EQ(0, put(&h, 7, HMAP_ANY));
+	shim_fail_nth = 0;
+	EXPECT_EQ(8, hmap_htab_buckets(&h));
+	EXPECT_EQ(7, hmap_htab_count(&h));
+	/* The next insert grows the table after all. */
+	EXPECT_EQ(0, put(&h, 8, HMAP_ANY));
+	EXPECT_EQ(16, hmap_htab_buckets(&h));
+	for (k = 1; k <= 8; k++) {
+		ASSERT_EQ(0, hmap_htab_lookup(&h, &k, &v));
+		ASSERT_EQ(val_of(k), v);
+	}
+	/* A replace whose element cannot be allocated keeps the old value. */
+	shim_fail_nth = 1;
+	v = 5;
+	k = 3;
+	EXPECT_EQ(-ENOMEM, hmap_htab_update(&h, &k, &v, HMAP_ANY));
+	shim_fail_nth = 0;
+	EXPECT_EQ(0, hmap_htab_lookup(&h, &k, &v));
+	EXPECT_EQ(val_of(3), v);
+	DESTROY_AND_CHECK_LEAKS(&h);
+}
+
+struct race_arg {
+	struct hmap_htab *h;
+	pthread_barrier_t *go;
+	u64 base;
+	int err;
+};
+
+static void *first_insert(void *p)
+{
+	struct race_arg *a = p;
+	u64 k;
+
+	rcu_register_thread();
+	pthread_barrier_wait(a->go);
+	for (k = a->base; k < a->base + 3; k++)
+		if (put(a->h, k, HMAP_NOEXIST))
+			a->err++;
+	rcu_unregister_thread();
+	return NULL;
+}
+
+/* Threads racing the first insert install exactly one bucket array. */
+TEST(lazy_init_race)
+{
+	struct race_arg args[8];
+	pthread_t th[8];
+	pthread_barrier_t go;
+	struct hmap_htab h;
+	int round, i;
+
+	for (round = 0; round < 50; round++) {
+		NEW_MAP(&h, 8, 8, 100, 60);
+		pthread_barrier_init(&go, NULL, 8);
+		for (i = 0; i < 8; i++) {
+			args[i] = (struct race_arg){ &h, &go, i * 10, 0 };
+			ASSERT_EQ(0, pthread_create(&th[i], NULL, first_insert,
+						    &args[i]));
+		}
+		for (i = 0; i < 8; i++) {
+			pthread_join(th[i], NULL);
+			EXPECT_EQ(0, args[i].err);
+		}
+		pthread_barrier_destroy(&go);
+		EXPECT_EQ(1, atomic_long_read(&h.stats.tbl_installs));
+		EXPECT_EQ(24, hmap_htab_count(&h));
+		DESTROY_AND_CHECK_LEAKS(&h);
+	}
+}
+
+TEST_HARNESS_MAIN
