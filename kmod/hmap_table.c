@@ -102,6 +102,26 @@ static bool hmap_needs_shrink(const struct hmap_htab *h, u32 size, u32 count)
 	return size > h->min_size && count < size / 10 * 3;
 }
 
+/* Charges @bytes to the map's budget: -ENOMEM if that would exceed it. */
+static int hmap_charge(struct hmap_htab *h, u64 bytes)
+{
+	struct hmap_budget *b = h->budget;
+
+	if (!b)
+		return 0;
+	if ((u64)atomic64_add_return(bytes, &b->used) > READ_ONCE(b->limit)) {
+		atomic64_sub(bytes, &b->used);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static void hmap_uncharge(struct hmap_htab *h, u64 bytes)
+{
+	if (h->budget)
+		atomic64_sub(bytes, &h->budget->used);
+}
+
 static u32 hmap_nlocks(u32 size)
 {
 	return min_t(u32, size,
@@ -127,9 +147,13 @@ static struct hmap_tbl *hmap_tbl_alloc(struct hmap_htab *h, u32 size)
 	unsigned long gen;
 	u32 i;
 
-	tbl = kvmalloc(hmap_tbl_bytes(size), HMAP_GFP);
-	if (!tbl)
+	if (hmap_charge(h, hmap_tbl_bytes(size)))
 		return NULL;
+	tbl = kvmalloc(hmap_tbl_bytes(size), HMAP_GFP);
+	if (!tbl) {
+		hmap_uncharge(h, hmap_tbl_bytes(size));
+		return NULL;
+	}
 
 	RCU_INIT_POINTER(tbl->future, NULL);
 	tbl->size = size;
@@ -145,19 +169,28 @@ static struct hmap_tbl *hmap_tbl_alloc(struct hmap_htab *h, u32 size)
 	return tbl;
 }
 
+static void hmap_tbl_free(struct hmap_htab *h, struct hmap_tbl *tbl)
+{
+	hmap_uncharge(h, hmap_tbl_bytes(tbl->size));
+	kvfree(tbl);
+}
+
 /* Frees every element still linked in @tbl, then @tbl: no reader may remain. */
-static void hmap_tbl_free_all(struct hmap_tbl *tbl)
+static void hmap_tbl_free_all(struct hmap_htab *h, struct hmap_tbl *tbl)
 {
 	struct hlist_nulls_node *n, *next;
+	u64 freed = 0;
 	u32 i;
 
 	for (i = 0; i < tbl->size; i++) {
 		for (n = tbl->buckets[i].first; !is_a_nulls(n); n = next) {
 			next = n->next;
 			kfree(container_of(n, struct hmap_elem, node));
+			freed++;
 		}
 	}
-	kvfree(tbl);
+	hmap_uncharge(h, freed * h->elem_size);
+	hmap_tbl_free(h, tbl);
 }
 
 /**
@@ -176,7 +209,7 @@ int hmap_htab_init(struct hmap_htab *h, const struct hmap_htab_params *p)
 
 	if (!p->key_size || p->key_size > HMAP_MAX_KEY_SIZE ||
 	    !p->value_size || p->value_size > HMAP_MAX_VALUE_SIZE ||
-	    !p->max_entries || p->max_entries > HMAP_HTAB_MAX_ENTRIES ||
+	    !p->max_entries || p->max_entries > HMAP_MAX_ENTRIES ||
 	    p->capacity_hint > p->max_entries)
 		return -EINVAL;
 
@@ -200,6 +233,7 @@ int hmap_htab_init(struct hmap_htab *h, const struct hmap_htab_params *p)
 	h->min_size = min(h->min_size, 1U << HMAP_MAX_SHIFT);
 	h->max_size = max(h->max_size, h->min_size);
 	h->seed = get_random_u32();
+	h->budget = p->budget;
 	return 0;
 }
 EXPORT_SYMBOL_GPL(hmap_htab_init);
@@ -216,7 +250,7 @@ void hmap_htab_destroy(struct hmap_htab *h)
 	struct hmap_tbl *tbl = rcu_dereference_protected(h->tbl, 1);
 
 	if (tbl)
-		hmap_tbl_free_all(tbl);
+		hmap_tbl_free_all(h, tbl);
 	RCU_INIT_POINTER(h->tbl, NULL);
 	atomic_set(&h->count, 0);
 }
@@ -311,7 +345,7 @@ static struct hmap_tbl *hmap_tbl_get_or_install(struct hmap_htab *h)
 	 */
 	old = cmpxchg((struct hmap_tbl __force **)&h->tbl, NULL, tbl);
 	if (old) {
-		kvfree(tbl);
+		hmap_tbl_free(h, tbl);
 		return old;
 	}
 	atomic_long_inc(&h->stats.tbl_installs);
@@ -382,6 +416,7 @@ static void hmap_htab_resize(struct hmap_htab *h)
 	for (b = 0; b < old->size; b++)
 		hmap_move_bucket(old, b, new);
 	rcu_assign_pointer(h->tbl, new);
+	hmap_uncharge(h, hmap_tbl_bytes(old->size));
 	kvfree_rcu(old, rcu);
 	atomic_long_inc(size > old->size ? &h->stats.grows : &h->stats.shrinks);
 out:
@@ -391,16 +426,35 @@ out:
 static struct hmap_elem *hmap_elem_alloc(struct hmap_htab *h, const void *key,
 					 const void *value, u32 hash)
 {
-	struct hmap_elem *e = kmalloc(h->elem_size, HMAP_GFP);
+	struct hmap_elem *e;
 
-	if (!e)
+	if (hmap_charge(h, h->elem_size))
 		return NULL;
+	e = kmalloc(h->elem_size, HMAP_GFP);
+	if (!e) {
+		hmap_uncharge(h, h->elem_size);
+		return NULL;
+	}
 	e->hash = hash;
 	e->__pad = 0;
 	memcpy(hmap_elem_key(e), key, h->key_size);
 	memset(e->data + h->key_size, 0, h->value_off - h->key_size);
 	memcpy(hmap_elem_value(h, e), value, h->value_size);
 	return e;
+}
+
+/* Frees an element no reader can have seen. */
+static void hmap_elem_free(struct hmap_htab *h, struct hmap_elem *e)
+{
+	hmap_uncharge(h, h->elem_size);
+	kfree(e);
+}
+
+/* Frees an unlinked element once the readers that might hold it are done. */
+static void hmap_elem_free_rcu(struct hmap_htab *h, struct hmap_elem *e)
+{
+	hmap_uncharge(h, h->elem_size);
+	kvfree_rcu_mightsleep(e);
 }
 
 /**
@@ -416,7 +470,8 @@ static struct hmap_elem *hmap_elem_alloc(struct hmap_htab *h, const void *key,
  *
  * Return: 0; -EINVAL for bad @flags; -EEXIST (NOEXIST, key present);
  * -ENOENT (EXIST, key absent); -E2BIG if a new key would exceed max_entries;
- * -ENOMEM. On error the map is unchanged.
+ * -ENOMEM if an allocation failed or the budget is spent. On error the map
+ * is unchanged.
  */
 int hmap_htab_update(struct hmap_htab *h, const void *key, const void *value,
 		     u64 flags)
@@ -469,11 +524,11 @@ unlock_rwsem:
 	up_read(&h->rwsem);
 
 	if (ret) {
-		kfree(new);
+		hmap_elem_free(h, new);
 		return ret;
 	}
 	if (old)
-		kvfree_rcu_mightsleep(old);
+		hmap_elem_free_rcu(h, old);
 	if (grow)
 		hmap_htab_resize(h);
 	return 0;
@@ -535,7 +590,7 @@ int hmap_htab_lookup_and_delete(struct hmap_htab *h, const void *key,
 	e = hmap_unlink(h, key, value, &shrink);
 	if (!e)
 		return -ENOENT;
-	kvfree_rcu_mightsleep(e);
+	hmap_elem_free_rcu(h, e);
 	if (shrink)
 		hmap_htab_resize(h);
 	return 0;
@@ -654,7 +709,7 @@ void hmap_htab_clear(struct hmap_htab *h)
 	if (!tbl)
 		return;
 	synchronize_rcu();
-	hmap_tbl_free_all(tbl);
+	hmap_tbl_free_all(h, tbl);
 }
 EXPORT_SYMBOL_GPL(hmap_htab_clear);
 

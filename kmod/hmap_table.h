@@ -10,7 +10,6 @@
 #ifndef _HMAP_TABLE_H
 #define _HMAP_TABLE_H
 
-#include <linux/bits.h>
 #include <linux/types.h>
 #include <linux/atomic.h>
 #include <linux/rwsem.h>
@@ -66,18 +65,31 @@ struct hmap_tbl {
 };
 
 /**
+ * struct hmap_budget - a memory limit shared by several maps
+ * @used: bytes charged now, by elements and bucket arrays
+ * @limit: a charge that would take @used above this fails; may be changed
+ *	at any time
+ */
+struct hmap_budget {
+	atomic64_t used;
+	u64 limit;
+};
+
+/**
  * struct hmap_htab_params - what a map is created with
  * @key_size: bytes per key, 1 to HMAP_MAX_KEY_SIZE.
  * @value_size: bytes per value, 1 to HMAP_MAX_VALUE_SIZE.
- * @max_entries: most entries the map holds at once, 1 to HMAP_HTAB_MAX_ENTRIES.
+ * @max_entries: most entries the map holds at once, 1 to HMAP_MAX_ENTRIES.
  * @capacity_hint: entries the map should hold without ever resizing, at most
  *	@max_entries; 0 for the smallest table.
+ * @budget: memory limit to charge, or NULL for none. Must outlive the map.
  */
 struct hmap_htab_params {
 	u32 key_size;
 	u32 value_size;
 	u32 max_entries;
 	u32 capacity_hint;
+	struct hmap_budget *budget;
 };
 
 /**
@@ -111,6 +123,7 @@ struct hmap_htab_stats {
  * @min_size: buckets the table never shrinks below (from the capacity hint).
  * @max_size: buckets the table never grows beyond (from @max_entries).
  * @seed: random per-map hash seed, so that keys cannot be chosen to collide.
+ * @budget: memory limit charged for elements and tables, or NULL.
  * @stats: whole-table event counters.
  */
 struct hmap_htab {
@@ -126,11 +139,9 @@ struct hmap_htab {
 	u32 min_size;
 	u32 max_size;
 	u32 seed;
+	struct hmap_budget *budget;
 	struct hmap_htab_stats stats;
 };
-
-/* Most entries one map may be created with, whatever the memory limits. */
-#define HMAP_HTAB_MAX_ENTRIES	BIT(28)
 
 int hmap_htab_init(struct hmap_htab *h, const struct hmap_htab_params *p);
 void hmap_htab_destroy(struct hmap_htab *h);

@@ -6,11 +6,34 @@
  * type has a fixed width, every pointer travels as a __u64, and every padding
  * byte is named so that it can be required to be zero. Fields never change
  * once they have shipped; new ones are only ever appended.
+ *
+ * Commands are ioctls. Those marked "on /dev/hmap" are issued on an fd of the
+ * device; those marked "on a map fd" on an fd returned by HMAP_IOC_CREATE,
+ * HMAP_IOC_OPEN_BY_NAME or HMAP_IOC_OPEN_BY_ID. Every argument is a struct
+ * whose first member, @size, is set by the caller to sizeof() the struct it
+ * was built with. The kernel reads it like openat2(2) and clone3(2) do: a
+ * smaller (older) struct is zero-extended, a larger (newer) one is accepted
+ * only if every byte the kernel does not know is zero.
+ *
+ * Errors every command can return:
+ *
+ * - EFAULT: the argument, or a key/value buffer it points to, is not
+ *   accessible.
+ * - EINVAL: @size is smaller than the first published version of the
+ *   struct; an unknown flag is set; a reserved field or padding is non-zero.
+ * - E2BIG: @size is larger than the kernel knows and the extra bytes are not
+ *   all zero.
+ * - EBADFD: a map command on /dev/hmap itself, or a device command on a map
+ *   fd.
+ * - ENOTTY: an ioctl number hmap does not know.
+ *
+ * Each command lists the errors it adds.
  */
 #ifndef _UAPI_LINUX_HMAP_H
 #define _UAPI_LINUX_HMAP_H
 
 #include <linux/const.h>
+#include <linux/ioctl.h>
 #include <linux/types.h>
 
 /**
@@ -27,20 +50,324 @@
 #define HMAP_MAX_VALUE_SIZE	65536
 
 /**
- * define HMAP_NAME_LEN - size of the name buffer, including the terminating NUL
+ * define HMAP_MAX_ENTRIES - largest max_entries a map may be created with
+ */
+#define HMAP_MAX_ENTRIES	_BITUL(28)
+
+/**
+ * define HMAP_NAME_LEN - size of a name buffer, including the terminating NUL
+ *
+ * Names are 1 to 31 characters from [A-Za-z0-9_.-], NUL-terminated, with
+ * every byte after the NUL zero. A map's label (HMAP_IOC_CREATE) may also be
+ * empty.
  */
 #define HMAP_NAME_LEN		32
 
 /*
- * Update modes, in the flags of an update. Exactly one may be given; ANY is
- * the absence of the other two.
+ * Update modes, in &hmap_elem_op.flags of HMAP_IOC_UPDATE. At most one may
+ * be given; ANY is the absence of the other two.
  */
 
 /** define HMAP_ANY - create the entry or replace its value */
 #define HMAP_ANY		0
-/** define HMAP_NOEXIST - create the entry only if the key is absent, else -EEXIST */
+/** define HMAP_NOEXIST - create the entry only if the key is absent, else EEXIST */
 #define HMAP_NOEXIST		_BITULL(0)
-/** define HMAP_EXIST - replace the value only if the key is present, else -ENOENT */
+/** define HMAP_EXIST - replace the value only if the key is present, else ENOENT */
 #define HMAP_EXIST		_BITULL(1)
+
+/**
+ * define HMAP_F_RDONLY - the new map fd is read-only
+ *
+ * In &hmap_create.flags, &hmap_open_by_name.flags and &hmap_open_by_id.flags.
+ * Commands that change a map (UPDATE, DELETE, LOOKUP_AND_DELETE, CLEAR,
+ * PUBLISH) fail on a read-only fd with EPERM.
+ */
+#define HMAP_F_RDONLY		_BITUL(0)
+
+/**
+ * struct hmap_create - HMAP_IOC_CREATE: make a new map (on /dev/hmap)
+ * @size: sizeof(struct hmap_create)
+ * @flags: HMAP_F_RDONLY or 0
+ * @key_size: bytes per key, 1 to HMAP_MAX_KEY_SIZE
+ * @value_size: bytes per value, 1 to HMAP_MAX_VALUE_SIZE
+ * @max_entries: most entries at once, 1 to HMAP_MAX_ENTRIES; an insert
+ *	beyond it fails with E2BIG
+ * @capacity_hint: entries the map holds without ever resizing its table
+ *	(0: start small), at most @max_entries
+ * @name: optional label shown by INFO, fdinfo and listings; need not be
+ *	unique. Empty, or a name as described at HMAP_NAME_LEN.
+ *
+ * Returns a new map fd (close-on-exec). The map lives as long as an fd or a
+ * published name refers to it; its memory is charged to the creator's memory
+ * cgroup.
+ *
+ * Errors: EINVAL (a size or limit out of range, a bad label); ENOSPC (the
+ * module's max_maps limit is reached); ENOMEM; EMFILE/ENFILE (no fd left).
+ */
+struct hmap_create {
+	__u32 size;
+	__u32 flags;
+	__u32 key_size;
+	__u32 value_size;
+	__u32 max_entries;
+	__u32 capacity_hint;
+	char name[HMAP_NAME_LEN];
+};
+
+/**
+ * struct hmap_elem_op - one entry: LOOKUP, UPDATE, DELETE, LOOKUP_AND_DELETE
+ * @size: sizeof(struct hmap_elem_op)
+ * @__reserved: must be 0
+ * @flags: for UPDATE, HMAP_ANY, HMAP_NOEXIST or HMAP_EXIST; else 0
+ * @key: user pointer to key_size bytes
+ * @value: user pointer to value_size bytes: read by UPDATE, written by
+ *	LOOKUP and LOOKUP_AND_DELETE; must be 0 for DELETE
+ *
+ * HMAP_IOC_LOOKUP (on a map fd): copy out the value of @key.
+ * Errors: ENOENT (no such key).
+ *
+ * HMAP_IOC_UPDATE (on a writable map fd): create or replace an entry.
+ * A concurrent LOOKUP sees the old value or the new one, never a mix.
+ * Errors: EEXIST (NOEXIST, key present); ENOENT (EXIST, key absent);
+ * E2BIG (the map holds max_entries); ENOMEM (allocation failed, or the
+ * module's max_bytes limit is reached); EPERM (read-only fd).
+ *
+ * HMAP_IOC_DELETE (on a writable map fd): remove an entry.
+ * Errors: ENOENT; EPERM (read-only fd).
+ *
+ * HMAP_IOC_LOOKUP_AND_DELETE (on a writable map fd): remove an entry and
+ * copy out the value it held when it was removed.
+ * Errors: ENOENT; EPERM (read-only fd).
+ *
+ * On any error the map is unchanged.
+ */
+struct hmap_elem_op {
+	__u32 size;
+	__u32 __reserved;
+	__u64 flags;
+	__u64 key;
+	__u64 value;
+};
+
+/**
+ * struct hmap_get_next_key - HMAP_IOC_GET_NEXT_KEY: iterate (on a map fd)
+ * @size: sizeof(struct hmap_get_next_key)
+ * @flags: must be 0
+ * @key: user pointer to the key to continue from, or 0 for the first key
+ * @next_key: user pointer to key_size bytes, written with the next key
+ *
+ * The order is fixed by the keys alone, not by the table's size. @key need
+ * not be in the map: unlike BPF's, a walk whose current key was deleted
+ * continues where it was instead of restarting. A walk from 0 until ENOENT
+ * returns every key present for the whole walk exactly once and always ends.
+ *
+ * Errors: ENOENT (no key after @key: the walk is over).
+ */
+struct hmap_get_next_key {
+	__u32 size;
+	__u32 flags;
+	__u64 key;
+	__u64 next_key;
+};
+
+/**
+ * struct hmap_clear - HMAP_IOC_CLEAR: remove every entry (on a writable map fd)
+ * @size: sizeof(struct hmap_clear)
+ * @flags: must be 0
+ *
+ * Lookups running meanwhile see the old content or an empty map.
+ *
+ * Errors: EPERM (read-only fd).
+ */
+struct hmap_clear {
+	__u32 size;
+	__u32 flags;
+};
+
+/**
+ * struct hmap_info - HMAP_IOC_INFO: describe a map (on a map fd)
+ * @size: sizeof(struct hmap_info)
+ * @flags: must be 0
+ * @key_size: out: bytes per key
+ * @value_size: out: bytes per value
+ * @max_entries: out: entry limit
+ * @capacity_hint: out: as given at creation
+ * @count: out: entries now
+ * @map_flags: out: HMAP_F_RDONLY if this fd is read-only
+ * @id: out: the map's id, for HMAP_IOC_OPEN_BY_ID; never reused while the
+ *	module is loaded, until ids wrap around
+ * @owner_uid: out: the creator's uid (in the initial user namespace)
+ * @bytes: out: memory held by entries and buckets
+ * @name: out: the label given at creation
+ * @pub_name: out: the published name, or empty
+ * @pub_uid: out: owner of the published name
+ * @pub_gid: out: group of the published name
+ * @pub_mode: out: permission bits of the published name
+ * @buckets: out: size of the bucket array (0 before the first insert)
+ * @lookups: out: LOOKUP commands so far
+ * @hits: out: LOOKUP commands that found their key
+ * @updates: out: successful UPDATE commands
+ * @deletes: out: successful DELETE and LOOKUP_AND_DELETE commands
+ * @resizes: out: table grows and shrinks
+ *
+ * Every field after @flags is written back, up to the @size the caller
+ * passed.
+ */
+struct hmap_info {
+	__u32 size;
+	__u32 flags;
+	__u32 key_size;
+	__u32 value_size;
+	__u32 max_entries;
+	__u32 capacity_hint;
+	__u32 count;
+	__u32 map_flags;
+	__u32 id;
+	__u32 owner_uid;
+	__u64 bytes;
+	char name[HMAP_NAME_LEN];
+	char pub_name[HMAP_NAME_LEN];
+	__u32 pub_uid;
+	__u32 pub_gid;
+	__u32 pub_mode;
+	__u32 buckets;
+	__u64 lookups;
+	__u64 hits;
+	__u64 updates;
+	__u64 deletes;
+	__u64 resizes;
+};
+
+/**
+ * struct hmap_publish - HMAP_IOC_PUBLISH: give a map a global name (on a
+ * writable map fd)
+ * @size: sizeof(struct hmap_publish)
+ * @mode: permission bits for HMAP_IOC_OPEN_BY_NAME, a subset of 0666: read
+ *	lets a user open the map read-only, read and write lets it open it
+ *	read-write. Owner and group are the caller's fsuid and fsgid.
+ * @name: the name, as described at HMAP_NAME_LEN
+ *
+ * A published map lives on after its last fd is closed, like a pinned BPF
+ * map, until HMAP_IOC_UNPUBLISH.
+ *
+ * Errors: EINVAL (bad name, bits outside 0666); EEXIST (the name is
+ * taken); EBUSY (this map is already published); EPERM (read-only fd).
+ */
+struct hmap_publish {
+	__u32 size;
+	__u32 mode;
+	char name[HMAP_NAME_LEN];
+};
+
+/**
+ * struct hmap_unpublish - HMAP_IOC_UNPUBLISH: remove a name (on /dev/hmap)
+ * @size: sizeof(struct hmap_unpublish)
+ * @flags: must be 0
+ * @name: the published name
+ *
+ * The map itself goes away when no fd refers to it either.
+ *
+ * Errors: EINVAL (bad name); ENOENT (no such name); EPERM (the caller is
+ * neither the name's owner nor has CAP_SYS_ADMIN).
+ */
+struct hmap_unpublish {
+	__u32 size;
+	__u32 flags;
+	char name[HMAP_NAME_LEN];
+};
+
+/**
+ * struct hmap_open_by_name - HMAP_IOC_OPEN_BY_NAME: open a published map
+ * (on /dev/hmap)
+ * @size: sizeof(struct hmap_open_by_name)
+ * @flags: HMAP_F_RDONLY or 0
+ * @name: the published name
+ *
+ * The caller's fsuid and groups are checked against the name's owner, group
+ * and mode as for a file; CAP_DAC_OVERRIDE bypasses the check. Returns a new
+ * map fd (close-on-exec).
+ *
+ * Errors: EINVAL (bad name); ENOENT (no such name); EACCES (the mode does
+ * not allow it); EMFILE/ENFILE.
+ */
+struct hmap_open_by_name {
+	__u32 size;
+	__u32 flags;
+	char name[HMAP_NAME_LEN];
+};
+
+/**
+ * struct hmap_open_by_id - HMAP_IOC_OPEN_BY_ID: open a live map by id (on
+ * /dev/hmap)
+ * @size: sizeof(struct hmap_open_by_id)
+ * @flags: HMAP_F_RDONLY or 0
+ * @id: the map's id
+ * @__reserved: must be 0
+ *
+ * An id never keeps a map alive: this succeeds only while some fd or name
+ * still does. The caller must have created the map or have CAP_SYS_ADMIN.
+ * Returns a new map fd (close-on-exec).
+ *
+ * Errors: ENOENT (no live map has this id); EPERM; EMFILE/ENFILE.
+ */
+struct hmap_open_by_id {
+	__u32 size;
+	__u32 flags;
+	__u32 id;
+	__u32 __reserved;
+};
+
+/**
+ * struct hmap_get_next_id - HMAP_IOC_GET_NEXT_ID: list maps (on /dev/hmap)
+ * @size: sizeof(struct hmap_get_next_id)
+ * @start_id: find the first live map with an id above this (0: the first)
+ * @next_id: out: that map's id
+ * @__reserved: must be 0
+ *
+ * Errors: ENOENT (no live map above @start_id).
+ */
+struct hmap_get_next_id {
+	__u32 size;
+	__u32 start_id;
+	__u32 next_id;
+	__u32 __reserved;
+};
+
+#define HMAP_TYPE		0xB8
+
+enum {
+	HMAP_CMD_BASE = 0x80,
+	HMAP_CMD_CREATE = HMAP_CMD_BASE,
+	HMAP_CMD_LOOKUP,
+	HMAP_CMD_UPDATE,
+	HMAP_CMD_DELETE,
+	HMAP_CMD_LOOKUP_AND_DELETE,
+	HMAP_CMD_GET_NEXT_KEY,
+	HMAP_CMD_CLEAR,
+	HMAP_CMD_INFO,
+	HMAP_CMD_PUBLISH,
+	HMAP_CMD_UNPUBLISH,
+	HMAP_CMD_OPEN_BY_NAME,
+	HMAP_CMD_OPEN_BY_ID,
+	HMAP_CMD_GET_NEXT_ID,
+};
+
+/*
+ * The struct size is not part of the ioctl number, as in iommufd: structs
+ * grow by appending, and @size tells the kernel which version it is reading.
+ */
+#define HMAP_IOC_CREATE			_IO(HMAP_TYPE, HMAP_CMD_CREATE)
+#define HMAP_IOC_LOOKUP			_IO(HMAP_TYPE, HMAP_CMD_LOOKUP)
+#define HMAP_IOC_UPDATE			_IO(HMAP_TYPE, HMAP_CMD_UPDATE)
+#define HMAP_IOC_DELETE			_IO(HMAP_TYPE, HMAP_CMD_DELETE)
+#define HMAP_IOC_LOOKUP_AND_DELETE	_IO(HMAP_TYPE, HMAP_CMD_LOOKUP_AND_DELETE)
+#define HMAP_IOC_GET_NEXT_KEY		_IO(HMAP_TYPE, HMAP_CMD_GET_NEXT_KEY)
+#define HMAP_IOC_CLEAR			_IO(HMAP_TYPE, HMAP_CMD_CLEAR)
+#define HMAP_IOC_INFO			_IO(HMAP_TYPE, HMAP_CMD_INFO)
+#define HMAP_IOC_PUBLISH		_IO(HMAP_TYPE, HMAP_CMD_PUBLISH)
+#define HMAP_IOC_UNPUBLISH		_IO(HMAP_TYPE, HMAP_CMD_UNPUBLISH)
+#define HMAP_IOC_OPEN_BY_NAME		_IO(HMAP_TYPE, HMAP_CMD_OPEN_BY_NAME)
+#define HMAP_IOC_OPEN_BY_ID		_IO(HMAP_TYPE, HMAP_CMD_OPEN_BY_ID)
+#define HMAP_IOC_GET_NEXT_ID		_IO(HMAP_TYPE, HMAP_CMD_GET_NEXT_ID)
 
 #endif /* _UAPI_LINUX_HMAP_H */

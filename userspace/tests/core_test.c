@@ -23,20 +23,20 @@ static int put(struct hmap_htab *h, u64 k, u64 flags)
 TEST(init_rejects_bad_params)
 {
 	struct hmap_htab_params bad[] = {
-		{ 0, 8, 10, 0 },
-		{ HMAP_MAX_KEY_SIZE + 1, 8, 10, 0 },
-		{ 8, 0, 10, 0 },
-		{ 8, HMAP_MAX_VALUE_SIZE + 1, 10, 0 },
-		{ 8, 8, 0, 0 },
-		{ 8, 8, HMAP_HTAB_MAX_ENTRIES + 1, 0 },
-		{ 8, 8, 10, 11 },
+		{ .key_size = 0, .value_size = 8, .max_entries = 10 },
+		{ .key_size = HMAP_MAX_KEY_SIZE + 1, .value_size = 8, .max_entries = 10 },
+		{ .key_size = 8, .value_size = 0, .max_entries = 10 },
+		{ .key_size = 8, .value_size = HMAP_MAX_VALUE_SIZE + 1, .max_entries = 10 },
+		{ .key_size = 8, .value_size = 8, .max_entries = 0 },
+		{ .key_size = 8, .value_size = 8, .max_entries = HMAP_MAX_ENTRIES + 1 },
+		{ .key_size = 8, .value_size = 8, .max_entries = 10, .capacity_hint = 11 },
 	};
 	struct hmap_htab h;
 	unsigned int i;
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		EXPECT_EQ(-EINVAL, hmap_htab_init(&h, &bad[i])) TH_LOG("case %u", i);
-	NEW_MAP(&h, HMAP_MAX_KEY_SIZE, HMAP_MAX_VALUE_SIZE, HMAP_HTAB_MAX_ENTRIES,
+	NEW_MAP(&h, HMAP_MAX_KEY_SIZE, HMAP_MAX_VALUE_SIZE, HMAP_MAX_ENTRIES,
 		0);
 	DESTROY_AND_CHECK_LEAKS(&h);
 }
@@ -386,6 +386,43 @@ TEST(update_alloc_failures)
 	EXPECT_EQ(0, hmap_htab_lookup(&h, &k, &v));
 	EXPECT_EQ(val_of(3), v);
 	DESTROY_AND_CHECK_LEAKS(&h);
+}
+
+/* A budget caps elements and tables, and every charge is given back. */
+TEST(budget_limits_memory)
+{
+	struct hmap_budget budget = { .limit = 8192 };
+	struct hmap_htab_params p = {
+		.key_size = 8, .value_size = 8, .max_entries = 100000,
+		.budget = &budget,
+	};
+	struct hmap_htab h, h2;
+	u64 k, v, n;
+
+	ASSERT_EQ(0, hmap_htab_init(&h, &p));
+	ASSERT_EQ(0, hmap_htab_init(&h2, &p));
+	for (k = 0; put(&h, k, HMAP_ANY) == 0; k++)
+		ASSERT_LT(k, 1000);
+	n = k;
+	EXPECT_EQ(-ENOMEM, put(&h, k, HMAP_ANY));
+	EXPECT_LE(atomic64_read(&budget.used), budget.limit);
+	EXPECT_EQ(hmap_htab_mem_bytes(&h), atomic64_read(&budget.used));
+	EXPECT_EQ(n, hmap_htab_count(&h));
+	/* The budget is shared: the second map cannot even get a table. */
+	EXPECT_EQ(-ENOMEM, put(&h2, 1, HMAP_ANY));
+	k = 0;
+	ASSERT_EQ(0, hmap_htab_lookup_and_delete(&h, &k, &v));
+	EXPECT_EQ(val_of(0), v);
+	budget.limit = 1 << 20;
+	for (k = 0; k < 3000; k++)
+		ASSERT_EQ(0, put(&h2, k, HMAP_ANY));
+	EXPECT_EQ(hmap_htab_mem_bytes(&h) + hmap_htab_mem_bytes(&h2),
+		  atomic64_read(&budget.used));
+	hmap_htab_clear(&h2);
+	EXPECT_EQ(hmap_htab_mem_bytes(&h), atomic64_read(&budget.used));
+	hmap_htab_destroy(&h2);
+	DESTROY_AND_CHECK_LEAKS(&h);
+	EXPECT_EQ(0, atomic64_read(&budget.used));
 }
 
 struct race_arg {
