@@ -27,15 +27,24 @@ CORE_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Wno-unused-parameter \
 	-Iuserspace/shim -Iuapi -Ikmod -I$(KSFT)
 CORE_TESTS := $(BUILD)/core/core_test $(BUILD)/core/core_stress
 
+# libhmap: shared and static, plus what `make install` puts in place.
+LIB_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -fPIC -Iuapi -Iuserspace/include
+LIBHMAP_VERSION := 0.1.0
+LIBHMAP_SONAME := libhmap.so.0
+LIBHMAP_A := $(BUILD)/lib/libhmap.a
+LIBHMAP_SO := $(BUILD)/lib/$(LIBHMAP_SONAME)
+LIB_HDRS := userspace/include/libhmap.h uapi/linux/hmap.h
+
 # Test programs run inside the VM: static, no libraries there.
 SELFTEST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Wno-unused-parameter \
-	-Wno-sign-compare -static -pthread -Iuapi -I$(KSFT)
+	-Wno-sign-compare -D_GNU_SOURCE -static -pthread -Iuapi -Iuserspace/include -I$(KSFT)
 SELFTEST_SRCS := $(wildcard selftests/*_test.c)
-SELFTESTS := $(patsubst selftests/%.c,$(BUILD)/selftests/%,$(SELFTEST_SRCS))
+SELFTESTS := $(patsubst selftests/%.c,$(BUILD)/selftests/%,$(SELFTEST_SRCS)) \
+	$(BUILD)/selftests/runas
 
-.PHONY: all module core-tests selftests test demo shell ksrc clean print-kver
+.PHONY: all module lib core-tests selftests test demo shell ksrc clean print-kver
 
-all: module core-tests selftests
+all: module lib core-tests selftests
 
 module:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 modules
@@ -51,11 +60,25 @@ $(BUILD)/core/%: userspace/tests/%.c userspace/tests/core_common.h $(CORE_SRCS) 
 	@mkdir -p $(dir $@)
 	$(CC) $(CORE_CFLAGS) -o $@ $< $(CORE_SRCS) -lurcu-memb -lpthread
 
+lib: $(LIBHMAP_A) $(LIBHMAP_SO)
+
+$(BUILD)/lib/libhmap.o: userspace/lib/libhmap.c $(LIB_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(LIB_CFLAGS) -c -o $@ $<
+
+$(LIBHMAP_A): $(BUILD)/lib/libhmap.o
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(LIBHMAP_SO): $(BUILD)/lib/libhmap.o
+	$(CC) -shared -Wl,-soname,$(LIBHMAP_SONAME) -o $@ $^
+	ln -sf $(LIBHMAP_SONAME) $(BUILD)/lib/libhmap.so
+
 selftests: $(SELFTESTS)
 
-$(BUILD)/selftests/%: selftests/%.c $(wildcard selftests/*.h) uapi/linux/hmap.h | ksrc
+$(BUILD)/selftests/%: selftests/%.c $(wildcard selftests/*.h) $(LIB_HDRS) $(LIBHMAP_A) | ksrc
 	@mkdir -p $(dir $@)
-	$(CC) $(SELFTEST_CFLAGS) -o $@ $< $(SELFTEST_LIBS)
+	$(CC) $(SELFTEST_CFLAGS) -o $@ $< $(LIBHMAP_A)
 
 test:
 	scripts/test.sh

@@ -1,25 +1,29 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * hmap module entry: registers /dev/hmap.
+ * hmap module entry: parameters, /dev/hmap, debugfs.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
+#include <linux/mm.h>
 #include <linux/module.h>
-#include <linux/rcupdate.h>
+#include <linux/moduleparam.h>
 
-#include "hmap_table.h"
+#include "hmap_priv.h"
 
 static ushort dev_mode = 0600;
 module_param(dev_mode, ushort, 0444);
 MODULE_PARM_DESC(dev_mode, "Permission bits of /dev/hmap (default 0600)");
 
-static long hmap_dev_ioctl(struct file *file, unsigned int cmd,
-			   unsigned long arg)
-{
-	return -ENOTTY;
-}
+unsigned int hmap_max_maps = 4096;
+module_param_named(max_maps, hmap_max_maps, uint, 0644);
+MODULE_PARM_DESC(max_maps, "Most maps alive at once; CREATE fails with ENOSPC beyond (default 4096)");
+
+/* Shared by every map; its limit is the max_bytes parameter. */
+struct hmap_budget hmap_budget;
+module_param_named(max_bytes, hmap_budget.limit, ullong, 0644);
+MODULE_PARM_DESC(max_bytes, "Most bytes all maps' entries and tables may hold; UPDATE fails with ENOMEM beyond (default: a quarter of RAM)");
 
 static const struct file_operations hmap_dev_fops = {
 	.owner		= THIS_MODULE,
@@ -43,19 +47,27 @@ static int __init hmap_init(void)
 		pr_err("dev_mode %#o has bits outside 0777\n", dev_mode);
 		return -EINVAL;
 	}
-	hmap_misc.mode = dev_mode;
-	ret = misc_register(&hmap_misc);
+	if (!hmap_budget.limit)
+		hmap_budget.limit = (u64)totalram_pages() * PAGE_SIZE / 4;
+	ret = hmap_maps_init();
 	if (ret)
 		return ret;
+	hmap_misc.mode = dev_mode;
+	ret = misc_register(&hmap_misc);
+	if (ret) {
+		hmap_maps_exit();
+		return ret;
+	}
+	hmap_debugfs_init();
 	pr_info("loaded, /dev/hmap mode %#o\n", dev_mode);
 	return 0;
 }
 
 static void __exit hmap_exit(void)
 {
+	hmap_debugfs_exit();
 	misc_deregister(&hmap_misc);
-	/* Deferred frees of elements and tables must finish before unload. */
-	rcu_barrier();
+	hmap_maps_exit();
 	pr_info("unloaded\n");
 }
 

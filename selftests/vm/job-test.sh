@@ -10,8 +10,16 @@ run()
 	echo "HMAP-SUITE-END $name rc=$?"
 }
 
+# Suites that also run as an unprivileged user, with /dev/hmap opened up.
+UNPRIV="map_test"
+
 run module_load sh /hmap/tests/module_load.sh
 for t in /hmap/tests/*_test; do
 	run "${t##*/}" "$t"
 done
+chmod 0666 /dev/hmap
+for t in $UNPRIV; do
+	run "$t-uid1000" /hmap/tests/runas 1000 1000 "/hmap/tests/$t"
+done
+chmod 0600 /dev/hmap
 run module_unload sh /hmap/tests/module_unload.sh

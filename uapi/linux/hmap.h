@@ -82,7 +82,7 @@
  * Commands that change a map (UPDATE, DELETE, LOOKUP_AND_DELETE, CLEAR,
  * PUBLISH) fail on a read-only fd with EPERM.
  */
-#define HMAP_F_RDONLY		_BITUL(0)
+#define HMAP_F_RDONLY		0x1U
 
 /**
  * struct hmap_create - HMAP_IOC_CREATE: make a new map (on /dev/hmap)

@@ -1,0 +1,511 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The ioctl layer: one table entry per command, as in
+ * drivers/iommu/iommufd/main.c. The dispatcher reads the argument struct
+ * with copy_struct_from_user() and checks the kind of fd; handlers copy keys
+ * and values through a bounce buffer, so no user copy ever runs under RCU or
+ * a spinlock, and no kernel pointer reaches userspace.
+ */
+#include <linux/capability.h>
+#include <linux/file.h>
+#include <linux/mm.h>
+#include <linux/pagemap.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "hmap_priv.h"
+
+/* Keys and values up to this many bytes together bounce on the stack. */
+#define HMAP_BOUNCE_STACK	256
+
+/**
+ * struct hmap_ucmd - one command in flight
+ * @filp: the file it was issued on
+ * @map: the map, for a map fd; NULL on /dev/hmap
+ * @ubuffer: the user's argument struct
+ * @user_size: its size, as the user said
+ * @cmd: the kernel's copy of it
+ */
+struct hmap_ucmd {
+	struct file *filp;
+	struct hmap_map *map;
+	void __user *ubuffer;
+	u32 user_size;
+	void *cmd;
+};
+
+/* Copies the kernel's struct back over the user's, as much as fits. */
+static int hmap_ucmd_respond(struct hmap_ucmd *ucmd, size_t size)
+{
+	if (copy_to_user(ucmd->ubuffer, ucmd->cmd, min_t(size_t, ucmd->user_size, size)))
+		return -EFAULT;
+	return 0;
+}
+
+/**
+ * struct hmap_bounce - kernel copies of one key and one value
+ * @key: key_size bytes
+ * @value: value_size bytes
+ * @heap: the allocation behind @key and @value when they do not fit @stack
+ * @stack: room for small keys and values
+ */
+struct hmap_bounce {
+	void *key;
+	void *value;
+	void *heap;
+	u64 stack[HMAP_BOUNCE_STACK / sizeof(u64)];
+};
+
+static int hmap_bounce_init(struct hmap_bounce *b, struct hmap_htab *h)
+{
+	size_t koff = round_up(h->key_size, 8);
+	size_t need = koff + h->value_size;
+
+	b->heap = NULL;
+	if (need <= sizeof(b->stack)) {
+		b->key = b->stack;
+	} else {
+		b->heap = kvmalloc(need, GFP_KERNEL);
+		if (!b->heap)
+			return -ENOMEM;
+		b->key = b->heap;
+	}
+	b->value = (char *)b->key + koff;
+	return 0;
+}
+
+static void hmap_bounce_release(struct hmap_bounce *b)
+{
+	kvfree(b->heap);
+}
+
+static int hmap_copy_key(struct hmap_bounce *b, struct hmap_htab *h, u64 ukey)
+{
+	if (copy_from_user(b->key, u64_to_user_ptr(ukey), h->key_size))
+		return -EFAULT;
+	return 0;
+}
+
+static int hmap_cmd_create(struct hmap_ucmd *ucmd)
+{
+	struct hmap_create *arg = ucmd->cmd;
+	struct hmap_map *map;
+	int fd;
+
+	if (arg->flags & ~HMAP_F_RDONLY)
+		return -EINVAL;
+	map = hmap_map_create(arg);
+	if (IS_ERR(map))
+		return PTR_ERR(map);
+	fd = hmap_map_install_fd(map, arg->flags);
+	if (fd < 0)
+		hmap_map_put(map);
+	return fd;
+}
+
+static int hmap_cmd_lookup(struct hmap_ucmd *ucmd)
+{
+	struct hmap_elem_op *arg = ucmd->cmd;
+	struct hmap_htab *h = &ucmd->map->htab;
+	struct hmap_bounce b;
+	int ret;
+
+	if (arg->__reserved || arg->flags)
+		return -EINVAL;
+	ret = hmap_bounce_init(&b, h);
+	if (ret)
+		return ret;
+	ret = hmap_copy_key(&b, h, arg->key);
+	if (ret)
+		goto out;
+	this_cpu_inc(ucmd->map->stats->lookups);
+	ret = hmap_htab_lookup(h, b.key, b.value);
+	if (ret)
+		goto out;
+	this_cpu_inc(ucmd->map->stats->hits);
+	if (copy_to_user(u64_to_user_ptr(arg->value), b.value, h->value_size))
+		ret = -EFAULT;
+out:
+	hmap_bounce_release(&b);
+	return ret;
+}
+
+static int hmap_cmd_update(struct hmap_ucmd *ucmd)
+{
+	struct hmap_elem_op *arg = ucmd->cmd;
+	struct hmap_htab *h = &ucmd->map->htab;
+	struct mem_cgroup *old_memcg;
+	struct hmap_bounce b;
+	int ret;
+
+	if (arg->__reserved || arg->flags & ~(HMAP_NOEXIST | HMAP_EXIST) ||
+	    arg->flags == (HMAP_NOEXIST | HMAP_EXIST))
+		return -EINVAL;
+	ret = hmap_bounce_init(&b, h);
+	if (ret)
+		return ret;
+	ret = hmap_copy_key(&b, h, arg->key);
+	if (ret)
+		goto out;
+	if (copy_from_user(b.value, u64_to_user_ptr(arg->value), h->value_size)) {
+		ret = -EFAULT;
+		goto out;
+	}
+	old_memcg = hmap_map_memcg_enter(ucmd->map);
+	ret = hmap_htab_update(h, b.key, b.value, arg->flags);
+	hmap_map_memcg_exit(old_memcg);
+	if (!ret)
+		this_cpu_inc(ucmd->map->stats->updates);
+out:
+	hmap_bounce_release(&b);
+	return ret;
+}
+
+static int hmap_cmd_delete(struct hmap_ucmd *ucmd)
+{
+	struct hmap_elem_op *arg = ucmd->cmd;
+	struct hmap_htab *h = &ucmd->map->htab;
+	struct mem_cgroup *old_memcg;
+	struct hmap_bounce b;
+	int ret;
+
+	if (arg->__reserved || arg->flags || arg->value)
+		return -EINVAL;
+	ret = hmap_bounce_init(&b, h);
+	if (ret)
+		return ret;
+	ret = hmap_copy_key(&b, h, arg->key);
+	if (ret)
+		goto out;
+	/* A delete may shrink the table: that allocation is the map's too. */
+	old_memcg = hmap_map_memcg_enter(ucmd->map);
+	ret = hmap_htab_delete(h, b.key);
+	hmap_map_memcg_exit(old_memcg);
+	if (!ret)
+		this_cpu_inc(ucmd->map->stats->deletes);
+out:
+	hmap_bounce_release(&b);
+	return ret;
+}
+
+static int hmap_cmd_lookup_and_delete(struct hmap_ucmd *ucmd)
+{
+	struct hmap_elem_op *arg = ucmd->cmd;
+	struct hmap_htab *h = &ucmd->map->htab;
+	void __user *uvalue = u64_to_user_ptr(arg->value);
+	struct mem_cgroup *old_memcg;
+	struct hmap_bounce b;
+	int ret;
+
+	if (arg->__reserved || arg->flags)
+		return -EINVAL;
+	/*
+	 * The entry is gone once unlinked, so first make sure the value can be
+	 * handed over: fault the buffer in for writing without writing to it.
+	 */
+	if (!access_ok(uvalue, h->value_size) ||
+	    fault_in_safe_writeable(uvalue, h->value_size))
+		return -EFAULT;
+	ret = hmap_bounce_init(&b, h);
+	if (ret)
+		return ret;
+	ret = hmap_copy_key(&b, h, arg->key);
+	if (ret)
+		goto out;
+	old_memcg = hmap_map_memcg_enter(ucmd->map);
+	ret = hmap_htab_lookup_and_delete(h, b.key, b.value);
+	hmap_map_memcg_exit(old_memcg);
+	if (ret)
+		goto out;
+	this_cpu_inc(ucmd->map->stats->deletes);
+	if (copy_to_user(uvalue, b.value, h->value_size))
+		ret = -EFAULT;
+out:
+	hmap_bounce_release(&b);
+	return ret;
+}
+
+static int hmap_cmd_get_next_key(struct hmap_ucmd *ucmd)
+{
+	struct hmap_get_next_key *arg = ucmd->cmd;
+	struct hmap_htab *h = &ucmd->map->htab;
+	struct hmap_bounce b;
+	int ret;
+
+	if (arg->flags)
+		return -EINVAL;
+	ret = hmap_bounce_init(&b, h);
+	if (ret)
+		return ret;
+	if (arg->key) {
+		ret = hmap_copy_key(&b, h, arg->key);
+		if (ret)
+			goto out;
+	}
+	/* The value half of the bounce buffer receives the next key. */
+	ret = hmap_htab_get_next_key(h, arg->key ? b.key : NULL, b.value);
+	if (ret)
+		goto out;
+	if (copy_to_user(u64_to_user_ptr(arg->next_key), b.value, h->key_size))
+		ret = -EFAULT;
+out:
+	hmap_bounce_release(&b);
+	return ret;
+}
+
+static int hmap_cmd_clear(struct hmap_ucmd *ucmd)
+{
+	struct hmap_clear *arg = ucmd->cmd;
+
+	if (arg->flags)
+		return -EINVAL;
+	hmap_htab_clear(&ucmd->map->htab);
+	return 0;
+}
+
+static int hmap_cmd_info(struct hmap_ucmd *ucmd)
+{
+	struct hmap_info *arg = ucmd->cmd;
+	struct hmap_map *map = ucmd->map;
+	struct hmap_htab *h = &map->htab;
+	struct hmap_map_stats st;
+
+	if (arg->flags)
+		return -EINVAL;
+	memset(arg, 0, sizeof(*arg));
+	arg->size = ucmd->user_size;
+	arg->key_size = h->key_size;
+	arg->value_size = h->value_size;
+	arg->max_entries = h->max_entries;
+	arg->capacity_hint = map->capacity_hint;
+	arg->count = hmap_htab_count(h);
+	arg->map_flags = ucmd->filp->f_mode & FMODE_WRITE ? 0 : HMAP_F_RDONLY;
+	arg->id = map->id;
+	arg->owner_uid = from_kuid(&init_user_ns, map->owner_uid);
+	arg->bytes = hmap_htab_mem_bytes(h);
+	memcpy(arg->name, map->name, HMAP_NAME_LEN);
+	hmap_map_get_pub(map, arg->pub_name, &arg->pub_uid, &arg->pub_gid,
+			 &arg->pub_mode);
+	arg->buckets = hmap_htab_buckets(h);
+	hmap_map_stats_sum(map, &st);
+	arg->lookups = st.lookups;
+	arg->hits = st.hits;
+	arg->updates = st.updates;
+	arg->deletes = st.deletes;
+	arg->resizes = atomic_long_read(&h->stats.grows) +
+		       atomic_long_read(&h->stats.shrinks);
+	return hmap_ucmd_respond(ucmd, sizeof(*arg));
+}
+
+static int hmap_cmd_publish(struct hmap_ucmd *ucmd)
+{
+	struct hmap_publish *arg = ucmd->cmd;
+
+	if (arg->mode & ~0666 || hmap_name_check(arg->name, false))
+		return -EINVAL;
+	return hmap_map_publish(ucmd->map, arg->name, arg->mode);
+}
+
+static int hmap_cmd_unpublish(struct hmap_ucmd *ucmd)
+{
+	struct hmap_unpublish *arg = ucmd->cmd;
+
+	if (arg->flags || hmap_name_check(arg->name, false))
+		return -EINVAL;
+	return hmap_unpublish(arg->name);
+}
+
+/* Hands a referenced map to the caller as a new fd. */
+static int hmap_open_fd(struct hmap_map *map, u32 flags)
+{
+	int fd;
+
+	if (IS_ERR(map))
+		return PTR_ERR(map);
+	fd = hmap_map_install_fd(map, flags);
+	if (fd < 0)
+		hmap_map_put(map);
+	return fd;
+}
+
+static int hmap_cmd_open_by_name(struct hmap_ucmd *ucmd)
+{
+	struct hmap_open_by_name *arg = ucmd->cmd;
+
+	if (arg->flags & ~HMAP_F_RDONLY || hmap_name_check(arg->name, false))
+		return -EINVAL;
+	return hmap_open_fd(hmap_map_get_by_name(arg->name,
+						 !(arg->flags & HMAP_F_RDONLY)),
+			    arg->flags);
+}
+
+static int hmap_cmd_open_by_id(struct hmap_ucmd *ucmd)
+{
+	struct hmap_open_by_id *arg = ucmd->cmd;
+
+	if (arg->flags & ~HMAP_F_RDONLY || arg->__reserved)
+		return -EINVAL;
+	return hmap_open_fd(hmap_map_get_by_id(arg->id), arg->flags);
+}
+
+static int hmap_cmd_get_next_id(struct hmap_ucmd *ucmd)
+{
+	struct hmap_get_next_id *arg = ucmd->cmd;
+	int ret;
+
+	if (arg->__reserved)
+		return -EINVAL;
+	ret = hmap_map_next_id(arg->start_id, &arg->next_id);
+	if (ret)
+		return ret;
+	return hmap_ucmd_respond(ucmd, sizeof(*arg));
+}
+
+/* Every argument struct, so the dispatcher has room for any of them. */
+union hmap_ucmd_buffer {
+	struct hmap_create create;
+	struct hmap_elem_op elem;
+	struct hmap_get_next_key next_key;
+	struct hmap_clear clear;
+	struct hmap_info info;
+	struct hmap_publish publish;
+	struct hmap_unpublish unpublish;
+	struct hmap_open_by_name open_by_name;
+	struct hmap_open_by_id open_by_id;
+	struct hmap_get_next_id next_id;
+};
+
+enum hmap_fd_kind {
+	HMAP_FD_DEV,		/* /dev/hmap */
+	HMAP_FD_MAP,		/* a map fd, read-only or not */
+	HMAP_FD_MAP_WRITE,	/* a map fd opened for writing */
+};
+
+/**
+ * struct hmap_ioctl_op - one command
+ * @size: the kernel's sizeof() of the argument
+ * @min_size: the smallest size ever published for it
+ * @ioctl_num: the full ioctl number
+ * @kind: the fd it must be issued on
+ * @execute: the handler; returns >= 0 (an fd for the open commands) or -errno
+ */
+struct hmap_ioctl_op {
+	unsigned int size;
+	unsigned int min_size;
+	unsigned int ioctl_num;
+	enum hmap_fd_kind kind;
+	int (*execute)(struct hmap_ucmd *ucmd);
+};
+
+/* Entries stand in the order of the HMAP_CMD_* numbers. */
+#define HMAP_IOCTL_OP(_ioctl, _fn, _struct, _last, _kind)			\
+	{								\
+		.size = sizeof(_struct) +				\
+			BUILD_BUG_ON_ZERO(sizeof(union hmap_ucmd_buffer) <	\
+					  sizeof(_struct)),		\
+		.min_size = offsetofend(_struct, _last),		\
+		.ioctl_num = _ioctl,					\
+		.kind = _kind,						\
+		.execute = _fn,						\
+	}
+
+static const struct hmap_ioctl_op hmap_ioctl_ops[] = {
+	HMAP_IOCTL_OP(HMAP_IOC_CREATE, hmap_cmd_create, struct hmap_create,
+		      name, HMAP_FD_DEV),
+	HMAP_IOCTL_OP(HMAP_IOC_LOOKUP, hmap_cmd_lookup, struct hmap_elem_op,
+		      value, HMAP_FD_MAP),
+	HMAP_IOCTL_OP(HMAP_IOC_UPDATE, hmap_cmd_update, struct hmap_elem_op,
+		      value, HMAP_FD_MAP_WRITE),
+	HMAP_IOCTL_OP(HMAP_IOC_DELETE, hmap_cmd_delete, struct hmap_elem_op,
+		      value, HMAP_FD_MAP_WRITE),
+	HMAP_IOCTL_OP(HMAP_IOC_LOOKUP_AND_DELETE, hmap_cmd_lookup_and_delete,
+		      struct hmap_elem_op, value, HMAP_FD_MAP_WRITE),
+	HMAP_IOCTL_OP(HMAP_IOC_GET_NEXT_KEY, hmap_cmd_get_next_key,
+		      struct hmap_get_next_key, next_key, HMAP_FD_MAP),
+	HMAP_IOCTL_OP(HMAP_IOC_CLEAR, hmap_cmd_clear, struct hmap_clear, flags,
+		      HMAP_FD_MAP_WRITE),
+	HMAP_IOCTL_OP(HMAP_IOC_INFO, hmap_cmd_info, struct hmap_info, resizes,
+		      HMAP_FD_MAP),
+	HMAP_IOCTL_OP(HMAP_IOC_PUBLISH, hmap_cmd_publish, struct hmap_publish,
+		      name, HMAP_FD_MAP_WRITE),
+	HMAP_IOCTL_OP(HMAP_IOC_UNPUBLISH, hmap_cmd_unpublish,
+		      struct hmap_unpublish, name, HMAP_FD_DEV),
+	HMAP_IOCTL_OP(HMAP_IOC_OPEN_BY_NAME, hmap_cmd_open_by_name,
+		      struct hmap_open_by_name, name, HMAP_FD_DEV),
+	HMAP_IOCTL_OP(HMAP_IOC_OPEN_BY_ID, hmap_cmd_open_by_id,
+		      struct hmap_open_by_id, __reserved, HMAP_FD_DEV),
+	HMAP_IOCTL_OP(HMAP_IOC_GET_NEXT_ID, hmap_cmd_get_next_id,
+		      struct hmap_get_next_id, __reserved, HMAP_FD_DEV),
+};
+
+static_assert(ARRAY_SIZE(hmap_ioctl_ops) ==
+	      HMAP_CMD_GET_NEXT_ID - HMAP_CMD_BASE + 1);
+
+static long hmap_ioctl(struct file *filp, unsigned int cmd, unsigned long arg,
+		       struct hmap_map *map)
+{
+	const struct hmap_ioctl_op *op;
+	union hmap_ucmd_buffer buf;
+	struct hmap_ucmd ucmd = {
+		.filp = filp,
+		.map = map,
+		.ubuffer = (void __user *)arg,
+		.cmd = &buf,
+	};
+	unsigned int nr = _IOC_NR(cmd);
+	bool dev_op;
+	int ret;
+
+	if (_IOC_TYPE(cmd) != HMAP_TYPE || nr < HMAP_CMD_BASE ||
+	    nr - HMAP_CMD_BASE >= ARRAY_SIZE(hmap_ioctl_ops))
+		return -ENOTTY;
+	op = &hmap_ioctl_ops[nr - HMAP_CMD_BASE];
+	if (op->ioctl_num != cmd)
+		return -ENOTTY;
+
+	if (get_user(ucmd.user_size, (u32 __user *)ucmd.ubuffer))
+		return -EFAULT;
+	if (ucmd.user_size < op->min_size)
+		return -EINVAL;
+	/* Checking a huge tail for zeros is work a caller could abuse. */
+	if (ucmd.user_size > PAGE_SIZE)
+		return -E2BIG;
+	ret = copy_struct_from_user(ucmd.cmd, op->size, ucmd.ubuffer,
+				    ucmd.user_size);
+	if (ret)
+		return ret;
+
+	dev_op = op->kind == HMAP_FD_DEV;
+	if (dev_op == !!map)
+		return -EBADFD;
+	if (op->kind == HMAP_FD_MAP_WRITE && !(filp->f_mode & FMODE_WRITE))
+		return -EPERM;
+	return op->execute(&ucmd);
+}
+
+/**
+ * hmap_dev_ioctl() - ioctl on /dev/hmap
+ * @filp: the device file
+ * @cmd: ioctl number
+ * @arg: user pointer to the argument struct
+ *
+ * Return: >= 0 on success (a new fd for CREATE and the OPEN commands), or a
+ * negative errno.
+ */
+long hmap_dev_ioctl(struct file *filp, unsigned int cmd, unsigned long arg)
+{
+	return hmap_ioctl(filp, cmd, arg, NULL);
+}
+
+/**
+ * hmap_map_ioctl() - ioctl on a map fd
+ * @filp: the map file
+ * @cmd: ioctl number
+ * @arg: user pointer to the argument struct
+ *
+ * Return: 0 on success, or a negative errno.
+ */
+long hmap_map_ioctl(struct file *filp, unsigned int cmd, unsigned long arg)
+{
+	return hmap_ioctl(filp, cmd, arg, hmap_map_from_file(filp));
+}

@@ -1,0 +1,553 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Map objects: creation, references, ids, published names, map fds.
+ *
+ * A map is referenced by its fds and by its published name. When the last
+ * reference goes, the map leaves the id table at once and is freed after an
+ * RCU grace period, on hmap_wq, because OPEN_BY_ID finds maps under RCU.
+ * Each live map holds a reference on the module, so the module cannot be
+ * unloaded while any map exists; module exit waits for pending frees.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/anon_inodes.h>
+#include <linux/capability.h>
+#include <linux/cred.h>
+#include <linux/debugfs.h>
+#include <linux/file.h>
+#include <linux/idr.h>
+#include <linux/memcontrol.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/sched/mm.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+
+#include "hmap_priv.h"
+
+struct hmap_counters hmap_counters;
+
+/* Live maps by id. Lookups run under RCU; changes take hmap_idr_lock. */
+static DEFINE_IDR(hmap_idr);
+static DEFINE_SPINLOCK(hmap_idr_lock);
+static atomic_t hmap_nr_maps = ATOMIC_INIT(0);
+
+/* Published maps; the list and every map's pub_* fields. */
+static LIST_HEAD(hmap_names);
+static DEFINE_MUTEX(hmap_names_lock);
+
+/* Frees maps after their grace period; drained at module exit. */
+static struct workqueue_struct *hmap_wq;
+
+static struct dentry *hmap_debugfs;
+
+static const struct file_operations hmap_map_fops;
+
+static void hmap_map_free_work(struct work_struct *work)
+{
+	struct hmap_map *map = container_of(to_rcu_work(work), struct hmap_map,
+					    free_work);
+
+	hmap_htab_destroy(&map->htab);
+	free_percpu(map->stats);
+	mem_cgroup_put(map->memcg);
+	kfree(map);
+	atomic_long_inc(&hmap_counters.freed);
+}
+
+static void hmap_map_release(struct kref *ref)
+{
+	struct hmap_map *map = container_of(ref, struct hmap_map, ref);
+
+	spin_lock(&hmap_idr_lock);
+	idr_remove(&hmap_idr, map->id);
+	spin_unlock(&hmap_idr_lock);
+	atomic_dec(&hmap_nr_maps);
+	atomic_long_inc(&hmap_counters.released);
+
+	INIT_RCU_WORK(&map->free_work, hmap_map_free_work);
+	queue_rcu_work(hmap_wq, &map->free_work);
+	/* Module exit drains hmap_wq, so the work above still finds its code. */
+	module_put(THIS_MODULE);
+}
+
+/**
+ * hmap_map_put() - drop a reference to a map
+ * @map: the map
+ *
+ * The last reference removes the map's id and frees it after a grace period.
+ */
+void hmap_map_put(struct hmap_map *map)
+{
+	kref_put(&map->ref, hmap_map_release);
+}
+
+/**
+ * hmap_name_check() - validate a name buffer from userspace
+ * @name: HMAP_NAME_LEN bytes
+ * @may_be_empty: whether "" is acceptable
+ *
+ * Return: 0, or -EINVAL if it is not 1..31 characters of [A-Za-z0-9_.-],
+ * NUL-terminated, with zeros after the NUL.
+ */
+int hmap_name_check(const char *name, bool may_be_empty)
+{
+	size_t len = strnlen(name, HMAP_NAME_LEN), i;
+
+	if (len == HMAP_NAME_LEN || (!len && !may_be_empty))
+		return -EINVAL;
+	for (i = 0; i < len; i++)
+		if (!isalnum(name[i]) && !strchr("_.-", name[i]))
+			return -EINVAL;
+	for (i = len; i < HMAP_NAME_LEN; i++)
+		if (name[i])
+			return -EINVAL;
+	return 0;
+}
+
+/**
+ * hmap_map_create() - make a new map
+ * @arg: the validated-for-size CREATE argument
+ *
+ * Return: the map holding one reference, or an ERR_PTR: -EINVAL for bad
+ * sizes, flags or label, -ENOSPC past max_maps, -ENOMEM.
+ */
+struct hmap_map *hmap_map_create(const struct hmap_create *arg)
+{
+	struct hmap_htab_params p = {
+		.key_size = arg->key_size,
+		.value_size = arg->value_size,
+		.max_entries = arg->max_entries,
+		.capacity_hint = arg->capacity_hint,
+		.budget = &hmap_budget,
+	};
+	struct hmap_map *map;
+	int ret, id;
+
+	if (hmap_name_check(arg->name, true))
+		return ERR_PTR(-EINVAL);
+	if (atomic_inc_return(&hmap_nr_maps) > READ_ONCE(hmap_max_maps)) {
+		ret = -ENOSPC;
+		goto err_count;
+	}
+
+	map = kzalloc(sizeof(*map), GFP_KERNEL_ACCOUNT);
+	if (!map) {
+		ret = -ENOMEM;
+		goto err_count;
+	}
+	ret = hmap_htab_init(&map->htab, &p);
+	if (ret)
+		goto err_map;
+	map->stats = alloc_percpu_gfp(struct hmap_map_stats, GFP_KERNEL_ACCOUNT);
+	if (!map->stats) {
+		ret = -ENOMEM;
+		goto err_map;
+	}
+	kref_init(&map->ref);
+	INIT_LIST_HEAD(&map->pub_node);
+	map->capacity_hint = arg->capacity_hint;
+	map->owner_uid = current_fsuid();
+	memcpy(map->name, arg->name, HMAP_NAME_LEN);
+	map->memcg = get_mem_cgroup_from_mm(current->mm);
+
+	idr_preload(GFP_KERNEL);
+	spin_lock(&hmap_idr_lock);
+	id = idr_alloc_cyclic(&hmap_idr, map, 1, INT_MAX, GFP_NOWAIT);
+	spin_unlock(&hmap_idr_lock);
+	idr_preload_end();
+	if (id < 0) {
+		ret = id == -ENOSPC ? -ENOSPC : -ENOMEM;
+		goto err_memcg;
+	}
+	map->id = id;
+	__module_get(THIS_MODULE);
+	atomic_long_inc(&hmap_counters.created);
+	return map;
+
+err_memcg:
+	mem_cgroup_put(map->memcg);
+	free_percpu(map->stats);
+err_map:
+	kfree(map);
+err_count:
+	atomic_dec(&hmap_nr_maps);
+	return ERR_PTR(ret);
+}
+
+/**
+ * hmap_map_install_fd() - give the caller a new fd for a map
+ * @map: the map; the caller's reference passes to the fd on success
+ * @flags: HMAP_F_RDONLY or 0
+ *
+ * Return: the fd, or a negative errno, in which case the caller still owns
+ * its reference.
+ */
+int hmap_map_install_fd(struct hmap_map *map, u32 flags)
+{
+	int mode = flags & HMAP_F_RDONLY ? O_RDONLY : O_RDWR;
+
+	return anon_inode_getfd("[hmap]", &hmap_map_fops, map, mode | O_CLOEXEC);
+}
+
+/**
+ * hmap_map_from_file() - the map behind a file, if it is a map fd
+ * @filp: any file
+ *
+ * Return: the map (the file's reference covers the caller's use), or NULL.
+ */
+struct hmap_map *hmap_map_from_file(struct file *filp)
+{
+	return filp->f_op == &hmap_map_fops ? filp->private_data : NULL;
+}
+
+static struct hmap_map *hmap_find_name(const char *name)
+{
+	struct hmap_map *map;
+
+	lockdep_assert_held(&hmap_names_lock);
+	list_for_each_entry(map, &hmap_names, pub_node)
+		if (!strcmp(map->pub_name, name))
+			return map;
+	return NULL;
+}
+
+/**
+ * hmap_map_publish() - give a map a global name
+ * @map: the map
+ * @name: a checked name
+ * @mode: permission bits, a subset of 0666
+ *
+ * The name holds a reference until hmap_unpublish().
+ *
+ * Return: 0, -EBUSY if @map already has a name, -EEXIST if @name is taken.
+ */
+int hmap_map_publish(struct hmap_map *map, const char *name, umode_t mode)
+{
+	int ret = 0;
+
+	mutex_lock(&hmap_names_lock);
+	if (map->pub_name[0]) {
+		ret = -EBUSY;
+	} else if (hmap_find_name(name)) {
+		ret = -EEXIST;
+	} else {
+		strscpy(map->pub_name, name, HMAP_NAME_LEN);
+		map->pub_uid = current_fsuid();
+		map->pub_gid = current_fsgid();
+		map->pub_mode = mode;
+		kref_get(&map->ref);
+		list_add_tail(&map->pub_node, &hmap_names);
+	}
+	mutex_unlock(&hmap_names_lock);
+	return ret;
+}
+
+/**
+ * hmap_unpublish() - remove a published name
+ * @name: a checked name
+ *
+ * Return: 0, -ENOENT if no map has @name, -EPERM if the caller neither owns
+ * the name nor has CAP_SYS_ADMIN.
+ */
+int hmap_unpublish(const char *name)
+{
+	struct hmap_map *map;
+
+	mutex_lock(&hmap_names_lock);
+	map = hmap_find_name(name);
+	if (!map) {
+		mutex_unlock(&hmap_names_lock);
+		return -ENOENT;
+	}
+	if (!uid_eq(current_fsuid(), map->pub_uid) && !capable(CAP_SYS_ADMIN)) {
+		mutex_unlock(&hmap_names_lock);
+		return -EPERM;
+	}
+	list_del_init(&map->pub_node);
+	memset(map->pub_name, 0, HMAP_NAME_LEN);
+	mutex_unlock(&hmap_names_lock);
+	hmap_map_put(map);
+	return 0;
+}
+
+/* File-style permission check of a published name; hmap_names_lock held. */
+static bool hmap_may_open(struct hmap_map *map, bool write)
+{
+	umode_t mode = map->pub_mode, need = write ? 06 : 04;
+
+	if (uid_eq(current_fsuid(), map->pub_uid))
+		mode >>= 6;
+	else if (in_group_p(map->pub_gid))
+		mode >>= 3;
+	if ((mode & need) == need)
+		return true;
+	return capable(CAP_DAC_OVERRIDE);
+}
+
+/**
+ * hmap_map_get_by_name() - take a reference to a published map
+ * @name: a checked name
+ * @write: whether the caller wants to write
+ *
+ * Return: the map, or ERR_PTR(-ENOENT) or ERR_PTR(-EACCES).
+ */
+struct hmap_map *hmap_map_get_by_name(const char *name, bool write)
+{
+	struct hmap_map *map;
+
+	mutex_lock(&hmap_names_lock);
+	map = hmap_find_name(name);
+	if (!map)
+		map = ERR_PTR(-ENOENT);
+	else if (!hmap_may_open(map, write))
+		map = ERR_PTR(-EACCES);
+	else
+		kref_get(&map->ref);
+	mutex_unlock(&hmap_names_lock);
+	return map;
+}
+
+/**
+ * hmap_map_get_by_id() - take a reference to a map that is still alive
+ * @id: the map's id
+ *
+ * An id does not keep a map alive: a map whose last reference is gone is
+ * not returned even if it has not been freed yet.
+ *
+ * Return: the map, or ERR_PTR(-ENOENT) or ERR_PTR(-EPERM) if the caller
+ * neither created it nor has CAP_SYS_ADMIN.
+ */
+struct hmap_map *hmap_map_get_by_id(u32 id)
+{
+	struct hmap_map *map;
+
+	if (id > INT_MAX)
+		return ERR_PTR(-ENOENT);
+	rcu_read_lock();
+	map = idr_find(&hmap_idr, id);
+	if (map && !kref_get_unless_zero(&map->ref))
+		map = NULL;
+	rcu_read_unlock();
+	if (!map)
+		return ERR_PTR(-ENOENT);
+	if (!uid_eq(current_fsuid(), map->owner_uid) && !capable(CAP_SYS_ADMIN)) {
+		hmap_map_put(map);
+		return ERR_PTR(-EPERM);
+	}
+	return map;
+}
+
+/**
+ * hmap_map_next_id() - the first live map id above another
+ * @start: ids above this are considered
+ * @next: set to the id found
+ *
+ * Return: 0, or -ENOENT if there is none.
+ */
+int hmap_map_next_id(u32 start, u32 *next)
+{
+	struct hmap_map *map;
+	int id = start + 1;
+
+	if (start >= INT_MAX)
+		return -ENOENT;
+	rcu_read_lock();
+	while ((map = idr_get_next(&hmap_idr, &id))) {
+		if (kref_read(&map->ref))
+			break;
+		id++;
+	}
+	rcu_read_unlock();
+	if (!map)
+		return -ENOENT;
+	*next = id;
+	return 0;
+}
+
+/**
+ * hmap_map_stats_sum() - add up a map's per-CPU counters
+ * @map: the map
+ * @sum: the result
+ */
+void hmap_map_stats_sum(struct hmap_map *map, struct hmap_map_stats *sum)
+{
+	int cpu;
+
+	memset(sum, 0, sizeof(*sum));
+	for_each_possible_cpu(cpu) {
+		struct hmap_map_stats *s = per_cpu_ptr(map->stats, cpu);
+
+		sum->lookups += READ_ONCE(s->lookups);
+		sum->hits += READ_ONCE(s->hits);
+		sum->updates += READ_ONCE(s->updates);
+		sum->deletes += READ_ONCE(s->deletes);
+	}
+}
+
+/**
+ * hmap_map_get_pub() - a consistent copy of a map's published name and owner
+ * @map: the map
+ * @name: HMAP_NAME_LEN bytes, empty if unpublished
+ * @uid: owner, in the initial user namespace
+ * @gid: group, in the initial user namespace
+ * @mode: permission bits
+ */
+void hmap_map_get_pub(struct hmap_map *map, char *name, u32 *uid, u32 *gid,
+		      u32 *mode)
+{
+	mutex_lock(&hmap_names_lock);
+	memcpy(name, map->pub_name, HMAP_NAME_LEN);
+	*uid = name[0] ? from_kuid(&init_user_ns, map->pub_uid) : 0;
+	*gid = name[0] ? from_kgid(&init_user_ns, map->pub_gid) : 0;
+	*mode = name[0] ? map->pub_mode : 0;
+	mutex_unlock(&hmap_names_lock);
+}
+
+/**
+ * hmap_map_memcg_enter() - charge what follows to the map's memory cgroup
+ * @map: the map
+ *
+ * Whoever writes to a shared map, the memory belongs to its creator.
+ *
+ * Return: the previous active memcg, for hmap_map_memcg_exit().
+ */
+struct mem_cgroup *hmap_map_memcg_enter(struct hmap_map *map)
+{
+	return set_active_memcg(map->memcg);
+}
+
+/**
+ * hmap_map_memcg_exit() - end a hmap_map_memcg_enter() scope
+ * @old: its return value
+ */
+void hmap_map_memcg_exit(struct mem_cgroup *old)
+{
+	set_active_memcg(old);
+}
+
+static void hmap_map_show_fdinfo(struct seq_file *m, struct file *filp)
+{
+	struct hmap_map *map = filp->private_data;
+	struct hmap_map_stats st;
+	char pub[HMAP_NAME_LEN];
+	u32 uid, gid, mode;
+
+	hmap_map_stats_sum(map, &st);
+	hmap_map_get_pub(map, pub, &uid, &gid, &mode);
+	seq_printf(m, "hmap_id:\t%u\n", map->id);
+	seq_printf(m, "name:\t%s\n", map->name);
+	seq_printf(m, "published:\t%s\n", pub);
+	seq_printf(m, "key_size:\t%u\n", map->htab.key_size);
+	seq_printf(m, "value_size:\t%u\n", map->htab.value_size);
+	seq_printf(m, "max_entries:\t%u\n", map->htab.max_entries);
+	seq_printf(m, "count:\t%u\n", hmap_htab_count(&map->htab));
+	seq_printf(m, "map_flags:\t%#x\n",
+		   filp->f_mode & FMODE_WRITE ? 0 : HMAP_F_RDONLY);
+	seq_printf(m, "bytes:\t%llu\n", hmap_htab_mem_bytes(&map->htab));
+	seq_printf(m, "buckets:\t%u\n", hmap_htab_buckets(&map->htab));
+	seq_printf(m, "lookups:\t%llu\n", st.lookups);
+	seq_printf(m, "hits:\t%llu\n", st.hits);
+	seq_printf(m, "updates:\t%llu\n", st.updates);
+	seq_printf(m, "deletes:\t%llu\n", st.deletes);
+	seq_printf(m, "resizes:\t%lu\n",
+		   atomic_long_read(&map->htab.stats.grows) +
+		   atomic_long_read(&map->htab.stats.shrinks));
+}
+
+static int hmap_map_release_file(struct inode *inode, struct file *filp)
+{
+	hmap_map_put(filp->private_data);
+	return 0;
+}
+
+static const struct file_operations hmap_map_fops = {
+	.owner		= THIS_MODULE,
+	.release	= hmap_map_release_file,
+	.unlocked_ioctl	= hmap_map_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.show_fdinfo	= hmap_map_show_fdinfo,
+	.llseek		= noop_llseek,
+};
+
+/* debugfs: every live map, one per line. */
+static int hmap_debugfs_maps_show(struct seq_file *m, void *unused)
+{
+	struct hmap_map *map;
+	int id;
+
+	seq_puts(m, "id\tname\tkey_size\tvalue_size\tmax_entries\tcount\tbytes\trefs\towner_uid\n");
+	spin_lock(&hmap_idr_lock);
+	idr_for_each_entry(&hmap_idr, map, id)
+		seq_printf(m, "%u\t%s\t%u\t%u\t%u\t%u\t%llu\t%u\t%u\n",
+			   map->id, map->name[0] ? map->name : "-",
+			   map->htab.key_size, map->htab.value_size,
+			   map->htab.max_entries, hmap_htab_count(&map->htab),
+			   hmap_htab_mem_bytes(&map->htab), kref_read(&map->ref),
+			   from_kuid(&init_user_ns, map->owner_uid));
+	spin_unlock(&hmap_idr_lock);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(hmap_debugfs_maps);
+
+static int hmap_debugfs_stats_show(struct seq_file *m, void *unused)
+{
+	seq_printf(m, "maps_live:\t%d\n", atomic_read(&hmap_nr_maps));
+	seq_printf(m, "maps_created:\t%ld\n",
+		   atomic_long_read(&hmap_counters.created));
+	seq_printf(m, "maps_released:\t%ld\n",
+		   atomic_long_read(&hmap_counters.released));
+	seq_printf(m, "maps_freed:\t%ld\n",
+		   atomic_long_read(&hmap_counters.freed));
+	seq_printf(m, "bytes_used:\t%lld\n", atomic64_read(&hmap_budget.used));
+	seq_printf(m, "bytes_limit:\t%llu\n", READ_ONCE(hmap_budget.limit));
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(hmap_debugfs_stats);
+
+/**
+ * hmap_debugfs_init() - create /sys/kernel/debug/hmap/{maps,stats}
+ *
+ * Failure is not fatal: debugfs is for observation only.
+ */
+void hmap_debugfs_init(void)
+{
+	hmap_debugfs = debugfs_create_dir("hmap", NULL);
+	debugfs_create_file("maps", 0400, hmap_debugfs, NULL,
+			    &hmap_debugfs_maps_fops);
+	debugfs_create_file("stats", 0400, hmap_debugfs, NULL,
+			    &hmap_debugfs_stats_fops);
+}
+
+/** hmap_debugfs_exit() - remove the debugfs files */
+void hmap_debugfs_exit(void)
+{
+	debugfs_remove_recursive(hmap_debugfs);
+}
+
+/**
+ * hmap_maps_init() - set up map bookkeeping at module load
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int hmap_maps_init(void)
+{
+	hmap_wq = alloc_workqueue("hmap", WQ_UNBOUND, 0);
+	return hmap_wq ? 0 : -ENOMEM;
+}
+
+/**
+ * hmap_maps_exit() - wait for every map to be freed, at module unload
+ *
+ * No map is alive (each holds a module reference), but the frees of the
+ * last ones may still wait for their grace period or their turn on hmap_wq.
+ */
+void hmap_maps_exit(void)
+{
+	rcu_barrier();
+	destroy_workqueue(hmap_wq);
+	/* Elements freed with kvfree_rcu() go back to the slab on their own. */
+	WARN_ON(!idr_is_empty(&hmap_idr));
+	idr_destroy(&hmap_idr);
+}

@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * hmap service internals: map objects, their lifetime, and the ioctl layer.
+ */
+#ifndef _HMAP_PRIV_H
+#define _HMAP_PRIV_H
+
+#include <linux/fs.h>
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/percpu.h>
+#include <linux/uidgid.h>
+#include <linux/workqueue.h>
+#include <linux/hmap.h>
+
+#include "hmap_table.h"
+
+/**
+ * struct hmap_map_stats - per-CPU operation counters of one map
+ * @lookups: LOOKUP commands
+ * @hits: LOOKUP commands that found their key
+ * @updates: successful UPDATE commands
+ * @deletes: successful DELETE and LOOKUP_AND_DELETE commands
+ */
+struct hmap_map_stats {
+	u64 lookups;
+	u64 hits;
+	u64 updates;
+	u64 deletes;
+};
+
+/**
+ * struct hmap_map - one map, as the service sees it
+ * @ref: one reference per map fd and one for a published name. In-flight
+ *	ioctls hold their fd's file, hence a reference, for their duration.
+ *	An id holds none: OPEN_BY_ID takes one only if @ref is not zero.
+ * @htab: the table; it does its own locking.
+ * @id: key in hmap_idr, removed when @ref drops to zero.
+ * @capacity_hint: as given at creation.
+ * @owner_uid: the creator's fsuid, for OPEN_BY_ID.
+ * @name: label given at creation; immutable.
+ * @pub_node: link in the list of published maps.
+ * @pub_name: published name, empty if none.
+ * @pub_uid: owner of the published name.
+ * @pub_gid: group of the published name.
+ * @pub_mode: permission bits of the published name.
+ *	@pub_node, @pub_name, @pub_uid, @pub_gid and @pub_mode are protected
+ *	by hmap_names_lock.
+ * @memcg: the creator's memory cgroup, charged for everything the map
+ *	allocates on anyone's behalf.
+ * @stats: operation counters.
+ * @free_work: frees the map a grace period after @ref dropped to zero, so
+ *	that an OPEN_BY_ID that found it under RCU can still read @ref.
+ */
+struct hmap_map {
+	struct kref ref;
+	struct hmap_htab htab;
+	u32 id;
+	u32 capacity_hint;
+	kuid_t owner_uid;
+	char name[HMAP_NAME_LEN];
+	struct list_head pub_node;
+	char pub_name[HMAP_NAME_LEN];
+	kuid_t pub_uid;
+	kgid_t pub_gid;
+	umode_t pub_mode;
+	struct mem_cgroup *memcg;
+	struct hmap_map_stats __percpu *stats;
+	struct rcu_work free_work;
+};
+
+/**
+ * struct hmap_counters - module-wide lifetime counters, shown in debugfs
+ * @created: maps created
+ * @released: maps whose last reference was dropped
+ * @freed: maps whose memory was freed
+ */
+struct hmap_counters {
+	atomic_long_t created;
+	atomic_long_t released;
+	atomic_long_t freed;
+};
+
+extern struct hmap_counters hmap_counters;
+extern struct hmap_budget hmap_budget;
+extern unsigned int hmap_max_maps;
+
+/* hmap_map.c */
+int hmap_maps_init(void);
+void hmap_maps_exit(void);
+struct hmap_map *hmap_map_create(const struct hmap_create *arg);
+void hmap_map_put(struct hmap_map *map);
+int hmap_map_install_fd(struct hmap_map *map, u32 flags);
+struct hmap_map *hmap_map_from_file(struct file *filp);
+int hmap_name_check(const char *name, bool may_be_empty);
+int hmap_map_publish(struct hmap_map *map, const char *name, umode_t mode);
+int hmap_unpublish(const char *name);
+struct hmap_map *hmap_map_get_by_name(const char *name, bool write);
+struct hmap_map *hmap_map_get_by_id(u32 id);
+int hmap_map_next_id(u32 start, u32 *next);
+void hmap_map_stats_sum(struct hmap_map *map, struct hmap_map_stats *sum);
+void hmap_map_get_pub(struct hmap_map *map, char *name, u32 *uid, u32 *gid,
+		      u32 *mode);
+struct mem_cgroup *hmap_map_memcg_enter(struct hmap_map *map);
+void hmap_map_memcg_exit(struct mem_cgroup *old);
+void hmap_debugfs_init(void);
+void hmap_debugfs_exit(void);
+
+/* hmap_ioctl.c */
+long hmap_dev_ioctl(struct file *filp, unsigned int cmd, unsigned long arg);
+long hmap_map_ioctl(struct file *filp, unsigned int cmd, unsigned long arg);
+
+#endif /* _HMAP_PRIV_H */

@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Helpers shared by the hmap selftests. */
+#ifndef _HMAP_SELFTEST_UTIL_H
+#define _HMAP_SELFTEST_UTIL_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "libhmap.h"
+
+#define UNPRIV_UID	1000
+#define OTHER_UID	1001
+
+/* ioctl() returning -errno, for checking exact errors of raw commands. */
+static inline int xioctl(int fd, unsigned long cmd, void *arg)
+{
+	return ioctl(fd, cmd, arg) < 0 ? -errno : 0;
+}
+
+static inline int open_dev(void)
+{
+	return open(HMAP_DEV_PATH, O_RDWR | O_CLOEXEC);
+}
+
+/*
+ * Runs fn(arg) in a child with the given uid and gid and no supplementary
+ * groups. Returns what fn returned (a small non-negative number, by
+ * convention an errno or 0), or 255 if the child could not switch or died.
+ */
+static inline int run_as(uid_t uid, gid_t gid, int (*fn)(void *), void *arg)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return 255;
+	if (pid == 0) {
+		if ((!geteuid() && setgroups(0, NULL)) ||
+		    setresgid(gid, gid, gid) || setresuid(uid, uid, uid))
+			_exit(255);
+		_exit(fn(arg) & 0xff);
+	}
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return 255;
+	return WEXITSTATUS(status);
+}
+
+/* Reads a number from a sysfs or debugfs file; -1 if it cannot. */
+static inline long long read_num(const char *path, const char *key)
+{
+	char line[256];
+	long long v = -1;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (!key) {
+			v = strtoll(line, NULL, 0);
+			break;
+		}
+		if (!strncmp(line, key, strlen(key)) && line[strlen(key)] == ':') {
+			v = strtoll(line + strlen(key) + 1, NULL, 10);
+			break;
+		}
+	}
+	fclose(f);
+	return v;
+}
+
+static inline int write_str(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, s, strlen(s));
+	close(fd);
+	return n == (ssize_t)strlen(s) ? 0 : -EIO;
+}
+
+#define HMAP_STATS	"/sys/kernel/debug/hmap/stats"
+#define HMAP_PARAM(p)	"/sys/module/hmap/parameters/" p
+
+#endif

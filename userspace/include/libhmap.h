@@ -1,0 +1,165 @@
+/* SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause */
+/*
+ * libhmap: a thin C wrapper over the /dev/hmap commands.
+ *
+ * One function per command. Each returns 0 (or a new fd, for the functions
+ * that open one) on success, and a negative errno on failure, leaving errno
+ * set to the same positive value, like libbpf. The kernel enforces every
+ * rule; the library adds none of its own. The errors each command can
+ * return are documented in <linux/hmap.h>.
+ */
+#ifndef _LIBHMAP_H
+#define _LIBHMAP_H
+
+#include <sys/types.h>
+#include <linux/hmap.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Path of the hmap device. */
+#define HMAP_DEV_PATH "/dev/hmap"
+
+/**
+ * struct hmap_create_opts - optional parameters of hmap_create()
+ * @sz: sizeof(struct hmap_create_opts), for forward compatibility
+ * @capacity_hint: entries the map holds without resizing (0: start small)
+ * @flags: HMAP_F_RDONLY for a read-only fd
+ */
+struct hmap_create_opts {
+	size_t sz;
+	__u32 capacity_hint;
+	__u32 flags;
+};
+
+/**
+ * hmap_create() - create a map
+ * @name: label (up to 31 of [A-Za-z0-9_.-]), or NULL
+ * @key_size: bytes per key
+ * @value_size: bytes per value
+ * @max_entries: most entries at once
+ * @opts: optional parameters, or NULL
+ *
+ * Return: a map fd (close-on-exec), or a negative errno.
+ */
+int hmap_create(const char *name, __u32 key_size, __u32 value_size,
+		__u32 max_entries, const struct hmap_create_opts *opts);
+
+/**
+ * hmap_lookup() - copy out the value of a key
+ * @map_fd: map fd
+ * @key: key_size bytes
+ * @value: value_size bytes, written on success
+ *
+ * Return: 0, or a negative errno (-ENOENT: no such key).
+ */
+int hmap_lookup(int map_fd, const void *key, void *value);
+
+/**
+ * hmap_update() - create or replace an entry
+ * @map_fd: writable map fd
+ * @key: key_size bytes
+ * @value: value_size bytes
+ * @flags: HMAP_ANY, HMAP_NOEXIST or HMAP_EXIST
+ *
+ * Return: 0, or a negative errno.
+ */
+int hmap_update(int map_fd, const void *key, const void *value, __u64 flags);
+
+/**
+ * hmap_delete() - remove an entry
+ * @map_fd: writable map fd
+ * @key: key_size bytes
+ *
+ * Return: 0, or a negative errno (-ENOENT: no such key).
+ */
+int hmap_delete(int map_fd, const void *key);
+
+/**
+ * hmap_lookup_and_delete() - remove an entry, returning its value
+ * @map_fd: writable map fd
+ * @key: key_size bytes
+ * @value: value_size bytes, written on success
+ *
+ * Return: 0, or a negative errno.
+ */
+int hmap_lookup_and_delete(int map_fd, const void *key, void *value);
+
+/**
+ * hmap_get_next_key() - the key after @key in iteration order
+ * @map_fd: map fd
+ * @key: key_size bytes, or NULL for the first key; need not be in the map
+ * @next_key: key_size bytes, written on success
+ *
+ * Return: 0, or a negative errno (-ENOENT: no more keys).
+ */
+int hmap_get_next_key(int map_fd, const void *key, void *next_key);
+
+/**
+ * hmap_clear() - remove every entry
+ * @map_fd: writable map fd
+ *
+ * Return: 0, or a negative errno.
+ */
+int hmap_clear(int map_fd);
+
+/**
+ * hmap_info() - describe a map
+ * @map_fd: map fd
+ * @info: filled in
+ *
+ * Return: 0, or a negative errno.
+ */
+int hmap_info(int map_fd, struct hmap_info *info);
+
+/**
+ * hmap_publish() - give a map a global name others can open it by
+ * @map_fd: writable map fd
+ * @name: 1 to 31 of [A-Za-z0-9_.-]
+ * @mode: permission bits, a subset of 0666
+ *
+ * Return: 0, or a negative errno.
+ */
+int hmap_publish(int map_fd, const char *name, mode_t mode);
+
+/**
+ * hmap_unpublish() - remove a published name
+ * @name: the name
+ *
+ * Return: 0, or a negative errno.
+ */
+int hmap_unpublish(const char *name);
+
+/**
+ * hmap_open_by_name() - open a published map
+ * @name: the name
+ * @flags: HMAP_F_RDONLY or 0
+ *
+ * Return: a map fd (close-on-exec), or a negative errno.
+ */
+int hmap_open_by_name(const char *name, __u32 flags);
+
+/**
+ * hmap_open_by_id() - open a live map by id
+ * @id: the map's id
+ * @flags: HMAP_F_RDONLY or 0
+ *
+ * Return: a map fd (close-on-exec), or a negative errno.
+ */
+int hmap_open_by_id(__u32 id, __u32 flags);
+
+/**
+ * hmap_get_next_id() - the first live map id above @start_id
+ * @start_id: 0 for the first
+ * @next_id: written on success
+ *
+ * Return: 0, or a negative errno (-ENOENT: no more maps).
+ */
+int hmap_get_next_id(__u32 start_id, __u32 *next_id);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* _LIBHMAP_H */

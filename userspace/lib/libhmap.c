@@ -1,0 +1,174 @@
+// SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
+/*
+ * libhmap: one function per /dev/hmap command.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "libhmap.h"
+
+/* Returns -errno, leaving errno set, from a failed call's -1. */
+static int hmap_err(int ret)
+{
+	return ret < 0 ? -errno : ret;
+}
+
+static __u64 ptr(const void *p)
+{
+	return (__u64)(uintptr_t)p;
+}
+
+/* Copies a name into a kernel name buffer; -EINVAL if it cannot fit. */
+static int hmap_set_name(char dst[HMAP_NAME_LEN], const char *name)
+{
+	size_t len = name ? strlen(name) : 0;
+
+	memset(dst, 0, HMAP_NAME_LEN);
+	if (len >= HMAP_NAME_LEN) {
+		errno = EINVAL;
+		return -EINVAL;
+	}
+	memcpy(dst, name, len);
+	return 0;
+}
+
+/* Issues a command on a fresh /dev/hmap fd. */
+static int hmap_dev_ioctl(unsigned long cmd, void *arg)
+{
+	int fd, ret, err;
+
+	fd = open(HMAP_DEV_PATH, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ret = ioctl(fd, cmd, arg);
+	err = errno;
+	close(fd);
+	errno = err;
+	return hmap_err(ret);
+}
+
+int hmap_create(const char *name, __u32 key_size, __u32 value_size,
+		__u32 max_entries, const struct hmap_create_opts *opts)
+{
+	struct hmap_create c = {
+		.size = sizeof(c),
+		.key_size = key_size,
+		.value_size = value_size,
+		.max_entries = max_entries,
+	};
+
+	if (hmap_set_name(c.name, name))
+		return -EINVAL;
+	if (opts && opts->sz >= sizeof(*opts)) {
+		c.capacity_hint = opts->capacity_hint;
+		c.flags = opts->flags;
+	}
+	return hmap_dev_ioctl(HMAP_IOC_CREATE, &c);
+}
+
+static int hmap_elem(int map_fd, unsigned long cmd, const void *key,
+		     const void *value, __u64 flags)
+{
+	struct hmap_elem_op op = {
+		.size = sizeof(op),
+		.flags = flags,
+		.key = ptr(key),
+		.value = ptr(value),
+	};
+
+	return hmap_err(ioctl(map_fd, cmd, &op));
+}
+
+int hmap_lookup(int map_fd, const void *key, void *value)
+{
+	return hmap_elem(map_fd, HMAP_IOC_LOOKUP, key, value, 0);
+}
+
+int hmap_update(int map_fd, const void *key, const void *value, __u64 flags)
+{
+	return hmap_elem(map_fd, HMAP_IOC_UPDATE, key, value, flags);
+}
+
+int hmap_delete(int map_fd, const void *key)
+{
+	return hmap_elem(map_fd, HMAP_IOC_DELETE, key, NULL, 0);
+}
+
+int hmap_lookup_and_delete(int map_fd, const void *key, void *value)
+{
+	return hmap_elem(map_fd, HMAP_IOC_LOOKUP_AND_DELETE, key, value, 0);
+}
+
+int hmap_get_next_key(int map_fd, const void *key, void *next_key)
+{
+	struct hmap_get_next_key g = {
+		.size = sizeof(g),
+		.key = ptr(key),
+		.next_key = ptr(next_key),
+	};
+
+	return hmap_err(ioctl(map_fd, HMAP_IOC_GET_NEXT_KEY, &g));
+}
+
+int hmap_clear(int map_fd)
+{
+	struct hmap_clear c = { .size = sizeof(c) };
+
+	return hmap_err(ioctl(map_fd, HMAP_IOC_CLEAR, &c));
+}
+
+int hmap_info(int map_fd, struct hmap_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->size = sizeof(*info);
+	return hmap_err(ioctl(map_fd, HMAP_IOC_INFO, info));
+}
+
+int hmap_publish(int map_fd, const char *name, mode_t mode)
+{
+	struct hmap_publish p = { .size = sizeof(p), .mode = mode };
+
+	if (hmap_set_name(p.name, name))
+		return -EINVAL;
+	return hmap_err(ioctl(map_fd, HMAP_IOC_PUBLISH, &p));
+}
+
+int hmap_unpublish(const char *name)
+{
+	struct hmap_unpublish u = { .size = sizeof(u) };
+
+	if (hmap_set_name(u.name, name))
+		return -EINVAL;
+	return hmap_dev_ioctl(HMAP_IOC_UNPUBLISH, &u);
+}
+
+int hmap_open_by_name(const char *name, __u32 flags)
+{
+	struct hmap_open_by_name o = { .size = sizeof(o), .flags = flags };
+
+	if (hmap_set_name(o.name, name))
+		return -EINVAL;
+	return hmap_dev_ioctl(HMAP_IOC_OPEN_BY_NAME, &o);
+}
+
+int hmap_open_by_id(__u32 id, __u32 flags)
+{
+	struct hmap_open_by_id o = { .size = sizeof(o), .flags = flags, .id = id };
+
+	return hmap_dev_ioctl(HMAP_IOC_OPEN_BY_ID, &o);
+}
+
+int hmap_get_next_id(__u32 start_id, __u32 *next_id)
+{
+	struct hmap_get_next_id g = { .size = sizeof(g), .start_id = start_id };
+	int ret;
+
+	ret = hmap_dev_ioctl(HMAP_IOC_GET_NEXT_ID, &g);
+	if (!ret)
+		*next_id = g.next_id;
+	return ret;
+}
