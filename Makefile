@@ -40,11 +40,18 @@ SELFTEST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Wno-unused-parameter \
 	-Wno-sign-compare -D_GNU_SOURCE -static -pthread -Iuapi -Iuserspace/include -I$(KSFT)
 SELFTEST_SRCS := $(wildcard selftests/*_test.c)
 SELFTESTS := $(patsubst selftests/%.c,$(BUILD)/selftests/%,$(SELFTEST_SRCS)) \
-	$(BUILD)/selftests/runas
+	$(BUILD)/selftests/runas $(BUILD)/selftests/hmapctl
 
-.PHONY: all module lib core-tests selftests test demo shell ksrc clean print-kver
+HMAPCTL := $(BUILD)/bin/hmapctl
+PREFIX ?= /usr/local
+DESTDIR ?=
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+BINDIR ?= $(PREFIX)/bin
 
-all: module lib core-tests selftests
+.PHONY: all module lib hmapctl install core-tests selftests test demo shell ksrc clean print-kver
+
+all: module lib hmapctl core-tests selftests
 
 module:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 modules
@@ -73,6 +80,31 @@ $(LIBHMAP_A): $(BUILD)/lib/libhmap.o
 $(LIBHMAP_SO): $(BUILD)/lib/libhmap.o
 	$(CC) -shared -Wl,-soname,$(LIBHMAP_SONAME) -o $@ $^
 	ln -sf $(LIBHMAP_SONAME) $(BUILD)/lib/libhmap.so
+
+hmapctl: $(HMAPCTL)
+
+$(HMAPCTL): userspace/hmapctl/hmapctl.c $(LIB_HDRS) $(LIBHMAP_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(LIB_CFLAGS) -D_GNU_SOURCE -o $@ $< $(LIBHMAP_A)
+
+# The VM has no libc: a static build of the same program.
+$(BUILD)/selftests/hmapctl: userspace/hmapctl/hmapctl.c $(LIB_HDRS) $(LIBHMAP_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(LIB_CFLAGS) -D_GNU_SOURCE -static -o $@ $< $(LIBHMAP_A)
+
+$(BUILD)/lib/libhmap.pc: userspace/lib/libhmap.pc.in
+	@mkdir -p $(dir $@)
+	sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCLUDEDIR@|$(INCLUDEDIR)|; s|@VERSION@|$(LIBHMAP_VERSION)|' $< >$@
+
+install: lib hmapctl $(BUILD)/lib/libhmap.pc
+	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR)/linux $(DESTDIR)$(BINDIR)
+	install -m 0644 $(LIBHMAP_A) $(DESTDIR)$(LIBDIR)/
+	install -m 0755 $(LIBHMAP_SO) $(DESTDIR)$(LIBDIR)/
+	ln -sf $(LIBHMAP_SONAME) $(DESTDIR)$(LIBDIR)/libhmap.so
+	install -m 0644 $(BUILD)/lib/libhmap.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
+	install -m 0644 userspace/include/libhmap.h $(DESTDIR)$(INCLUDEDIR)/
+	install -m 0644 uapi/linux/hmap.h $(DESTDIR)$(INCLUDEDIR)/linux/
+	install -m 0755 $(HMAPCTL) $(DESTDIR)$(BINDIR)/
 
 selftests: $(SELFTESTS)
 

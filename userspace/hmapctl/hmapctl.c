@@ -1,0 +1,901 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * hmapctl: inspect and change hmap maps from a shell, in the manner of
+ * `bpftool map`.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "libhmap.h"
+
+enum fmt { FMT_HEX, FMT_U32, FMT_U64, FMT_STRING };
+
+static bool json;
+static enum fmt key_fmt = FMT_HEX, value_fmt = FMT_HEX;
+static const char *verb = "hmapctl";
+
+static const char usage_text[] =
+"Usage: hmapctl [-j] [-K TYPE] [-V TYPE] VERB [ARGS]\n"
+"\n"
+"Verbs:\n"
+"  create NAME key SIZE value SIZE entries N [capacity N] [mode MODE]\n"
+"                                create a map, label it NAME and publish it\n"
+"                                as NAME (mode default 0600)\n"
+"  list                          maps this user may open by id\n"
+"  show MAP                      describe a map\n"
+"  open MAP [rdonly]             check that a map can be opened\n"
+"  lookup MAP key DATA           print the value of a key\n"
+"  update MAP key DATA value DATA [any|noexist|exist]\n"
+"  delete MAP key DATA\n"
+"  dump MAP                      every entry (in iteration order)\n"
+"  getnext MAP [key DATA]        the key after DATA, or the first key\n"
+"  clear MAP                     remove every entry\n"
+"  publish MAP NAME [mode MODE]  give a map a (further) published name\n"
+"  unpublish NAME                remove a published name\n"
+"  help [VERB]\n"
+"\n"
+"  MAP  := name NAME | id ID\n"
+"  DATA := [hex] BYTE... | u32 N | u64 N | string STR\n"
+"          BYTE is two hex digits, optionally 0x-prefixed; several may be\n"
+"          run together (0x0102). Numbers are stored in host byte order;\n"
+"          strings are NUL-padded to the key or value size.\n"
+"\n"
+"Options:\n"
+"  -j        JSON output\n"
+"  -K TYPE   print keys as hex (default), u32, u64 or string\n"
+"  -V TYPE   print values as hex (default), u32, u64 or string\n";
+
+static const struct {
+	const char *verb;
+	const char *help;
+} verb_help[] = {
+	{ "create", "hmapctl create NAME key SIZE value SIZE entries N [capacity N] [mode MODE]\n"
+		    "  Creates a map labelled NAME and publishes it as NAME with MODE\n"
+		    "  (octal, a subset of 0666; default 0600), so that it outlives this\n"
+		    "  command. capacity sizes the table so that N entries never resize it.\n" },
+	{ "list", "hmapctl list\n  Every live map this user may open by id (its own, or all for root).\n" },
+	{ "show", "hmapctl show MAP\n  Sizes, limits, count, memory, names, owner and counters of a map.\n" },
+	{ "open", "hmapctl open MAP [rdonly]\n  Opens the map (read-write unless rdonly) and says so.\n" },
+	{ "lookup", "hmapctl lookup MAP key DATA\n  Prints the key's value; fails with ENOENT if absent.\n" },
+	{ "update", "hmapctl update MAP key DATA value DATA [any|noexist|exist]\n"
+		    "  any: create or replace (default); noexist: create only;\n"
+		    "  exist: replace only.\n" },
+	{ "delete", "hmapctl delete MAP key DATA\n" },
+	{ "dump", "hmapctl dump MAP\n  Prints every entry. Entries deleted meanwhile are skipped.\n" },
+	{ "getnext", "hmapctl getnext MAP [key DATA]\n  Prints the key after DATA (which need not exist), or the first key.\n" },
+	{ "clear", "hmapctl clear MAP\n" },
+	{ "publish", "hmapctl publish MAP NAME [mode MODE]\n" },
+	{ "unpublish", "hmapctl unpublish NAME\n" },
+	{ "help", "hmapctl help [VERB]\n" },
+};
+
+static void usage(FILE *out)
+{
+	fputs(usage_text, out);
+}
+
+static int verb_usage(const char *v)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(verb_help) / sizeof(verb_help[0]); i++) {
+		if (!strcmp(v, verb_help[i].verb)) {
+			fputs(verb_help[i].help, stdout);
+			return 0;
+		}
+	}
+	fprintf(stderr, "hmapctl: no verb '%s'\n", v);
+	return 2;
+}
+
+/* A usage mistake: exit 2. */
+static int bad_usage(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "hmapctl %s: ", verb);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, " (see 'hmapctl help %s')\n", verb);
+	return 2;
+}
+
+static void json_str(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		unsigned char c = *s;
+
+		if (c == '"' || c == '\\')
+			printf("\\%c", c);
+		else if (c < 0x20 || c >= 0x7f)
+			printf("\\u%04x", c);
+		else
+			putchar(c);
+	}
+	putchar('"');
+}
+
+/* A failed command: errno name and sentence, exit 1. */
+static int fail(int err, const char *what)
+{
+	const char *name = strerrorname_np(err);
+	char msg[256];
+
+	snprintf(msg, sizeof(msg), "%s: %s: %s%s", what, name ? name : "?",
+		 strerror(err), access(HMAP_DEV_PATH, F_OK) ?
+		 " (no " HMAP_DEV_PATH ": is the hmap module loaded?)" : "");
+	fprintf(stderr, "hmapctl %s: %s\n", verb, msg);
+	if (json) {
+		printf("{\"error\":");
+		json_str(msg);
+		printf(",\"errno\":");
+		json_str(name ? name : "?");
+		printf("}\n");
+	}
+	return 1;
+}
+
+static bool parse_u64(const char *s, unsigned long long max,
+		      unsigned long long *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtoull(s, &end, 0);
+	return !errno && *s && !*end && *s != '-' && *out <= max;
+}
+
+static bool parse_fmt(const char *s, enum fmt *f)
+{
+	static const char *const names[] = { "hex", "u32", "u64", "string" };
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		if (!strcmp(s, names[i])) {
+			*f = i;
+			return true;
+		}
+	}
+	return false;
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = tolower(c);
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* Appends the bytes of one hex token; false if it is not one. */
+static bool parse_hex_token(const char *s, unsigned char *buf, size_t cap,
+			    size_t *len)
+{
+	size_t n;
+
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+		s += 2;
+	n = strlen(s);
+	if (!n || n % 2)
+		return false;
+	for (; *s; s += 2) {
+		int hi = hexval(s[0]), lo = hexval(s[1]);
+
+		if (hi < 0 || lo < 0 || *len >= cap)
+			return false;
+		buf[(*len)++] = hi << 4 | lo;
+	}
+	return true;
+}
+
+static bool is_keyword(const char *s)
+{
+	static const char *const kw[] = {
+		"key", "value", "any", "noexist", "exist", NULL,
+	};
+	int i;
+
+	for (i = 0; kw[i]; i++)
+		if (!strcmp(s, kw[i]))
+			return true;
+	return false;
+}
+
+/*
+ * Parses DATA for a buffer of exactly @size bytes from argv[*i...]. Returns 0,
+ * 2 for a usage error (printed).
+ */
+static int parse_data(int argc, char **argv, int *i, unsigned char *buf,
+		      size_t size, const char *what)
+{
+	unsigned long long v;
+	size_t len = 0;
+	const char *t;
+
+	if (*i >= argc)
+		return bad_usage("%s: missing data", what);
+	t = argv[*i];
+	memset(buf, 0, size);
+	if (!strcmp(t, "u32") || !strcmp(t, "u64")) {
+		size_t w = t[1] == '3' ? 4 : 8;
+
+		if (++*i >= argc)
+			return bad_usage("%s: %s needs a number", what, t);
+		if (!parse_u64(argv[*i], w == 4 ? UINT32_MAX : UINT64_MAX, &v))
+			return bad_usage("%s: '%s' is not a %s", what, argv[*i], t);
+		if (w != size)
+			return bad_usage("%s: %s is %zu bytes, the map's %s are %zu",
+					 what, t, w, what, size);
+		if (w == 4) {
+			uint32_t v32 = v;
+
+			memcpy(buf, &v32, 4);
+		} else {
+			memcpy(buf, &v, 8);
+		}
+		++*i;
+		return 0;
+	}
+	if (!strcmp(t, "string")) {
+		if (++*i >= argc)
+			return bad_usage("%s: string needs a value", what);
+		len = strlen(argv[*i]);
+		if (len > size)
+			return bad_usage("%s: string is %zu bytes, the map's %s are %zu",
+					 what, len, what, size);
+		memcpy(buf, argv[*i], len);
+		++*i;
+		return 0;
+	}
+	if (!strcmp(t, "hex"))
+		++*i;
+	while (*i < argc && !is_keyword(argv[*i]) &&
+	       parse_hex_token(argv[*i], buf, size, &len))
+		++*i;
+	if (len != size)
+		return bad_usage("%s: got %zu bytes, the map's %s are %zu", what,
+				 len, what, size);
+	return 0;
+}
+
+static void print_data(const unsigned char *buf, size_t size, enum fmt f)
+{
+	size_t i;
+
+	if (f == FMT_U32 && size == 4) {
+		uint32_t v;
+
+		memcpy(&v, buf, 4);
+		printf("%" PRIu32, v);
+		return;
+	}
+	if (f == FMT_U64 && size == 8) {
+		uint64_t v;
+
+		memcpy(&v, buf, 8);
+		printf("%" PRIu64, v);
+		return;
+	}
+	if (f == FMT_STRING) {
+		char s[HMAP_MAX_VALUE_SIZE + 1];
+		size_t n = strnlen((const char *)buf, size);
+
+		memcpy(s, buf, n);
+		s[n] = 0;
+		if (json) {
+			json_str(s);
+		} else {
+			for (i = 0; i < n; i++)
+				putchar(isprint(s[i]) ? s[i] : '.');
+		}
+		return;
+	}
+	if (json) {
+		putchar('[');
+		for (i = 0; i < size; i++)
+			printf("%s\"0x%02x\"", i ? "," : "", buf[i]);
+		putchar(']');
+		return;
+	}
+	for (i = 0; i < size; i++)
+		printf("%s%02x", i ? " " : "", buf[i]);
+}
+
+/* Opens the map named by argv[*i...] ("name NAME" or "id ID"). */
+static int open_map(int argc, char **argv, int *i, __u32 flags, int *fd)
+{
+	unsigned long long id;
+
+	if (*i + 1 >= argc)
+		return bad_usage("expected MAP: name NAME | id ID");
+	if (!strcmp(argv[*i], "name")) {
+		*fd = hmap_open_by_name(argv[*i + 1], flags);
+	} else if (!strcmp(argv[*i], "id")) {
+		if (!parse_u64(argv[*i + 1], UINT32_MAX, &id))
+			return bad_usage("'%s' is not an id", argv[*i + 1]);
+		*fd = hmap_open_by_id(id, flags);
+	} else {
+		return bad_usage("expected MAP: name NAME | id ID, not '%s'",
+				 argv[*i]);
+	}
+	*i += 2;
+	if (*fd < 0)
+		return fail(-*fd, "open");
+	return 0;
+}
+
+static void print_info(const struct hmap_info *in)
+{
+	if (json) {
+		printf("{\"id\":%u,\"name\":", in->id);
+		json_str(in->name);
+		printf(",\"published\":");
+		json_str(in->pub_name);
+		printf(",\"key_size\":%u,\"value_size\":%u,\"max_entries\":%u,"
+		       "\"capacity_hint\":%u,\"count\":%u,\"bytes\":%llu,"
+		       "\"buckets\":%u,\"owner_uid\":%u,\"rdonly\":%s,"
+		       "\"pub_uid\":%u,\"pub_gid\":%u,\"pub_mode\":\"%04o\","
+		       "\"lookups\":%llu,\"hits\":%llu,\"updates\":%llu,"
+		       "\"deletes\":%llu,\"resizes\":%llu}",
+		       in->key_size, in->value_size, in->max_entries,
+		       in->capacity_hint, in->count,
+		       (unsigned long long)in->bytes, in->buckets, in->owner_uid,
+		       in->map_flags & HMAP_F_RDONLY ? "true" : "false",
+		       in->pub_uid, in->pub_gid, in->pub_mode,
+		       (unsigned long long)in->lookups,
+		       (unsigned long long)in->hits,
+		       (unsigned long long)in->updates,
+		       (unsigned long long)in->deletes,
+		       (unsigned long long)in->resizes);
+		return;
+	}
+	printf("%u: name %s  key %uB  value %uB  max_entries %u  count %u  bytes %llu\n",
+	       in->id, in->name[0] ? in->name : "-", in->key_size,
+	       in->value_size, in->max_entries, in->count,
+	       (unsigned long long)in->bytes);
+	if (in->pub_name[0])
+		printf("\tpublished %s  owner %u:%u  mode %04o\n", in->pub_name,
+		       in->pub_uid, in->pub_gid, in->pub_mode);
+	printf("\towner_uid %u  buckets %u  lookups %llu  hits %llu  updates %llu  deletes %llu  resizes %llu\n",
+	       in->owner_uid, in->buckets, (unsigned long long)in->lookups,
+	       (unsigned long long)in->hits, (unsigned long long)in->updates,
+	       (unsigned long long)in->deletes,
+	       (unsigned long long)in->resizes);
+}
+
+static int cmd_create(int argc, char **argv)
+{
+	unsigned long long ks = 0, vs = 0, max = 0, cap = 0, mode = 0600;
+	struct hmap_create_opts o = { .sz = sizeof(o) };
+	struct hmap_info info;
+	const char *name;
+	int i = 1, fd, ret;
+
+	if (argc < 2)
+		return bad_usage("missing NAME");
+	name = argv[i++];
+	while (i < argc) {
+		const char *kw = argv[i];
+		unsigned long long *dst;
+
+		if (!strcmp(kw, "key"))
+			dst = &ks;
+		else if (!strcmp(kw, "value"))
+			dst = &vs;
+		else if (!strcmp(kw, "entries"))
+			dst = &max;
+		else if (!strcmp(kw, "capacity"))
+			dst = &cap;
+		else if (!strcmp(kw, "mode"))
+			dst = &mode;
+		else
+			return bad_usage("unknown argument '%s'", kw);
+		if (i + 1 >= argc)
+			return bad_usage("%s needs a number", kw);
+		if (dst == &mode) {
+			char *end;
+
+			mode = strtoull(argv[i + 1], &end, 8);
+			if (*end || !*argv[i + 1])
+				return bad_usage("mode '%s' is not octal", argv[i + 1]);
+		} else if (!parse_u64(argv[i + 1], UINT32_MAX, dst)) {
+			return bad_usage("%s: '%s' is not a number", kw, argv[i + 1]);
+		}
+		i += 2;
+	}
+	if (!ks || !vs || !max)
+		return bad_usage("key, value and entries are required");
+	o.capacity_hint = cap;
+	fd = hmap_create(name, ks, vs, max, &o);
+	if (fd < 0)
+		return fail(-fd, "create");
+	ret = hmap_publish(fd, name, mode);
+	if (ret) {
+		close(fd);
+		return fail(-ret, "publish");
+	}
+	ret = hmap_info(fd, &info);
+	close(fd);
+	if (ret)
+		return fail(-ret, "info");
+	if (json) {
+		print_info(&info);
+		putchar('\n');
+	} else {
+		printf("created map %u, published as %s\n", info.id, name);
+	}
+	return 0;
+}
+
+static int cmd_list(int argc, char **argv)
+{
+	struct hmap_info info;
+	__u32 id = 0;
+	bool first = true;
+	int ret, fd;
+
+	if (argc > 1)
+		return bad_usage("unexpected '%s'", argv[1]);
+	if (json)
+		putchar('[');
+	while (!(ret = hmap_get_next_id(id, &id))) {
+		fd = hmap_open_by_id(id, HMAP_F_RDONLY);
+		if (fd == -EPERM || fd == -ENOENT)
+			continue;
+		if (fd < 0)
+			return fail(-fd, "open");
+		ret = hmap_info(fd, &info);
+		close(fd);
+		if (ret)
+			return fail(-ret, "info");
+		if (json && !first)
+			putchar(',');
+		print_info(&info);
+		first = false;
+	}
+	if (json)
+		printf("]\n");
+	return ret == -ENOENT ? 0 : fail(-ret, "list");
+}
+
+static int cmd_show(int argc, char **argv)
+{
+	struct hmap_info info;
+	int i = 1, fd, ret;
+
+	ret = open_map(argc, argv, &i, HMAP_F_RDONLY, &fd);
+	if (ret)
+		return ret;
+	if (i != argc)
+		return bad_usage("unexpected '%s'", argv[i]);
+	ret = hmap_info(fd, &info);
+	close(fd);
+	if (ret)
+		return fail(-ret, "info");
+	print_info(&info);
+	if (json)
+		putchar('\n');
+	return 0;
+}
+
+static int cmd_open(int argc, char **argv)
+{
+	struct hmap_info info;
+	__u32 flags = 0;
+	int i = 1, fd, ret;
+
+	if (argc > 3 && !strcmp(argv[argc - 1], "rdonly")) {
+		flags = HMAP_F_RDONLY;
+		argc--;
+	}
+	ret = open_map(argc, argv, &i, flags, &fd);
+	if (ret)
+		return ret;
+	if (i != argc)
+		return bad_usage("unexpected '%s'", argv[i]);
+	ret = hmap_info(fd, &info);
+	close(fd);
+	if (ret)
+		return fail(-ret, "info");
+	if (json)
+		printf("{\"id\":%u,\"rdonly\":%s}\n", info.id,
+		       flags ? "true" : "false");
+	else
+		printf("opened map %u %s\n", info.id,
+		       flags ? "read-only" : "read-write");
+	return 0;
+}
+
+/* Opens MAP and reads "key DATA" into a fresh key buffer. */
+static int map_and_key(int argc, char **argv, int *i, __u32 flags, int *fd,
+		       struct hmap_info *info, unsigned char **key, bool key_optional)
+{
+	int ret;
+
+	ret = open_map(argc, argv, i, flags, fd);
+	if (ret)
+		return ret;
+	ret = hmap_info(*fd, info);
+	if (ret)
+		return fail(-ret, "info");
+	*key = calloc(1, info->key_size + info->value_size + 16);
+	if (!*key)
+		return fail(ENOMEM, "alloc");
+	if (*i >= argc && key_optional)
+		return 0;
+	if (*i >= argc || strcmp(argv[*i], "key"))
+		return bad_usage("expected 'key DATA'");
+	++*i;
+	return parse_data(argc, argv, i, *key, info->key_size, "keys");
+}
+
+static void print_entry(const unsigned char *key, size_t ks,
+			const unsigned char *value, size_t vs, const char *vname)
+{
+	if (json) {
+		printf("{\"key\":");
+		print_data(key, ks, key_fmt);
+		printf(",\"%s\":", vname);
+		print_data(value, vs, vname[0] == 'v' ? value_fmt : key_fmt);
+		putchar('}');
+		return;
+	}
+	printf("key: ");
+	print_data(key, ks, key_fmt);
+	printf("  %s: ", vname);
+	print_data(value, vs, vname[0] == 'v' ? value_fmt : key_fmt);
+}
+
+static int cmd_lookup(int argc, char **argv)
+{
+	struct hmap_info info;
+	unsigned char *key = NULL, *value;
+	int i = 1, fd = -1, ret;
+
+	ret = map_and_key(argc, argv, &i, HMAP_F_RDONLY, &fd, &info, &key, false);
+	if (ret)
+		goto out;
+	if (i != argc) {
+		ret = bad_usage("unexpected '%s'", argv[i]);
+		goto out;
+	}
+	value = key + ((info.key_size + 7) & ~7u);
+	ret = hmap_lookup(fd, key, value);
+	if (ret) {
+		ret = fail(-ret, "lookup");
+		goto out;
+	}
+	print_entry(key, info.key_size, value, info.value_size, "value");
+	putchar('\n');
+out:
+	free(key);
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
+static int cmd_update(int argc, char **argv)
+{
+	struct hmap_info info;
+	unsigned char *key = NULL, *value;
+	__u64 flags = HMAP_ANY;
+	int i = 1, fd = -1, ret;
+
+	ret = map_and_key(argc, argv, &i, 0, &fd, &info, &key, false);
+	if (ret)
+		goto out;
+	value = key + ((info.key_size + 7) & ~7u);
+	if (i >= argc || strcmp(argv[i], "value")) {
+		ret = bad_usage("expected 'value DATA'");
+		goto out;
+	}
+	i++;
+	ret = parse_data(argc, argv, &i, value, info.value_size, "values");
+	if (ret)
+		goto out;
+	if (i < argc) {
+		if (!strcmp(argv[i], "noexist"))
+			flags = HMAP_NOEXIST;
+		else if (!strcmp(argv[i], "exist"))
+			flags = HMAP_EXIST;
+		else if (strcmp(argv[i], "any")) {
+			ret = bad_usage("unexpected '%s'", argv[i]);
+			goto out;
+		}
+		if (++i != argc) {
+			ret = bad_usage("unexpected '%s'", argv[i]);
+			goto out;
+		}
+	}
+	ret = hmap_update(fd, key, value, flags);
+	if (ret)
+		ret = fail(-ret, "update");
+	else if (json)
+		printf("null\n");
+out:
+	free(key);
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
+static int cmd_delete(int argc, char **argv)
+{
+	struct hmap_info info;
+	unsigned char *key = NULL;
+	int i = 1, fd = -1, ret;
+
+	ret = map_and_key(argc, argv, &i, 0, &fd, &info, &key, false);
+	if (ret)
+		goto out;
+	if (i != argc) {
+		ret = bad_usage("unexpected '%s'", argv[i]);
+		goto out;
+	}
+	ret = hmap_delete(fd, key);
+	if (ret)
+		ret = fail(-ret, "delete");
+	else if (json)
+		printf("null\n");
+out:
+	free(key);
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
+static int cmd_getnext(int argc, char **argv)
+{
+	struct hmap_info info;
+	unsigned char *key = NULL, *next;
+	int i = 1, fd = -1, ret;
+	bool have_key;
+
+	/* MAP is two words: anything after it is "key DATA". */
+	have_key = argc > 3;
+	ret = map_and_key(argc, argv, &i, HMAP_F_RDONLY, &fd, &info, &key, true);
+	if (ret)
+		goto out;
+	if (i != argc) {
+		ret = bad_usage("unexpected '%s'", argv[i]);
+		goto out;
+	}
+	next = key + ((info.key_size + 7) & ~7u);
+	ret = hmap_get_next_key(fd, have_key ? key : NULL, next);
+	if (ret) {
+		ret = fail(-ret, "getnext");
+		goto out;
+	}
+	if (have_key) {
+		print_entry(key, info.key_size, next, info.key_size, "next_key");
+	} else if (json) {
+		printf("{\"next_key\":");
+		print_data(next, info.key_size, key_fmt);
+		putchar('}');
+	} else {
+		printf("next_key: ");
+		print_data(next, info.key_size, key_fmt);
+	}
+	putchar('\n');
+out:
+	free(key);
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
+static int cmd_dump(int argc, char **argv)
+{
+	struct hmap_info info;
+	unsigned char *buf = NULL, *cur, *next, *value;
+	size_t kstride;
+	int i = 1, fd = -1, ret, n = 0;
+
+	ret = open_map(argc, argv, &i, HMAP_F_RDONLY, &fd);
+	if (ret)
+		return ret;
+	if (i != argc) {
+		ret = bad_usage("unexpected '%s'", argv[i]);
+		goto out;
+	}
+	ret = hmap_info(fd, &info);
+	if (ret) {
+		ret = fail(-ret, "info");
+		goto out;
+	}
+	kstride = (info.key_size + 7) & ~7u;
+	buf = calloc(1, 2 * kstride + info.value_size);
+	if (!buf) {
+		ret = fail(ENOMEM, "alloc");
+		goto out;
+	}
+	cur = buf;
+	next = buf + kstride;
+	value = buf + 2 * kstride;
+	if (json)
+		putchar('[');
+	for (ret = hmap_get_next_key(fd, NULL, next); !ret;
+	     ret = hmap_get_next_key(fd, cur, next)) {
+		unsigned char *t = cur;
+
+		cur = next;
+		next = t;
+		ret = hmap_lookup(fd, cur, value);
+		if (ret == -ENOENT)
+			continue;	/* deleted since the walk reached it */
+		if (ret)
+			break;
+		if (json && n)
+			putchar(',');
+		print_entry(cur, info.key_size, value, info.value_size, "value");
+		if (!json)
+			putchar('\n');
+		n++;
+	}
+	if (ret != -ENOENT) {
+		ret = fail(-ret, "dump");
+		goto out;
+	}
+	if (json)
+		printf("]\n");
+	else
+		printf("Found %d element%s\n", n, n == 1 ? "" : "s");
+	ret = 0;
+out:
+	free(buf);
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
+static int cmd_clear(int argc, char **argv)
+{
+	int i = 1, fd, ret;
+
+	ret = open_map(argc, argv, &i, 0, &fd);
+	if (ret)
+		return ret;
+	if (i != argc) {
+		close(fd);
+		return bad_usage("unexpected '%s'", argv[i]);
+	}
+	ret = hmap_clear(fd);
+	close(fd);
+	if (ret)
+		return fail(-ret, "clear");
+	if (json)
+		printf("null\n");
+	return 0;
+}
+
+static int cmd_publish(int argc, char **argv)
+{
+	unsigned long mode = 0600;
+	const char *name;
+	int i = 1, fd, ret;
+	char *end;
+
+	ret = open_map(argc, argv, &i, 0, &fd);
+	if (ret)
+		return ret;
+	if (i >= argc) {
+		close(fd);
+		return bad_usage("missing NAME");
+	}
+	name = argv[i++];
+	if (i < argc) {
+		if (strcmp(argv[i], "mode") || i + 1 >= argc) {
+			close(fd);
+			return bad_usage("expected 'mode MODE'");
+		}
+		mode = strtoul(argv[i + 1], &end, 8);
+		if (*end || i + 2 != argc) {
+			close(fd);
+			return bad_usage("bad mode '%s'", argv[i + 1]);
+		}
+	}
+	ret = hmap_publish(fd, name, mode);
+	close(fd);
+	if (ret)
+		return fail(-ret, "publish");
+	if (json)
+		printf("null\n");
+	return 0;
+}
+
+static int cmd_unpublish(int argc, char **argv)
+{
+	int ret;
+
+	if (argc != 2)
+		return bad_usage("expected NAME");
+	ret = hmap_unpublish(argv[1]);
+	if (ret)
+		return fail(-ret, "unpublish");
+	if (json)
+		printf("null\n");
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+} verbs[] = {
+	{ "create", cmd_create },
+	{ "list", cmd_list },
+	{ "show", cmd_show },
+	{ "open", cmd_open },
+	{ "lookup", cmd_lookup },
+	{ "update", cmd_update },
+	{ "delete", cmd_delete },
+	{ "dump", cmd_dump },
+	{ "getnext", cmd_getnext },
+	{ "clear", cmd_clear },
+	{ "publish", cmd_publish },
+	{ "unpublish", cmd_unpublish },
+};
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	size_t v;
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, "+jhK:V:", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'j':
+			json = true;
+			break;
+		case 'K':
+			if (!parse_fmt(optarg, &key_fmt))
+				return bad_usage("-K: unknown type '%s'", optarg);
+			break;
+		case 'V':
+			if (!parse_fmt(optarg, &value_fmt))
+				return bad_usage("-V: unknown type '%s'", optarg);
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc < 1) {
+		usage(stderr);
+		return 2;
+	}
+	if (!strcmp(argv[0], "help") || !strcmp(argv[0], "--help")) {
+		if (argc > 1)
+			return verb_usage(argv[1]);
+		usage(stdout);
+		return 0;
+	}
+	for (v = 0; v < sizeof(verbs) / sizeof(verbs[0]); v++) {
+		if (strcmp(argv[0], verbs[v].name))
+			continue;
+		verb = verbs[v].name;
+		if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "help")))
+			return verb_usage(verb);
+		return verbs[v].fn(argc, argv);
+	}
+	fprintf(stderr, "hmapctl: unknown verb '%s' (see 'hmapctl help')\n", argv[0]);
+	return 2;
+}
