@@ -685,6 +685,20 @@ static int create_and_publish(void *p)
 	return 0;
 }
 
+/* Reads back what create_and_publish() wrote: 0 only if it is there. */
+static int read_theirs(void *p)
+{
+	int fd = hmap_open_by_name("theirs", HMAP_F_RDONLY);
+	__u64 k = 1, v = 0;
+
+	if (fd < 0)
+		return -fd;
+	if (hmap_lookup(fd, &k, &v))
+		return errno;
+	close(fd);
+	return v == 2 ? 0 : 100;
+}
+
 TEST_F(map, unprivileged_user_limits)
 {
 	struct perm_arg a = { .name = "theirs" };
@@ -702,7 +716,9 @@ TEST_F(map, unprivileged_user_limits)
 	EXPECT_EQ(OTHER_UID, info.pub_uid);
 	a.id = info.id;
 	close(fd);
-	/* Mode 0644: another user reads, cannot write, cannot open by id. */
+	/* Mode 0644: another user reads what the owner wrote... */
+	EXPECT_EQ(0, run_as(UNPRIV_UID, UNPRIV_UID, read_theirs, NULL));
+	/* ...but cannot write, open by id or unpublish. */
 	a.flags = HMAP_F_RDONLY;
 	EXPECT_EQ(0, run_as(UNPRIV_UID, UNPRIV_UID, try_open_name, &a));
 	a.flags = 0;

@@ -13,6 +13,7 @@ run()
 # Suites that also run as an unprivileged user, with /dev/hmap opened up.
 UNPRIV="map_test"
 
+export PATH="/hmap/tests:$PATH"
 run module_load sh /hmap/tests/module_load.sh
 for t in /hmap/tests/*_test; do
 	run "${t##*/}" "$t"

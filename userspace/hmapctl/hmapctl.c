@@ -28,7 +28,7 @@ static const char usage_text[] =
 "Verbs:\n"
 "  create NAME key SIZE value SIZE entries N [capacity N] [mode MODE]\n"
 "                                create a map, label it NAME and publish it\n"
-"                                as NAME (mode default 0600)\n"
+"                                as NAME (mode default 0600); -j prints it\n"
 "  list                          maps this user may open by id\n"
 "  show MAP                      describe a map\n"
 "  open MAP [rdonly]             check that a map can be opened\n"
@@ -431,8 +431,6 @@ static int cmd_create(int argc, char **argv)
 	if (json) {
 		print_info(&info);
 		putchar('\n');
-	} else {
-		printf("created map %u, published as %s\n", info.id, name);
 	}
 	return 0;
 }
