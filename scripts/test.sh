@@ -33,9 +33,23 @@ suite()
 	) >"$R/$name.log" 2>&1
 }
 
+# The README's tested examples: transcripts as they are, C programs built.
+readme_build()
+{
+	local c
+	rm -rf "$BUILD/readme"
+	scripts/readme-extract.sh "$BUILD/readme" || return 1
+	ls "$BUILD"/readme/*.txt >/dev/null 2>&1 || return 1
+	for c in "$BUILD"/readme/*.c; do
+		[ -e "$c" ] || continue
+		${CC:-cc} -static -O2 -Wall -Werror -Iuapi -Iuserspace/include \
+			-o "${c%.c}" "$c" "$BUILD/lib/libhmap.a" >>"$R/tests-build.out" 2>&1 || return 1
+	done
+}
+
 build_suite()
 {
-	ktap_plan 4
+	ktap_plan 5
 	make -s ksrc >"$R/ksrc.out" 2>&1
 	ktap_check "kernel sources extracted (kselftest harness, checkpatch)" \
 		test -f "$BUILD/ksrc/.done"
@@ -43,8 +57,9 @@ build_suite()
 	ktap_check "module builds with W=1" test -f kmod/hmap.ko
 	ktap_check "module build has no warnings" \
 		sh -c "! grep -E 'warning:|error:' '$R/module.out'"
-	make -s core-tests selftests >"$R/tests-build.out" 2>&1
-	ktap_check "core tests and selftests build" test $? -eq 0
+	make -s lib hmapctl core-tests selftests >"$R/tests-build.out" 2>&1
+	ktap_check "library, hmapctl, core tests and selftests build" test $? -eq 0
+	ktap_check "README examples extract and build" readme_build
 	cat "$R/module.out" "$R/tests-build.out" | grep -E 'warning|error' | sed 's/^/# /'
 	ktap_totals
 }
@@ -70,6 +85,7 @@ vm_job()
 	cp kmod/hmap.ko "$job/"
 	cp "$BUILD"/selftests/* selftests/*.sh "$job/tests/"
 	cp selftests/vm/job-test.sh "$job/job.sh"
+	cp -r "$BUILD/readme" "$job/readme"
 	echo "$job"
 }
 

@@ -23,4 +23,5 @@ for t in $UNPRIV; do
 	run "$t-uid1000" /hmap/tests/runas 1000 1000 "/hmap/tests/$t"
 done
 chmod 0600 /dev/hmap
+run readme_test sh /hmap/tests/readme_test.sh
 run module_unload sh /hmap/tests/module_unload.sh
