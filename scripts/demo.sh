@@ -1,19 +1,24 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# The main job: install what is missing, build everything, boot Debian's
-# kernel in a VM, load hmap and show it working.
+# The main job: install what is missing, build, boot Debian's kernel in a
+# VM, load hmap, and show two users sharing a map through it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
 export BUILD=${BUILD:-$(pwd)/build}
 KVER=${KVER:-$(make -s print-kver)}
 export KVER
-make -s all >/dev/null
+make -s module lib hmapctl selftests >/dev/null
 job=$BUILD/job-demo
 rm -rf "$job"
-mkdir -p "$job"
+mkdir -p "$job/bin"
 cp kmod/hmap.ko "$job/"
+cp "$BUILD/selftests/hmapctl" "$BUILD/selftests/runas" "$job/bin/"
+# The README's library example, as the demo's second program.
+scripts/readme-extract.sh "$BUILD/readme"
+${CC:-cc} -static -O2 -Iuapi -Iuserspace/include -o "$job/bin/scores" \
+	"$BUILD/readme/scores.c" "$BUILD/lib/libhmap.a"
 cp selftests/vm/job-demo.sh "$job/job.sh"
 echo "Booting Debian $KVER under qemu (about 10 s)..."
 rc=0

@@ -9,11 +9,11 @@ scripts/deps.sh
 export BUILD=${BUILD:-$(pwd)/build}
 KVER=${KVER:-$(make -s print-kver)}
 export KVER
-make -s all >/dev/null
+make -s module lib hmapctl selftests >/dev/null
 job=$BUILD/job-shell
 rm -rf "$job"
 mkdir -p "$job/bin"
 cp kmod/hmap.ko "$job/"
-cp "$BUILD"/selftests/* "$job/bin/" 2>/dev/null || true
+cp "$BUILD"/selftests/* "$job/bin/"
 cp selftests/vm/job-shell.sh "$job/job.sh"
 exec scripts/vm.sh --interactive shell "$job"
