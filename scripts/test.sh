@@ -47,9 +47,24 @@ readme_build()
 	done
 }
 
+# Installs into a scratch root and builds the README example the way a user
+# would: with pkg-config, against the shared library.
+install_check()
+{
+	local root=$BUILD/install
+	rm -rf "$root"
+	make -s install DESTDIR="$root" PREFIX=/usr >>"$R/tests-build.out" 2>&1 || return 1
+	[ -x "$root/usr/bin/hmapctl" ] && [ -f "$root/usr/include/linux/hmap.h" ] || return 1
+	PKG_CONFIG_SYSROOT_DIR=$root PKG_CONFIG_LIBDIR=$root/usr/lib/pkgconfig \
+		${CC:-cc} -Wall -Werror -o "$BUILD/scores-dyn" "$BUILD/readme/scores.c" \
+		$(PKG_CONFIG_SYSROOT_DIR=$root PKG_CONFIG_LIBDIR=$root/usr/lib/pkgconfig \
+		  pkg-config --cflags --libs libhmap) >>"$R/tests-build.out" 2>&1 || return 1
+	readelf -d "$BUILD/scores-dyn" | grep -q 'NEEDED.*libhmap.so.0'
+}
+
 build_suite()
 {
-	ktap_plan 5
+	ktap_plan 6
 	make -s ksrc >"$R/ksrc.out" 2>&1
 	ktap_check "kernel sources extracted (kselftest harness, checkpatch)" \
 		test -f "$BUILD/ksrc/.done"
@@ -60,6 +75,7 @@ build_suite()
 	make -s lib hmapctl core-tests selftests >"$R/tests-build.out" 2>&1
 	ktap_check "library, hmapctl, core tests and selftests build" test $? -eq 0
 	ktap_check "README examples extract and build" readme_build
+	ktap_check "make install; a program builds from pkg-config" install_check
 	cat "$R/module.out" "$R/tests-build.out" | grep -E 'warning|error' | sed 's/^/# /'
 	ktap_totals
 }

@@ -829,6 +829,57 @@ TEST_F(map, no_fd_left_is_emfile)
 		EXPECT_EQ(live, read_num(HMAP_STATS, "maps_live"));
 }
 
+/*
+ * With the system's file table full, an unprivileged CREATE or OPEN fails
+ * with ENFILE (root is exempt from file-max, hence the uid switch).
+ */
+static int enfile_child(void *unused)
+{
+	int dev = open_dev(), ret = 0, i;
+	struct hmap_create c = {
+		.size = sizeof(c), .key_size = 4, .value_size = 4, .max_entries = 4,
+	};
+	struct hmap_open_by_name o = { .size = sizeof(o), .name = "enfile_test" };
+
+	/*
+	 * The kernel compares file-max with a per-CPU counter read without
+	 * summing first: hold enough files that its global part is above 1.
+	 */
+	for (i = 0; i < 200; i++)
+		if (open("/dev/null", O_RDONLY) < 0)
+			return 249;
+	if (dev < 0 || write_str("/proc/sys/fs/file-max", "1"))
+		return 250;
+	if (setresgid(UNPRIV_UID, UNPRIV_UID, UNPRIV_UID) ||
+	    setresuid(UNPRIV_UID, UNPRIV_UID, UNPRIV_UID))
+		ret = 251;
+	else if ((ret = -xioctl(dev, HMAP_IOC_CREATE, &c)) == ENFILE)
+		ret = -xioctl(dev, HMAP_IOC_OPEN_BY_NAME, &o);
+	/* ENFILE from both is success; otherwise the errno that came instead. */
+	return ret == ENFILE ? 0 : ret ? ret : 252;
+}
+
+TEST_F(map, no_file_left_is_enfile)
+{
+	char old[64] = "";
+	long long live = read_num(HMAP_STATS, "maps_live");
+	FILE *f;
+
+	if (geteuid())
+		SKIP(return, "needs root to set fs.file-max");
+	f = fopen("/proc/sys/fs/file-max", "r");
+	ASSERT_NE(NULL, f);
+	ASSERT_NE(NULL, fgets(old, sizeof(old), f));
+	fclose(f);
+	ASSERT_EQ(0, chmod(HMAP_DEV_PATH, 0666));
+	ASSERT_EQ(0, hmap_publish(self->fd, "enfile_test", 0666));
+	EXPECT_EQ(0, run_as(0, 0, enfile_child, NULL));
+	ASSERT_EQ(0, write_str("/proc/sys/fs/file-max", old));
+	EXPECT_EQ(0, hmap_unpublish("enfile_test"));
+	EXPECT_EQ(0, chmod(HMAP_DEV_PATH, 0600));
+	EXPECT_EQ(live, read_num(HMAP_STATS, "maps_live"));
+}
+
 TEST_F(map, debugfs_lists_maps)
 {
 	char line[512], want[64];

@@ -11,7 +11,7 @@ run()
 }
 
 # Suites that also run as an unprivileged user, with /dev/hmap opened up.
-UNPRIV="map_test"
+UNPRIV="map_test libhmap_test"
 
 export PATH="/hmap/tests:$PATH"
 run module_load sh /hmap/tests/module_load.sh
