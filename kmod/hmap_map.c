@@ -454,6 +454,11 @@ static void hmap_map_show_fdinfo(struct seq_file *m, struct file *filp)
 	seq_printf(m, "resizes:\t%lu\n",
 		   atomic_long_read(&map->htab.stats.grows) +
 		   atomic_long_read(&map->htab.stats.shrinks));
+	seq_printf(m, "grows:\t%lu\n", atomic_long_read(&map->htab.stats.grows));
+	seq_printf(m, "shrinks:\t%lu\n",
+		   atomic_long_read(&map->htab.stats.shrinks));
+	seq_printf(m, "tables_installed:\t%lu\n",
+		   atomic_long_read(&map->htab.stats.tbl_installs));
 }
 
 static int hmap_map_release_file(struct inode *inode, struct file *filp)

@@ -91,4 +91,34 @@ static inline int write_str(const char *path, const char *s)
 #define HMAP_STATS	"/sys/kernel/debug/hmap/stats"
 #define HMAP_PARAM(p)	"/sys/module/hmap/parameters/" p
 
+/* A number from /proc/self/fdinfo/FD, or -1. */
+static inline long long fdinfo_num(int fd, const char *key)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	return read_num(path, key);
+}
+
+static inline long long stat_num(const char *key)
+{
+	return read_num(HMAP_STATS, key);
+}
+
+/*
+ * Waits up to 5 s for every released map to be freed (a grace period and a
+ * workqueue turn after its last reference). Returns maps_freed.
+ */
+static inline long long settle_frees(void)
+{
+	int i;
+
+	for (i = 0; i < 500; i++) {
+		if (stat_num("maps_freed") == stat_num("maps_released"))
+			break;
+		usleep(10000);
+	}
+	return stat_num("maps_freed");
+}
+
 #endif
