@@ -5,9 +5,22 @@
 # tests in userspace (ASan/UBSan), boots the VM and runs the selftests there.
 # Ends with one line "N passed, N failed[, N skipped]" summed over every suite
 # and exits non-zero on any failure, a missing VM result or a kernel report.
+#
+#   scripts/test.sh [--no-debug-lane]
+#
+# The debug lane (a KASAN/lockdep/kmemleak/fault-injection kernel built from
+# linux-source-6.1 and cached, see scripts/debug-kernel.sh) runs unless
+# --no-debug-lane is given; skipping it is reported in the summary.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 top=$(pwd)
+debug_lane=1
+for a in "$@"; do
+	case "$a" in
+	--no-debug-lane) debug_lane=0 ;;
+	*) echo "usage: scripts/test.sh [--no-debug-lane]" >&2; exit 2 ;;
+	esac
+done
 
 scripts/deps.sh || { echo "0 passed, 1 failed"; exit 1; }
 
@@ -92,13 +105,13 @@ checkpatch_suite()
 	ktap_totals
 }
 
-# The VM job: the module, the selftest programs and scripts.
+# The VM job: a module, the selftest programs and scripts.
 vm_job()
 {
-	local job=$BUILD/job-test
+	local ko=$1 job=$BUILD/job-test-$2
 	rm -rf "$job"
 	mkdir -p "$job/tests"
-	cp kmod/hmap.ko "$job/"
+	cp "$ko" "$job/hmap.ko"
 	cp "$BUILD"/selftests/* selftests/*.sh "$job/tests/"
 	cp selftests/vm/job-test.sh "$job/job.sh"
 	cp -r "$BUILD/readme" "$job/readme"
@@ -110,25 +123,72 @@ suite checkpatch checkpatch_suite
 suite core_test "$BUILD/core/core_test"
 suite core_stress "$BUILD/core/core_stress"
 
-vm_fail=0
+# Boots one kernel with one module and the whole job; adds a failure line
+# to $R/vm-NAME.fail when the VM itself went wrong.
+run_vm()
+{
+	local name=$1 ko=$2 timeout=$3 job
+	shift 3
+	job=$(vm_job "$ko" "$name")
+	if ! scripts/vm.sh --timeout "$timeout" "$@" "$name" "$job" \
+		>"$R/vm-$name.out" 2>&1; then
+		cat "$R/vm-$name.out"
+		echo "vm $name: FAIL (see $R/vm-$name.out and $BUILD/vm/$name/console.log)" \
+			>"$R/vm-$name.fail"
+	fi
+	cp "$BUILD/vm/$name/results.log" "$R/vm-$name.log" 2>/dev/null
+}
+
 if [ -f kmod/hmap.ko ] && [ -n "$(ls "$BUILD"/selftests 2>/dev/null)" ]; then
-	echo "== vm (Debian $KVER under qemu)" >&2
-	job=$(vm_job)
-	scripts/vm.sh --timeout "${HMAP_VM_TIMEOUT:-900}" stock "$job" \
-		>"$R/vm-stock.out" 2>&1 || vm_fail=1
-	cp "$BUILD/vm/stock/results.log" "$R/vm-stock.log" 2>/dev/null
-	[ $vm_fail -eq 0 ] || cat "$R/vm-stock.out"
+	echo "== vm: Debian $KVER under qemu" >&2
+	run_vm stock kmod/hmap.ko "${HMAP_VM_TIMEOUT:-900}"
 else
-	echo "vm: not run, the module or selftests did not build" >&2
-	vm_fail=1
+	echo "vm: not run, the module or selftests did not build" >"$R/vm-stock.fail"
 fi
 
-summary=$(cat "$R"/*.log | tr -d '\r' | awk -f scripts/tap-sum.awk)
+# The debug lane: the same job on a kernel that catches what does not crash.
+if [ $debug_lane -eq 1 ]; then
+	echo "== debug lane: building or reusing the debug kernel" >&2
+	if dkdir=$(scripts/debug-kernel.sh 2>"$R/debug-kernel.err"); then
+		# A clean copy of the sources: out-of-tree builds happen in place.
+		rm -rf "$BUILD/dbg-mod"
+		mkdir -p "$BUILD/dbg-mod/kmod" "$BUILD/dbg-mod/uapi/linux"
+		cp Kbuild "$BUILD/dbg-mod/"
+		cp kmod/Kbuild $(ls kmod/*.[ch] | grep -v '\.mod\.c$') "$BUILD/dbg-mod/kmod/"
+		cp uapi/linux/hmap.h "$BUILD/dbg-mod/uapi/linux/"
+		if make -C "$dkdir" ARCH=x86_64 M="$BUILD/dbg-mod" W=1 modules \
+			>"$R/dbg-module.out" 2>&1; then
+			echo "== vm: debug kernel (KASAN, lockdep, kmemleak, fail-nth)" >&2
+			run_vm debug "$BUILD/dbg-mod/kmod/hmap.ko" \
+				"${HMAP_DEBUG_VM_TIMEOUT:-2400}" \
+				--kernel "$dkdir/arch/x86/boot/bzImage"
+		else
+			cat "$R/dbg-module.out"
+			echo "debug lane: the module did not build against the debug kernel" \
+				>"$R/vm-debug.fail"
+		fi
+	else
+		cat "$R/debug-kernel.err"
+		echo "debug lane: the debug kernel did not build" >"$R/vm-debug.fail"
+	fi
+fi
+
+summary=$(for f in "$R"/*.log; do
+	case "$f" in
+	*/vm-debug.log) sed 's/^HMAP-SUITE \([^ ]*\)/HMAP-SUITE debug:\1/; s/^HMAP-SUITE-END \([^ ]*\)/HMAP-SUITE-END debug:\1/' "$f" ;;
+	*) cat "$f" ;;
+	esac
+done | tr -d '\r' | awk -f scripts/tap-sum.awk)
 echo "$summary" | grep -v '^TOTAL'
 read -r _ pass fail skip <<<"$(echo "$summary" | grep '^TOTAL')"
-if [ $vm_fail -ne 0 ]; then
-	echo "vm: FAIL (see $R/vm-stock.out and $BUILD/vm/stock/console.log)"
+for f in "$R"/vm-*.fail; do
+	[ -e "$f" ] || continue
+	cat "$f"
 	fail=$((fail + 1))
+done
+if [ $debug_lane -eq 0 ]; then
+	echo "debug lane: SKIPPED (--no-debug-lane)"
+	skip=$((skip + 1))
 fi
 if [ "$skip" -gt 0 ]; then
 	echo "$pass passed, $fail failed, $skip skipped"

@@ -14,6 +14,12 @@ run()
 UNPRIV="map_test libhmap_test"
 
 export PATH="/hmap/tests:$PATH"
+kml=/sys/kernel/debug/kmemleak
+# Only leaks that appear from here on count: forget what boot left behind.
+if [ -e $kml ]; then
+	echo scan >$kml
+	echo clear >$kml
+fi
 run module_load sh /hmap/tests/module_load.sh
 for t in /hmap/tests/*_test; do
 	run "${t##*/}" "$t"
@@ -25,3 +31,4 @@ done
 chmod 0600 /dev/hmap
 run readme_test sh /hmap/tests/readme_test.sh
 run module_unload sh /hmap/tests/module_unload.sh
+[ -e $kml ] && run kmemleak sh /hmap/tests/kmemleak.sh

@@ -1,0 +1,369 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Allocation failures at every point, in the manner of the kernel's
+ * tools/testing/selftests/iommu/iommufd_fail_nth.c: for each command, fail
+ * its 1st, 2nd, ... slab allocation through /proc/self/task/TID/fail-nth
+ * until it runs with no failure injected. Every injected failure must give a
+ * clean errno and leave everything as it was: the map's content, the
+ * module's byte count, the number of live maps, the caller's fds and the
+ * map's references. A failure the command tolerates (a resize that could not
+ * allocate) must leave the same content as a clean run.
+ *
+ * Needs CONFIG_FAULT_INJECTION and CONFIG_FAILSLAB: runs on the debug
+ * kernel, skips on Debian's.
+ */
+#include <sys/syscall.h>
+
+#include "kselftest_harness.h"
+#include "hmap_util.h"
+
+#define FAILSLAB "/sys/kernel/debug/failslab/"
+
+struct ctx {
+	int dev;
+	int fd;
+	__u32 id;
+	__u64 key, next;
+	char value[16384];	/* room for the big-value map */
+	union {
+		struct hmap_create create;
+		struct hmap_elem_op elem;
+		struct hmap_get_next_key gnk;
+		struct hmap_clear clear;
+		struct hmap_info info;
+		struct hmap_publish pub;
+		struct hmap_unpublish unpub;
+		struct hmap_open_by_name obn;
+		struct hmap_open_by_id obi;
+		struct hmap_get_next_id gni;
+	} arg;
+};
+
+/* Everything a failed command must leave as it was. */
+struct state {
+	__u64 digest;		/* over the map's keys and values */
+	__u32 count;
+	long long bytes, live;
+	int free_fd;		/* lowest unused fd */
+	long long refs;		/* the map's references, from debugfs */
+};
+
+static __u64 mix(__u64 x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	return x ^ (x >> 33);
+}
+
+static long long map_refs(__u32 id)
+{
+	char line[256];
+	long long refs = -1;
+	unsigned int mid, kref;
+	FILE *f = fopen("/sys/kernel/debug/hmap/maps", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%u\t%*s\t%*u\t%*u\t%*u\t%*u\t%*u\t%u", &mid, &kref) == 2 &&
+		    mid == id)
+			refs = kref;
+	fclose(f);
+	return refs;
+}
+
+static void snapshot(struct ctx *c, struct state *s)
+{
+	struct hmap_info info;
+	__u64 cur, next;
+	char v[16384];
+	int ret;
+
+	memset(s, 0, sizeof(*s));
+	if (c->fd >= 0 && !hmap_info(c->fd, &info)) {
+		s->count = info.count;
+		for (ret = hmap_get_next_key(c->fd, NULL, &next); !ret;
+		     ret = hmap_get_next_key(c->fd, &cur, &next)) {
+			if (!hmap_lookup(c->fd, &next, v))
+				s->digest += mix(next * 1000003 + v[0] + (v[1] << 8));
+			cur = next;
+		}
+		s->refs = map_refs(info.id);
+	}
+	settle_frees();
+	s->bytes = stat_num("bytes_used");
+	s->live = stat_num("maps_live");
+	s->free_fd = dup(0);
+	close(s->free_fd);
+}
+
+static int nth_fd(void)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/self/task/%ld/fail-nth",
+		 (long)syscall(SYS_gettid));
+	return open(path, O_RDWR);
+}
+
+static int arm(int nfd, int nth)
+{
+	char buf[16];
+	int len = snprintf(buf, sizeof(buf), "%d", nth);
+
+	return pwrite(nfd, buf, len, 0) == len ? 0 : -1;
+}
+
+/* Disarms; returns true if a failure was injected since arm(). */
+static bool disarm(int nfd)
+{
+	char buf[16] = "";
+	bool injected;
+
+	if (pread(nfd, buf, sizeof(buf) - 1, 0) <= 0)
+		return false;
+	injected = atoi(buf) == 0;
+	pwrite(nfd, "0", 1, 0);
+	return injected;
+}
+
+/* Fills a map with keys 0..n-1 -> value byte k, outside injection. */
+static int new_map(struct ctx *c, __u32 vsize, __u32 max, __u32 n)
+{
+	__u64 k;
+
+	c->fd = hmap_create("nth", 8, vsize, max, NULL);
+	if (c->fd < 0)
+		return c->fd;
+	for (k = 0; k < n; k++) {
+		memset(c->value, (int)k, vsize);
+		if (hmap_update(c->fd, &k, c->value, 0))
+			return -1;
+	}
+	return 0;
+}
+
+static int elem(struct ctx *c, unsigned long cmd, __u64 key, __u64 flags)
+{
+	c->key = key;
+	memset(c->value, 0x5a, sizeof(c->value));
+	c->arg.elem = (struct hmap_elem_op){ .size = sizeof(c->arg.elem),
+		.flags = flags, .key = (uintptr_t)&c->key,
+		.value = cmd == HMAP_IOC_DELETE ? 0 : (uintptr_t)c->value };
+	return xioctl(c->fd, cmd, &c->arg);
+}
+
+/* Each command: how to build its starting point, and the command itself. */
+struct op {
+	const char *name;
+	int (*prepare)(struct ctx *c);
+	int (*run)(struct ctx *c);	/* >= 0 on success (an fd for opens) */
+};
+
+static int prep_none(struct ctx *c) { c->fd = -1; return 0; }
+static int prep_small(struct ctx *c) { return new_map(c, 8, 64, 5); }
+static int prep_empty(struct ctx *c) { return new_map(c, 8, 64, 0); }
+/* 6 entries in 8 buckets: the 7th insert grows the table. */
+static int prep_at_grow(struct ctx *c) { return new_map(c, 8, 64, 6); }
+static int prep_big_values(struct ctx *c) { return new_map(c, 12000, 8, 3); }
+
+/* 40 entries then 30 deleted: the next delete shrinks 64 buckets. */
+static int prep_at_shrink(struct ctx *c)
+{
+	__u64 k;
+
+	if (new_map(c, 8, 64, 40))
+		return -1;
+	for (k = 39; k >= 20; k--)
+		if (hmap_delete(c->fd, &k))
+			return -1;
+	return 0;
+}
+
+static int prep_published(struct ctx *c)
+{
+	struct hmap_info info;
+
+	if (new_map(c, 8, 64, 5) || hmap_publish(c->fd, "nth_test", 0600) ||
+	    hmap_info(c->fd, &info))
+		return -1;
+	c->id = info.id;
+	return 0;
+}
+
+static int run_create(struct ctx *c)
+{
+	c->arg.create = (struct hmap_create){ .size = sizeof(c->arg.create),
+		.key_size = 8, .value_size = 8, .max_entries = 64, .name = "new" };
+	return ioctl(c->dev, HMAP_IOC_CREATE, &c->arg) < 0 ? -errno : 0;
+}
+
+static int run_lookup(struct ctx *c) { return elem(c, HMAP_IOC_LOOKUP, 2, 0); }
+static int run_insert(struct ctx *c) { return elem(c, HMAP_IOC_UPDATE, 50, HMAP_NOEXIST); }
+static int run_replace(struct ctx *c) { return elem(c, HMAP_IOC_UPDATE, 2, HMAP_EXIST); }
+static int run_delete(struct ctx *c) { return elem(c, HMAP_IOC_DELETE, 2, 0); }
+static int run_lad(struct ctx *c) { return elem(c, HMAP_IOC_LOOKUP_AND_DELETE, 2, 0); }
+
+static int run_next_key(struct ctx *c)
+{
+	c->key = 2;
+	c->arg.gnk = (struct hmap_get_next_key){ .size = sizeof(c->arg.gnk),
+		.key = (uintptr_t)&c->key, .next_key = (uintptr_t)&c->next };
+	return xioctl(c->fd, HMAP_IOC_GET_NEXT_KEY, &c->arg);
+}
+
+static int run_clear(struct ctx *c)
+{
+	c->arg.clear = (struct hmap_clear){ .size = sizeof(c->arg.clear) };
+	return xioctl(c->fd, HMAP_IOC_CLEAR, &c->arg);
+}
+
+static int run_info(struct ctx *c)
+{
+	c->arg.info = (struct hmap_info){ .size = sizeof(c->arg.info) };
+	return xioctl(c->fd, HMAP_IOC_INFO, &c->arg);
+}
+
+static int run_publish(struct ctx *c)
+{
+	c->arg.pub = (struct hmap_publish){ .size = sizeof(c->arg.pub),
+		.mode = 0600, .name = "nth_pub" };
+	return xioctl(c->fd, HMAP_IOC_PUBLISH, &c->arg);
+}
+
+static int run_unpublish(struct ctx *c)
+{
+	c->arg.unpub = (struct hmap_unpublish){ .size = sizeof(c->arg.unpub),
+		.name = "nth_test" };
+	return xioctl(c->dev, HMAP_IOC_UNPUBLISH, &c->arg);
+}
+
+static int run_open_name(struct ctx *c)
+{
+	c->arg.obn = (struct hmap_open_by_name){ .size = sizeof(c->arg.obn),
+		.name = "nth_test" };
+	return ioctl(c->dev, HMAP_IOC_OPEN_BY_NAME, &c->arg) < 0 ? -errno : 0;
+}
+
+static int run_open_id(struct ctx *c)
+{
+	c->arg.obi = (struct hmap_open_by_id){ .size = sizeof(c->arg.obi),
+		.id = c->id };
+	return ioctl(c->dev, HMAP_IOC_OPEN_BY_ID, &c->arg) < 0 ? -errno : 0;
+}
+
+static int run_next_id(struct ctx *c)
+{
+	c->arg.gni = (struct hmap_get_next_id){ .size = sizeof(c->arg.gni) };
+	return xioctl(c->dev, HMAP_IOC_GET_NEXT_ID, &c->arg);
+}
+
+static const struct op ops[] = {
+	{ "CREATE", prep_none, run_create },
+	{ "LOOKUP", prep_small, run_lookup },
+	{ "LOOKUP (heap bounce)", prep_big_values, run_lookup },
+	{ "UPDATE (first insert)", prep_empty, run_insert },
+	{ "UPDATE (insert, grows)", prep_at_grow, run_insert },
+	{ "UPDATE (replace)", prep_small, run_replace },
+	{ "UPDATE (heap bounce)", prep_big_values, run_replace },
+	{ "DELETE", prep_small, run_delete },
+	{ "DELETE (shrinks)", prep_at_shrink, run_delete },
+	{ "LOOKUP_AND_DELETE", prep_small, run_lad },
+	{ "GET_NEXT_KEY", prep_small, run_next_key },
+	{ "CLEAR", prep_small, run_clear },
+	{ "INFO", prep_small, run_info },
+	{ "PUBLISH", prep_small, run_publish },
+	{ "UNPUBLISH", prep_published, run_unpublish },
+	{ "OPEN_BY_NAME", prep_published, run_open_name },
+	{ "OPEN_BY_ID", prep_published, run_open_id },
+	{ "GET_NEXT_ID", prep_small, run_next_id },
+};
+
+static void cleanup(struct ctx *c)
+{
+	hmap_unpublish("nth_test");
+	hmap_unpublish("nth_pub");
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = -1;
+}
+
+static bool same(const struct state *a, const struct state *b)
+{
+	return a->digest == b->digest && a->count == b->count &&
+	       a->bytes == b->bytes && a->live == b->live &&
+	       a->free_fd == b->free_fd && a->refs == b->refs;
+}
+
+TEST(every_command_at_every_failure_point)
+{
+	static struct ctx c;
+	struct state pre, post, clean;
+	int nfd, nth, ret, total = 0;
+	unsigned int i;
+
+	nfd = nth_fd();
+	if (nfd < 0)
+		SKIP(return, "no fail-nth: kernel without CONFIG_FAULT_INJECTION");
+	/* Fail sleeping allocations too, and quietly: no stack dumps. */
+	ASSERT_EQ(0, write_str(FAILSLAB "ignore-gfp-wait", "N"));
+	ASSERT_EQ(0, write_str(FAILSLAB "verbose", "0"));
+	c.dev = open_dev();
+	ASSERT_LE(0, c.dev);
+	c.fd = -1;
+
+	for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
+		struct state tol[64];
+		int points = 0, ntol = 0, t;
+
+		for (nth = 1; nth < 1000; nth++) {
+			bool injected;
+
+			ASSERT_EQ(0, ops[i].prepare(&c)) TH_LOG("%s", ops[i].name);
+			snapshot(&c, &pre);
+			ASSERT_EQ(0, arm(nfd, nth));
+			ret = ops[i].run(&c);
+			injected = disarm(nfd);
+			if (ret > 0)
+				close(ret);	/* a new fd from CREATE or an OPEN */
+			snapshot(&c, &post);
+			cleanup(&c);
+			if (!injected) {
+				EXPECT_LE(0, ret) TH_LOG("%s ran clean but failed", ops[i].name);
+				clean = post;
+				break;
+			}
+			points++;
+			if (ret >= 0) {
+				/* A failure the command absorbed: checked below. */
+				if (ntol < 64)
+					tol[ntol++] = post;
+				continue;
+			}
+			EXPECT_EQ(-ENOMEM, ret) TH_LOG("%s, failure %d", ops[i].name, nth);
+			EXPECT_TRUE(same(&pre, &post))
+				TH_LOG("%s, failure %d: count %u->%u bytes %lld->%lld live %lld->%lld fd %d->%d refs %lld->%lld",
+				       ops[i].name, nth, pre.count, post.count,
+				       pre.bytes, post.bytes, pre.live, post.live,
+				       pre.free_fd, post.free_fd, pre.refs, post.refs);
+		}
+		ASSERT_LT(nth, 1000) TH_LOG("%s never ran clean", ops[i].name);
+		/* Same entries as the clean run; only the table size may differ. */
+		for (t = 0; t < ntol; t++) {
+			EXPECT_EQ(clean.digest, tol[t].digest) TH_LOG("%s", ops[i].name);
+			EXPECT_EQ(clean.count, tol[t].count) TH_LOG("%s", ops[i].name);
+			EXPECT_EQ(clean.live, tol[t].live) TH_LOG("%s", ops[i].name);
+		}
+		TH_LOG("%-24s %2d failure points (%d absorbed)", ops[i].name,
+		       points, ntol);
+		total += points;
+	}
+	TH_LOG("fail-nth: %d failure points exercised over %zu commands", total,
+	       sizeof(ops) / sizeof(ops[0]));
+	EXPECT_GT(total, 0);
+	write_str(FAILSLAB "ignore-gfp-wait", "Y");
+	close(c.dev);
+	close(nfd);
+}
+
+TEST_HARNESS_MAIN
