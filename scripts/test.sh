@@ -105,19 +105,6 @@ checkpatch_suite()
 	ktap_totals
 }
 
-# The VM job: a module, the selftest programs and scripts.
-vm_job()
-{
-	local ko=$1 job=$BUILD/job-test-$2
-	rm -rf "$job"
-	mkdir -p "$job/tests"
-	cp "$ko" "$job/hmap.ko"
-	cp "$BUILD"/selftests/* selftests/*.sh "$job/tests/"
-	cp selftests/vm/job-test.sh "$job/job.sh"
-	cp -r "$BUILD/readme" "$job/readme"
-	echo "$job"
-}
-
 suite build build_suite
 suite checkpatch checkpatch_suite
 suite core_test "$BUILD/core/core_test"
@@ -129,7 +116,7 @@ run_vm()
 {
 	local name=$1 ko=$2 timeout=$3 job
 	shift 3
-	job=$(vm_job "$ko" "$name")
+	job=$(scripts/job.sh "$ko" "$name")
 	if ! scripts/vm.sh --timeout "$timeout" "$@" "$name" "$job" \
 		>"$R/vm-$name.out" 2>&1; then
 		cat "$R/vm-$name.out"

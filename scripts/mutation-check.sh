@@ -1,0 +1,56 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Checks that the hazard tests can fail: each selftests/mutations/NAME.patch
+# removes one protection from the module. This applies it to a copy of the
+# sources, builds that module, runs the suites the patch names in the VM,
+# and reports CAUGHT (a test failed or the kernel reported a problem) or
+# MISSED. Run after scripts/test.sh has built everything.
+#
+#   scripts/mutation-check.sh [--debug] [NAME...]
+#     --debug   use the debug kernel (KASAN, lockdep, ...) instead of Debian's
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export BUILD=${BUILD:-$(pwd)/build}
+export KVER=${KVER:-$(make -s print-kver)}
+kdir=/lib/modules/$KVER/build
+vmargs=()
+if [ "${1:-}" = --debug ]; then
+	shift
+	kdir=$(scripts/debug-kernel.sh) || exit 1
+	vmargs=(--kernel "$kdir/arch/x86/boot/bzImage")
+fi
+names=("$@")
+[ ${#names[@]} -gt 0 ] || names=($(ls selftests/mutations/*.patch | xargs -n1 basename | sed 's/\.patch$//'))
+
+missed=0
+for name in "${names[@]}"; do
+	patch=selftests/mutations/$name.patch
+	suites=$(sed -n 's/^suites: //p' "$patch")
+	dir=$BUILD/mut/$name
+	rm -rf "$dir"
+	mkdir -p "$dir/kmod" "$dir/uapi/linux"
+	cp Kbuild "$dir/"
+	cp kmod/Kbuild $(ls kmod/*.[ch] | grep -v '\.mod\.c$') "$dir/kmod/"
+	cp uapi/linux/hmap.h "$dir/uapi/linux/"
+	if ! patch -s -p1 -d "$dir" <"$patch" ||
+	   ! make -C "$kdir" ARCH=x86_64 M="$dir" modules >"$dir/build.log" 2>&1; then
+		echo "ERROR  $name: does not apply or build (see $dir)"
+		missed=$((missed + 1))
+		continue
+	fi
+	job=$(scripts/job.sh "$dir/kmod/hmap.ko" "mut-$name" $suites)
+	vm_ok=1
+	scripts/vm.sh --timeout 1200 "${vmargs[@]}" "mut-$name" "$job" \
+		>"$dir/vm.out" 2>&1 || vm_ok=0
+	sum=$(tr -d '\r' <"$BUILD/vm/mut-$name/results.log" | awk -f scripts/tap-sum.awk)
+	read -r _ pass fail skip <<<"$(echo "$sum" | grep '^TOTAL')"
+	if [ "$fail" -gt 0 ] || [ $vm_ok -eq 0 ]; then
+		why=$(grep -m1 -E '^  |FAIL' <(echo "$sum"; cat "$dir/vm.out") | sed 's/^ *//')
+		echo "CAUGHT $name ($suites): $why"
+	else
+		echo "MISSED $name ($suites): $pass passed"
+		missed=$((missed + 1))
+	fi
+done
+[ $missed -eq 0 ]
