@@ -44,12 +44,24 @@ for name in "${names[@]}"; do
 	scripts/vm.sh --timeout 1200 "${vmargs[@]}" "mut-$name" "$job" \
 		>"$dir/vm.out" 2>&1 || vm_ok=0
 	sum=$(tr -d '\r' <"$BUILD/vm/mut-$name/results.log" | awk -f scripts/tap-sum.awk)
-	read -r _ pass fail skip <<<"$(echo "$sum" | grep '^TOTAL')"
-	if [ "$fail" -gt 0 ] || [ $vm_ok -eq 0 ]; then
-		why=$(grep -m1 -E '^  |FAIL' <(echo "$sum"; cat "$dir/vm.out") | sed 's/^ *//')
+	if ! echo "$sum" | grep -q '^suite module_load: [0-9]* passed, 0 failed'; then
+		echo "ERROR  $name: the mutated module did not load (see $dir/vm.out)"
+		missed=$((missed + 1))
+		continue
+	fi
+	# Caught: one of the named suites failed, or the kernel reported.
+	why=""
+	for s in $suites; do
+		why=$(echo "$sum" | grep -m1 "^  $s: not ok" | sed 's/^ *//')
+		[ -n "$why" ] && break
+	done
+	if [ -z "$why" ] && [ $vm_ok -eq 0 ]; then
+		why=$(grep -m1 -E 'FAIL' "$dir/vm.out")
+	fi
+	if [ -n "$why" ]; then
 		echo "CAUGHT $name ($suites): $why"
 	else
-		echo "MISSED $name ($suites): $pass passed"
+		echo "MISSED $name ($suites):" $(echo "$sum" | grep -E "^suite ($(echo $suites | tr ' ' '|'))")
 		missed=$((missed + 1))
 	fi
 done

@@ -83,7 +83,7 @@ if ! grep -q '^HMAP-VM-DONE' "$out/results.log" 2>/dev/null; then
 	echo "vm[$name]: FAIL: the job did not finish (no HMAP-VM-DONE)" >&2
 	fail=1
 fi
-splat='BUG:|WARNING:|Oops|suspected memory leak|cut here|Call Trace|general protection|Kernel panic|KASAN|UBSAN|unreferenced object|possible recursive locking|possible circular locking|inconsistent lock state|suspicious RCU usage|lockdep|sleeping function called|scheduling while atomic|rcu_.*stall|INFO: task .* blocked|refcount_t:|list_add corruption|list_del corruption'
+splat='BUG:|WARNING:|Oops|suspected memory leak|cut here|Call Trace|general protection|Kernel panic|KASAN|UBSAN|unreferenced object|possible recursive locking|possible circular locking|inconsistent lock state|suspicious RCU usage|DEBUG_LOCKS_WARN_ON|lockdep is turned off|sleeping function called|scheduling while atomic|rcu_.*stall|INFO: task .* blocked|refcount_t:|list_add corruption|list_del corruption'
 if grep -Eq "$splat" "$out/console.log"; then
 	echo "vm[$name]: FAIL: kernel report in the guest log:" >&2
 	grep -En "$splat" "$out/console.log" | head -20 >&2

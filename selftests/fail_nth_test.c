@@ -160,6 +160,12 @@ struct op {
 	int (*run)(struct ctx *c);	/* >= 0 on success (an fd for opens) */
 };
 
+/* The new fd of a command that opens one, for the caller to close. */
+static int fd_or_errno(int ret)
+{
+	return ret < 0 ? -errno : ret;
+}
+
 static int prep_none(struct ctx *c) { c->fd = -1; return 0; }
 static int prep_small(struct ctx *c) { return new_map(c, 8, 64, 5); }
 static int prep_empty(struct ctx *c) { return new_map(c, 8, 64, 0); }
@@ -195,7 +201,7 @@ static int run_create(struct ctx *c)
 {
 	c->arg.create = (struct hmap_create){ .size = sizeof(c->arg.create),
 		.key_size = 8, .value_size = 8, .max_entries = 64, .name = "new" };
-	return ioctl(c->dev, HMAP_IOC_CREATE, &c->arg) < 0 ? -errno : 0;
+	return fd_or_errno(ioctl(c->dev, HMAP_IOC_CREATE, &c->arg));
 }
 
 static int run_lookup(struct ctx *c) { return elem(c, HMAP_IOC_LOOKUP, 2, 0); }
@@ -242,14 +248,14 @@ static int run_open_name(struct ctx *c)
 {
 	c->arg.obn = (struct hmap_open_by_name){ .size = sizeof(c->arg.obn),
 		.name = "nth_test" };
-	return ioctl(c->dev, HMAP_IOC_OPEN_BY_NAME, &c->arg) < 0 ? -errno : 0;
+	return fd_or_errno(ioctl(c->dev, HMAP_IOC_OPEN_BY_NAME, &c->arg));
 }
 
 static int run_open_id(struct ctx *c)
 {
 	c->arg.obi = (struct hmap_open_by_id){ .size = sizeof(c->arg.obi),
 		.id = c->id };
-	return ioctl(c->dev, HMAP_IOC_OPEN_BY_ID, &c->arg) < 0 ? -errno : 0;
+	return fd_or_errno(ioctl(c->dev, HMAP_IOC_OPEN_BY_ID, &c->arg));
 }
 
 static int run_next_id(struct ctx *c)

@@ -210,7 +210,8 @@ TEST_F(map, buffers_shorter_than_the_map_sizes)
 	EXPECT_EQ(-EFAULT, hmap_delete(self->fd, end - 4));
 	EXPECT_EQ(-EFAULT, hmap_lookup_and_delete(self->fd, &k, end - 4));
 	EXPECT_EQ(-EFAULT, hmap_get_next_key(self->fd, end - 4, &v));
-	EXPECT_EQ(-EFAULT, hmap_get_next_key(self->fd, &k, end - 4));
+	/* The first key always exists here, so the copy-out is reached. */
+	EXPECT_EQ(-EFAULT, hmap_get_next_key(self->fd, NULL, end - 4));
 	/* Exactly the right size at the very end is fine. */
 	memcpy(end - 8, &k, 8);
 	EXPECT_EQ(0, hmap_lookup(self->fd, end - 8, &v));

@@ -8,7 +8,8 @@ run()
 {
 	name=$1
 	shift
-	if [ -n "$only" ] && ! echo " $only " | grep -q " ${name%-uid1000} "; then
+	if [ -n "$only" ] && [ "$name" != module_load ] &&
+	   ! echo " $only " | grep -q " ${name%-uid1000} "; then
 		return
 	fi
 	echo "HMAP-SUITE $name"
