@@ -32,6 +32,7 @@
 #include <linux/overflow.h>
 #include <linux/random.h>
 #include <linux/rculist_nulls.h>
+#include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/hmap.h>
@@ -47,6 +48,9 @@
  * bucket index hold the table generation in each nulls value.
  */
 #define HMAP_MAX_SHIFT		(BITS_PER_LONG == 64 ? 30 : 20)
+
+/* Whole-table loops offer to reschedule after this many buckets. */
+#define HMAP_RESCHED_BUCKETS	256
 
 /*
  * Failures of these allocations are returned to the caller as -ENOMEM; a
@@ -188,6 +192,9 @@ static void hmap_tbl_free_all(struct hmap_htab *h, struct hmap_tbl *tbl)
 			kfree(container_of(n, struct hmap_elem, node));
 			freed++;
 		}
+		/* A table of millions must not hold the CPU for seconds. */
+		if (!(i % HMAP_RESCHED_BUCKETS))
+			cond_resched();
 	}
 	hmap_uncharge(h, freed * h->elem_size);
 	hmap_tbl_free(h, tbl);
@@ -413,8 +420,12 @@ static void hmap_htab_resize(struct hmap_htab *h)
 		goto out;
 
 	rcu_assign_pointer(old->future, new);
-	for (b = 0; b < old->size; b++)
+	for (b = 0; b < old->size; b++) {
 		hmap_move_bucket(old, b, new);
+		/* Holding the rwsem, not a spinlock: other tasks may run. */
+		if (!(b % HMAP_RESCHED_BUCKETS))
+			cond_resched();
+	}
 	rcu_assign_pointer(h->tbl, new);
 	hmap_uncharge(h, hmap_tbl_bytes(old->size));
 	kvfree_rcu(old, rcu);

@@ -173,14 +173,18 @@ static int prep_empty(struct ctx *c) { return new_map(c, 8, 64, 0); }
 static int prep_at_grow(struct ctx *c) { return new_map(c, 8, 64, 6); }
 static int prep_big_values(struct ctx *c) { return new_map(c, 12000, 8, 3); }
 
-/* 40 entries then 30 deleted: the next delete shrinks 64 buckets. */
+/*
+ * 40 entries in 64 buckets, then down to 18: the next delete takes the count
+ * below 3/10 of the buckets and shrinks the table.
+ */
 static int prep_at_shrink(struct ctx *c)
 {
+	struct hmap_info info;
 	__u64 k;
 
-	if (new_map(c, 8, 64, 40))
+	if (new_map(c, 8, 64, 40) || hmap_info(c->fd, &info) || info.buckets != 64)
 		return -1;
-	for (k = 39; k >= 20; k--)
+	for (k = 39; k >= 18; k--)
 		if (hmap_delete(c->fd, &k))
 			return -1;
 	return 0;

@@ -625,8 +625,9 @@ TEST_F(map, no_fd_left_is_emfile)
 	EXPECT_EQ(EMFILE, run_as(geteuid(), getegid(), fill_fds_then, do_create));
 	EXPECT_EQ(EMFILE, run_as(geteuid(), getegid(), fill_fds_then, do_open_name));
 	EXPECT_EQ(0, hmap_unpublish("emfile_test"));
+	/* No map left behind by the failures (others may have gone meanwhile). */
 	if (live >= 0)
-		EXPECT_EQ(live, read_num(HMAP_STATS, "maps_live"));
+		EXPECT_LE(read_num(HMAP_STATS, "maps_live"), live);
 }
 
 /*
@@ -677,7 +678,8 @@ TEST_F(map, no_file_left_is_enfile)
 	ASSERT_EQ(0, write_str("/proc/sys/fs/file-max", old));
 	EXPECT_EQ(0, hmap_unpublish("enfile_test"));
 	EXPECT_EQ(0, chmod(HMAP_DEV_PATH, 0600));
-	EXPECT_EQ(live, read_num(HMAP_STATS, "maps_live"));
+	/* No map left behind by the failures (others may have gone meanwhile). */
+	EXPECT_LE(read_num(HMAP_STATS, "maps_live"), live);
 }
 
 TEST_F(map, debugfs_lists_maps)

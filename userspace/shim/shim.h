@@ -61,6 +61,7 @@
 #define WARN_ON_ONCE(c)		shim_warn(!!(c), #c, __FILE__, __LINE__)
 #define WARN_ON(c)		WARN_ON_ONCE(c)
 #define might_sleep()		do { } while (0)
+#define cond_resched()		do { } while (0)
 #define lockdep_is_held(l)	1
 
 int shim_warn(int cond, const char *what, const char *file, int line);
