@@ -79,10 +79,23 @@ static void hmap_bounce_release(struct hmap_bounce *b)
 	kvfree(b->heap);
 }
 
-static int hmap_copy_key(struct hmap_bounce *b, struct hmap_htab *h, u64 ukey)
+/*
+ * Sets up the bounce buffer and copies the key in; a @ukey of 0 is copied
+ * like any pointer (EFAULT) unless @optional. On error nothing is left to
+ * release.
+ */
+static int hmap_bounce_key(struct hmap_bounce *b, struct hmap_htab *h, u64 ukey,
+			   bool optional)
 {
-	if (copy_from_user(b->key, u64_to_user_ptr(ukey), h->key_size))
+	int ret = hmap_bounce_init(b, h);
+
+	if (ret)
+		return ret;
+	if ((ukey || !optional) &&
+	    copy_from_user(b->key, u64_to_user_ptr(ukey), h->key_size)) {
+		hmap_bounce_release(b);
 		return -EFAULT;
+	}
 	return 0;
 }
 
@@ -112,12 +125,9 @@ static int hmap_cmd_lookup(struct hmap_ucmd *ucmd)
 
 	if (arg->__reserved || arg->flags)
 		return -EINVAL;
-	ret = hmap_bounce_init(&b, h);
+	ret = hmap_bounce_key(&b, h, arg->key, false);
 	if (ret)
 		return ret;
-	ret = hmap_copy_key(&b, h, arg->key);
-	if (ret)
-		goto out;
 	this_cpu_inc(ucmd->map->stats->lookups);
 	ret = hmap_htab_lookup(h, b.key, b.value);
 	if (ret)
@@ -141,12 +151,9 @@ static int hmap_cmd_update(struct hmap_ucmd *ucmd)
 	if (arg->__reserved || arg->flags & ~(HMAP_NOEXIST | HMAP_EXIST) ||
 	    arg->flags == (HMAP_NOEXIST | HMAP_EXIST))
 		return -EINVAL;
-	ret = hmap_bounce_init(&b, h);
+	ret = hmap_bounce_key(&b, h, arg->key, false);
 	if (ret)
 		return ret;
-	ret = hmap_copy_key(&b, h, arg->key);
-	if (ret)
-		goto out;
 	if (copy_from_user(b.value, u64_to_user_ptr(arg->value), h->value_size)) {
 		ret = -EFAULT;
 		goto out;
@@ -171,19 +178,15 @@ static int hmap_cmd_delete(struct hmap_ucmd *ucmd)
 
 	if (arg->__reserved || arg->flags || arg->value)
 		return -EINVAL;
-	ret = hmap_bounce_init(&b, h);
+	ret = hmap_bounce_key(&b, h, arg->key, false);
 	if (ret)
 		return ret;
-	ret = hmap_copy_key(&b, h, arg->key);
-	if (ret)
-		goto out;
 	/* A delete may shrink the table: that allocation is the map's too. */
 	old_memcg = hmap_map_memcg_enter(ucmd->map);
 	ret = hmap_htab_delete(h, b.key);
 	hmap_map_memcg_exit(old_memcg);
 	if (!ret)
 		this_cpu_inc(ucmd->map->stats->deletes);
-out:
 	hmap_bounce_release(&b);
 	return ret;
 }
@@ -206,12 +209,9 @@ static int hmap_cmd_lookup_and_delete(struct hmap_ucmd *ucmd)
 	if (!access_ok(uvalue, h->value_size) ||
 	    fault_in_safe_writeable(uvalue, h->value_size))
 		return -EFAULT;
-	ret = hmap_bounce_init(&b, h);
+	ret = hmap_bounce_key(&b, h, arg->key, false);
 	if (ret)
 		return ret;
-	ret = hmap_copy_key(&b, h, arg->key);
-	if (ret)
-		goto out;
 	old_memcg = hmap_map_memcg_enter(ucmd->map);
 	ret = hmap_htab_lookup_and_delete(h, b.key, b.value);
 	hmap_map_memcg_exit(old_memcg);
@@ -234,14 +234,9 @@ static int hmap_cmd_get_next_key(struct hmap_ucmd *ucmd)
 
 	if (arg->flags)
 		return -EINVAL;
-	ret = hmap_bounce_init(&b, h);
+	ret = hmap_bounce_key(&b, h, arg->key, true);
 	if (ret)
 		return ret;
-	if (arg->key) {
-		ret = hmap_copy_key(&b, h, arg->key);
-		if (ret)
-			goto out;
-	}
 	/* The value half of the bounce buffer receives the next key. */
 	ret = hmap_htab_get_next_key(h, arg->key ? b.key : NULL, b.value);
 	if (ret)

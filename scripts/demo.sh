@@ -5,10 +5,7 @@
 # VM, load hmap, and show two users sharing a map through it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/deps.sh
-export BUILD=${BUILD:-$(pwd)/build}
-KVER=${KVER:-$(make -s print-kver)}
-export KVER
+. scripts/env.sh
 make -s module lib hmapctl selftests >/dev/null
 job=$BUILD/job-demo
 rm -rf "$job"

@@ -23,10 +23,7 @@ for a in "$@"; do
 done
 
 scripts/deps.sh || { echo "0 passed, 1 failed"; exit 1; }
-
-export BUILD=${BUILD:-$top/build}
-KVER=${KVER:-$(make -s print-kver)}
-export KVER
+. scripts/env.sh
 R=$BUILD/results
 rm -rf "$R"
 mkdir -p "$R"

@@ -145,6 +145,16 @@ static int fail(int err, const char *what)
 	return 1;
 }
 
+/* Ends a verb that prints nothing on success (JSON: null). */
+static int quiet_result(int ret, const char *what)
+{
+	if (ret)
+		return fail(-ret, what);
+	if (json)
+		printf("null\n");
+	return 0;
+}
+
 static bool parse_u64(const char *s, unsigned long long max,
 		      unsigned long long *out)
 {
@@ -615,11 +625,7 @@ static int cmd_update(int argc, char **argv)
 			goto out;
 		}
 	}
-	ret = hmap_update(fd, key, value, flags);
-	if (ret)
-		ret = fail(-ret, "update");
-	else if (json)
-		printf("null\n");
+	ret = quiet_result(hmap_update(fd, key, value, flags), "update");
 out:
 	free(key);
 	if (fd >= 0)
@@ -640,11 +646,7 @@ static int cmd_delete(int argc, char **argv)
 		ret = bad_usage("unexpected '%s'", argv[i]);
 		goto out;
 	}
-	ret = hmap_delete(fd, key);
-	if (ret)
-		ret = fail(-ret, "delete");
-	else if (json)
-		printf("null\n");
+	ret = quiet_result(hmap_delete(fd, key), "delete");
 out:
 	free(key);
 	if (fd >= 0)
@@ -769,11 +771,7 @@ static int cmd_clear(int argc, char **argv)
 	}
 	ret = hmap_clear(fd);
 	close(fd);
-	if (ret)
-		return fail(-ret, "clear");
-	if (json)
-		printf("null\n");
-	return 0;
+	return quiet_result(ret, "clear");
 }
 
 static int cmd_publish(int argc, char **argv)
@@ -804,25 +802,14 @@ static int cmd_publish(int argc, char **argv)
 	}
 	ret = hmap_publish(fd, name, mode);
 	close(fd);
-	if (ret)
-		return fail(-ret, "publish");
-	if (json)
-		printf("null\n");
-	return 0;
+	return quiet_result(ret, "publish");
 }
 
 static int cmd_unpublish(int argc, char **argv)
 {
-	int ret;
-
 	if (argc != 2)
 		return bad_usage("expected NAME");
-	ret = hmap_unpublish(argv[1]);
-	if (ret)
-		return fail(-ret, "unpublish");
-	if (json)
-		printf("null\n");
-	return 0;
+	return quiet_result(hmap_unpublish(argv[1]), "unpublish");
 }
 
 static const struct {
