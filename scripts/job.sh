@@ -17,4 +17,6 @@ cp "$BUILD"/selftests/* selftests/*.sh "$job/tests/"
 cp selftests/vm/job-test.sh "$job/job.sh"
 cp -r "$BUILD/readme" "$job/readme"
 [ $# -eq 0 ] || echo "$*" >"$job/suites"
+# Settings the guest's suites read, passed on from this environment.
+echo "export HMAP_STRESS_SECONDS=${HMAP_STRESS_SECONDS:-}" >"$job/env"
 echo "$job"

@@ -615,6 +615,13 @@ static int do_open_name(void)
 	return hmap_open_by_name("emfile_test", 0);
 }
 
+static __u32 emfile_id;
+
+static int do_open_id(void)
+{
+	return hmap_open_by_id(emfile_id, 0);
+}
+
 /* Out of fds: EMFILE, and nothing leaks (the map of a failed CREATE dies). */
 TEST_F(map, no_fd_left_is_emfile)
 {
@@ -624,6 +631,8 @@ TEST_F(map, no_fd_left_is_emfile)
 	/* The device fd itself needs one: leave none for the new map. */
 	EXPECT_EQ(EMFILE, run_as(geteuid(), getegid(), fill_fds_then, do_create));
 	EXPECT_EQ(EMFILE, run_as(geteuid(), getegid(), fill_fds_then, do_open_name));
+	emfile_id = self->info.id;
+	EXPECT_EQ(EMFILE, run_as(geteuid(), getegid(), fill_fds_then, do_open_id));
 	EXPECT_EQ(0, hmap_unpublish("emfile_test"));
 	/* No map left behind by the failures (others may have gone meanwhile). */
 	if (live >= 0)

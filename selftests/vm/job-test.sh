@@ -1,6 +1,9 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 # In the VM: every selftest suite, each framed for scripts/tap-sum.awk.
+[ -e /hmap/env ] && . /hmap/env
+[ -n "${HMAP_STRESS_SECONDS:-}" ] || unset HMAP_STRESS_SECONDS
+
 # /hmap/suites, when present, names the only suites to run (mutation checks).
 only=$(cat /hmap/suites 2>/dev/null)
 
