@@ -356,6 +356,187 @@ static int hmap_cmd_get_next_id(struct hmap_ucmd *ucmd)
 	return hmap_ucmd_respond(ucmd, sizeof(*arg));
 }
 
+/* Bytes of keys and values a batch bounces through the kernel at a time. */
+#define HMAP_BATCH_CHUNK	(256 * 1024)
+
+static u32 hmap_batch_chunk(struct hmap_htab *h, u32 count)
+{
+	return clamp_t(u32, HMAP_BATCH_CHUNK / (h->key_size + h->value_size), 1,
+		       count);
+}
+
+static int hmap_lookup_batch(struct hmap_ucmd *ucmd, bool delete)
+{
+	struct hmap_batch *arg = ucmd->cmd;
+	struct hmap_htab *h = &ucmd->map->htab;
+	u8 __user *ukeys = u64_to_user_ptr(arg->keys);
+	u8 __user *uvals = u64_to_user_ptr(arg->values);
+	u32 chunk, done = 0, n, kept, i;
+	struct mem_cgroup *old_memcg;
+	u8 *buf, *keys, *vals, *cur;
+	bool have_cur = false, end = false;
+	int ret = 0;
+
+	if (arg->flags || arg->elem_flags || arg->status || arg->__reserved ||
+	    !arg->count)
+		return -EINVAL;
+	/* Nothing may be removed that cannot then be handed over. */
+	if (delete &&
+	    (!access_ok(ukeys, (u64)arg->count * h->key_size) ||
+	     !access_ok(uvals, (u64)arg->count * h->value_size) ||
+	     fault_in_safe_writeable(ukeys, (size_t)arg->count * h->key_size) ||
+	     fault_in_safe_writeable(uvals, (size_t)arg->count * h->value_size)))
+		return -EFAULT;
+	chunk = hmap_batch_chunk(h, arg->count);
+	buf = kvmalloc(chunk * (h->key_size + h->value_size) + h->key_size,
+		       GFP_KERNEL);
+	if (!buf) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	keys = buf;
+	vals = keys + chunk * h->key_size;
+	cur = vals + chunk * h->value_size;
+	if (arg->in_cursor) {
+		if (copy_from_user(cur, u64_to_user_ptr(arg->in_cursor),
+				   h->key_size)) {
+			ret = -EFAULT;
+			goto out;
+		}
+		have_cur = true;
+	}
+	while (done < arg->count && !end) {
+		n = hmap_htab_lookup_batch(h, have_cur ? cur : NULL, keys, vals,
+					   min(chunk, arg->count - done), &end);
+		if (!n)
+			break;
+		/* The walk goes on after the last key seen, removed or not. */
+		memcpy(cur, keys + (n - 1) * h->key_size, h->key_size);
+		have_cur = true;
+		kept = n;
+		if (delete) {
+			old_memcg = hmap_map_memcg_enter(ucmd->map);
+			for (i = 0, kept = 0; i < n; i++) {
+				u8 *k = keys + i * h->key_size;
+
+				if (hmap_htab_lookup_and_delete(h, k, vals + kept * h->value_size))
+					continue;	/* gone meanwhile */
+				memmove(keys + kept * h->key_size, k, h->key_size);
+				kept++;
+			}
+			hmap_map_memcg_exit(old_memcg);
+			this_cpu_add(ucmd->map->stats->deletes, kept);
+		}
+		if (copy_to_user(ukeys + (size_t)done * h->key_size, keys,
+				 kept * h->key_size) ||
+		    copy_to_user(uvals + (size_t)done * h->value_size, vals,
+				 kept * h->value_size)) {
+			ret = -EFAULT;
+			goto out;
+		}
+		done += kept;
+	}
+	if (have_cur && arg->out_cursor &&
+	    copy_to_user(u64_to_user_ptr(arg->out_cursor), cur, h->key_size))
+		ret = -EFAULT;
+	else if (end)
+		ret = -ENOENT;
+out:
+	kvfree(buf);
+	/* However it ended, the caller learns how many entries it got. */
+	arg->count = done;
+	if (hmap_ucmd_respond(ucmd, sizeof(*arg)) && (!ret || ret == -ENOENT))
+		ret = -EFAULT;
+	return ret;
+}
+
+static int hmap_cmd_lookup_batch(struct hmap_ucmd *ucmd)
+{
+	return hmap_lookup_batch(ucmd, false);
+}
+
+static int hmap_cmd_lookup_and_delete_batch(struct hmap_ucmd *ucmd)
+{
+	return hmap_lookup_batch(ucmd, true);
+}
+
+static int hmap_change_batch(struct hmap_ucmd *ucmd, bool update)
+{
+	struct hmap_batch *arg = ucmd->cmd;
+	struct hmap_htab *h = &ucmd->map->htab;
+	u8 __user *ukeys = u64_to_user_ptr(arg->keys);
+	u8 __user *uvals = u64_to_user_ptr(arg->values);
+	s32 __user *ustatus = u64_to_user_ptr(arg->status);
+	u32 vsize = update ? h->value_size : 0, chunk, done = 0, n, i;
+	struct mem_cgroup *old_memcg;
+	u8 *buf, *keys, *vals;
+	s32 *status;
+	int ret = 0, err = 0;
+
+	if (arg->flags & ~HMAP_BATCH_CONTINUE || arg->in_cursor ||
+	    arg->out_cursor || arg->__reserved ||
+	    (!update && (arg->elem_flags || arg->values)) ||
+	    (update && (arg->elem_flags & ~(HMAP_NOEXIST | HMAP_EXIST) ||
+			arg->elem_flags == (HMAP_NOEXIST | HMAP_EXIST))))
+		return -EINVAL;
+	chunk = hmap_batch_chunk(h, max(arg->count, 1U));
+	buf = kvmalloc(chunk * (h->key_size + vsize + sizeof(s32)), GFP_KERNEL);
+	if (!buf) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	keys = buf;
+	vals = keys + chunk * h->key_size;
+	status = (s32 *)(vals + chunk * vsize);
+	old_memcg = hmap_map_memcg_enter(ucmd->map);
+	while (done < arg->count && !err) {
+		n = min(chunk, arg->count - done);
+		if (copy_from_user(keys, ukeys + (size_t)done * h->key_size,
+				   n * h->key_size) ||
+		    copy_from_user(vals, uvals + (size_t)done * vsize, n * vsize)) {
+			ret = -EFAULT;
+			break;
+		}
+		for (i = 0; i < n && !err; i++) {
+			u8 *k = keys + i * h->key_size;
+
+			status[i] = update ?
+				hmap_htab_update(h, k, vals + i * vsize, arg->elem_flags) :
+				hmap_htab_delete(h, k);
+			if (!status[i] && update)
+				this_cpu_inc(ucmd->map->stats->updates);
+			else if (!status[i])
+				this_cpu_inc(ucmd->map->stats->deletes);
+			else if (!(arg->flags & HMAP_BATCH_CONTINUE))
+				err = status[i];
+		}
+		if (ustatus && copy_to_user(ustatus + done, status, i * sizeof(s32))) {
+			ret = -EFAULT;
+			done += i;
+			break;
+		}
+		done += i;
+	}
+	hmap_map_memcg_exit(old_memcg);
+	kvfree(buf);
+out:
+	/* However it ended, the caller learns how many entries were tried. */
+	arg->count = done;
+	if (hmap_ucmd_respond(ucmd, sizeof(*arg)) && !ret)
+		ret = -EFAULT;
+	return ret ? ret : err;
+}
+
+static int hmap_cmd_update_batch(struct hmap_ucmd *ucmd)
+{
+	return hmap_change_batch(ucmd, true);
+}
+
+static int hmap_cmd_delete_batch(struct hmap_ucmd *ucmd)
+{
+	return hmap_change_batch(ucmd, false);
+}
+
 /* Every argument struct, so the dispatcher has room for any of them. */
 union hmap_ucmd_buffer {
 	struct hmap_create create;
@@ -368,6 +549,7 @@ union hmap_ucmd_buffer {
 	struct hmap_open_by_name open_by_name;
 	struct hmap_open_by_id open_by_id;
 	struct hmap_get_next_id next_id;
+	struct hmap_batch batch;
 };
 
 enum hmap_fd_kind {
@@ -431,10 +613,19 @@ static const struct hmap_ioctl_op hmap_ioctl_ops[] = {
 		      struct hmap_open_by_id, __reserved, HMAP_FD_DEV),
 	HMAP_IOCTL_OP(HMAP_IOC_GET_NEXT_ID, hmap_cmd_get_next_id,
 		      struct hmap_get_next_id, __reserved, HMAP_FD_DEV),
+	HMAP_IOCTL_OP(HMAP_IOC_LOOKUP_BATCH, hmap_cmd_lookup_batch,
+		      struct hmap_batch, __reserved, HMAP_FD_MAP),
+	HMAP_IOCTL_OP(HMAP_IOC_LOOKUP_AND_DELETE_BATCH,
+		      hmap_cmd_lookup_and_delete_batch, struct hmap_batch,
+		      __reserved, HMAP_FD_MAP_WRITE),
+	HMAP_IOCTL_OP(HMAP_IOC_UPDATE_BATCH, hmap_cmd_update_batch,
+		      struct hmap_batch, __reserved, HMAP_FD_MAP_WRITE),
+	HMAP_IOCTL_OP(HMAP_IOC_DELETE_BATCH, hmap_cmd_delete_batch,
+		      struct hmap_batch, __reserved, HMAP_FD_MAP_WRITE),
 };
 
 static_assert(ARRAY_SIZE(hmap_ioctl_ops) ==
-	      HMAP_CMD_GET_NEXT_ID - HMAP_CMD_BASE + 1);
+	      HMAP_CMD_DELETE_BATCH - HMAP_CMD_BASE + 1);
 
 static long hmap_ioctl(struct file *filp, unsigned int cmd, unsigned long arg,
 		       struct hmap_map *map)

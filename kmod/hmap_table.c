@@ -639,30 +639,35 @@ static int hmap_iter_cmp(struct hmap_htab *h, u32 rev_a, const void *key_a,
 }
 
 /**
- * hmap_htab_get_next_key() - the key that follows another in iteration order
+ * hmap_htab_lookup_batch() - copy out entries in iteration order
  * @h: the map
- * @key: key_size bytes, or NULL for the first key
- * @next_key: key_size bytes of room, written only on success
+ * @cursor: key_size bytes: the walk continues after this key (which need
+ *	not be in the map), or NULL to start from the first key
+ * @keys: room for @max keys, key_size bytes each
+ * @values: room for @max values, value_size bytes each, or NULL
+ * @max: entries wanted, at least 1
+ * @end: set to true if the walk reached the last key
  *
- * @key need not be in the map: deleting the key a walk stands on does not
- * send the walk back to the start. A walk from NULL to -ENOENT returns every
- * key present for the whole walk exactly once, whatever else is inserted,
- * deleted or resized meanwhile, because the order does not depend on the
- * table's size. Waits for a resize in progress.
+ * The order does not depend on the table's size, so a walk resumed from any
+ * key, present or deleted, across resizes, returns every key present for
+ * the whole walk exactly once. A bucket with more entries than @max is split
+ * between calls. Waits for a resize in progress.
  *
- * Return: 0, or -ENOENT after the last key.
+ * Return: the number of entries copied, 0 to @max.
  */
-int hmap_htab_get_next_key(struct hmap_htab *h, const void *key,
-			   void *next_key)
+u32 hmap_htab_lookup_batch(struct hmap_htab *h, const void *cursor,
+			   void *keys, void *values, u32 max, bool *end)
 {
-	u32 cur_rev = 0, best_rev = 0, rev, pos, b;
-	struct hmap_elem *e, *best = NULL;
-	struct hlist_nulls_node *n;
+	u32 cur_rev = 0, last_rev = 0, rev, pos, b, n = 0;
+	const void *last = cursor;
+	struct hmap_elem *e, *best;
 	struct hmap_tbl *tbl;
-	int ret = -ENOENT;
+	struct hlist_nulls_node *nn;
 
-	if (key)
-		cur_rev = bitrev32(hmap_hash(h, key));
+	*end = true;
+	if (cursor)
+		cur_rev = bitrev32(hmap_hash(h, cursor));
+	last_rev = cur_rev;
 
 	/* Held for read, the rwsem keeps a resize from moving elements. */
 	down_read(&h->rwsem);
@@ -670,32 +675,64 @@ int hmap_htab_get_next_key(struct hmap_htab *h, const void *key,
 	tbl = rcu_dereference(h->tbl);
 	if (!tbl)
 		goto out;
-	pos = key ? cur_rev >> (32 - tbl->shift) : 0;
-	for (; pos < tbl->size && !best; pos++) {
+	for (pos = cursor ? cur_rev >> (32 - tbl->shift) : 0; pos < tbl->size;
+	     pos++, last = NULL) {
 		b = hmap_rev(pos, tbl->shift);
-		hlist_nulls_for_each_entry_rcu(e, n, &tbl->buckets[b], node) {
-			rev = bitrev32(e->hash);
-			if (key && hmap_iter_cmp(h, rev, hmap_elem_key(e),
-						 cur_rev, key) <= 0)
-				continue;
-			if (!best || hmap_iter_cmp(h, rev, hmap_elem_key(e),
-						   best_rev,
-						   hmap_elem_key(best)) < 0) {
-				best = e;
-				best_rev = rev;
+		/* Emit the bucket's entries after @last, smallest first. */
+		for (;;) {
+			best = NULL;
+			hlist_nulls_for_each_entry_rcu(e, nn, &tbl->buckets[b], node) {
+				rev = bitrev32(e->hash);
+				if (last && hmap_iter_cmp(h, rev, hmap_elem_key(e),
+							  last_rev, last) <= 0)
+					continue;
+				if (!best ||
+				    hmap_iter_cmp(h, rev, hmap_elem_key(e),
+						  bitrev32(best->hash),
+						  hmap_elem_key(best)) < 0)
+					best = e;
+			}
+			if (!best)
+				break;
+			memcpy((u8 *)keys + (size_t)n * h->key_size,
+			       hmap_elem_key(best), h->key_size);
+			if (values)
+				memcpy((u8 *)values + (size_t)n * h->value_size,
+				       hmap_elem_value(h, best), h->value_size);
+			last = (u8 *)keys + (size_t)n * h->key_size;
+			last_rev = bitrev32(best->hash);
+			if (++n == max) {
+				/* More may follow, in this bucket or later. */
+				*end = false;
+				goto out;
 			}
 		}
-		/* Every key past the cursor's bucket follows the cursor. */
-		key = NULL;
-	}
-	if (best) {
-		memcpy(next_key, hmap_elem_key(best), h->key_size);
-		ret = 0;
 	}
 out:
 	rcu_read_unlock();
 	up_read(&h->rwsem);
-	return ret;
+	return n;
+}
+EXPORT_SYMBOL_GPL(hmap_htab_lookup_batch);
+
+/**
+ * hmap_htab_get_next_key() - the key that follows another in iteration order
+ * @h: the map
+ * @key: key_size bytes, or NULL for the first key
+ * @next_key: key_size bytes of room, written only on success
+ *
+ * As hmap_htab_lookup_batch() for one key: @key need not be in the map, and
+ * deleting the key a walk stands on does not send the walk back to the
+ * start.
+ *
+ * Return: 0, or -ENOENT after the last key.
+ */
+int hmap_htab_get_next_key(struct hmap_htab *h, const void *key,
+			   void *next_key)
+{
+	bool end;
+
+	return hmap_htab_lookup_batch(h, key, next_key, NULL, 1, &end) ? 0 : -ENOENT;
 }
 EXPORT_SYMBOL_GPL(hmap_htab_get_next_key);
 

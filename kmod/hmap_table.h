@@ -153,6 +153,8 @@ int hmap_htab_lookup_and_delete(struct hmap_htab *h, const void *key,
 				void *value);
 int hmap_htab_get_next_key(struct hmap_htab *h, const void *key,
 			   void *next_key);
+u32 hmap_htab_lookup_batch(struct hmap_htab *h, const void *cursor,
+			   void *keys, void *values, u32 max, bool *end);
 void hmap_htab_clear(struct hmap_htab *h);
 u32 hmap_htab_buckets(struct hmap_htab *h);
 u64 hmap_htab_mem_bytes(struct hmap_htab *h);

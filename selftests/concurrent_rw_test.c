@@ -21,7 +21,7 @@
 
 #define NWRITERS	2
 #define NREADERS	2
-#define RANGE		3000
+#define RANGE		1000
 #define STABLE		500
 #define STABLE_BIT	(1ULL << 62)
 

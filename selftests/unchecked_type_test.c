@@ -38,6 +38,11 @@ static const struct {
 	  "OPEN_BY_ID" },
 	{ HMAP_IOC_GET_NEXT_ID, sizeof(struct hmap_get_next_id), true,
 	  "GET_NEXT_ID" },
+	{ HMAP_IOC_LOOKUP_BATCH, sizeof(struct hmap_batch), false, "LOOKUP_BATCH" },
+	{ HMAP_IOC_LOOKUP_AND_DELETE_BATCH, sizeof(struct hmap_batch), false,
+	  "LOOKUP_AND_DELETE_BATCH" },
+	{ HMAP_IOC_UPDATE_BATCH, sizeof(struct hmap_batch), false, "UPDATE_BATCH" },
+	{ HMAP_IOC_DELETE_BATCH, sizeof(struct hmap_batch), false, "DELETE_BATCH" },
 };
 
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))
@@ -101,7 +106,7 @@ TEST_F(map, unknown_ioctls)
 	char buf[64] = { 0 };
 
 	fill(_metadata, self->fd, 5);
-	EXPECT_EQ(-ENOTTY, xioctl(self->fd, _IO(HMAP_TYPE, HMAP_CMD_BASE + 13), buf));
+	EXPECT_EQ(-ENOTTY, xioctl(self->fd, _IO(HMAP_TYPE, HMAP_CMD_DELETE_BATCH + 1), buf));
 	EXPECT_EQ(-ENOTTY, xioctl(self->fd, _IO(HMAP_TYPE, HMAP_CMD_BASE - 1), buf));
 	EXPECT_EQ(-ENOTTY, xioctl(self->dev, _IO(HMAP_TYPE, 0xff), buf));
 	/* The right number with a size encoded in it is another ioctl. */

@@ -333,6 +333,71 @@ struct hmap_get_next_id {
 	__u32 __reserved;
 };
 
+/**
+ * define HMAP_BATCH_CONTINUE - UPDATE_BATCH, DELETE_BATCH: go on past a failed entry
+ *
+ * Without it a batch stops at its first failed entry.
+ */
+#define HMAP_BATCH_CONTINUE	0x1U
+
+/**
+ * struct hmap_batch - many entries in one command (on a map fd)
+ * @size: sizeof(struct hmap_batch)
+ * @flags: HMAP_BATCH_CONTINUE for UPDATE_BATCH and DELETE_BATCH; else 0
+ * @elem_flags: UPDATE_BATCH: HMAP_ANY, HMAP_NOEXIST or HMAP_EXIST, for every
+ *	entry; else 0
+ * @in_cursor: LOOKUP_BATCH, LOOKUP_AND_DELETE_BATCH: user pointer to the key
+ *	to continue after (it need not be in the map), or 0 to start at the
+ *	first key; else 0
+ * @out_cursor: LOOKUP_BATCH, LOOKUP_AND_DELETE_BATCH: user pointer to
+ *	key_size bytes, written with the last key returned (pass it back as
+ *	@in_cursor to go on); else 0
+ * @keys: user pointer to @count keys, one after the other: written by the
+ *	lookup batches, read by the others
+ * @values: user pointer to @count values: written by the lookup batches,
+ *	read by UPDATE_BATCH; 0 for DELETE_BATCH
+ * @status: UPDATE_BATCH, DELETE_BATCH: user pointer to @count __s32, each
+ *	written with its entry's result (0 or -errno), or 0 for none; else 0
+ * @count: in: entries given, or room for entries (at least 1 for the
+ *	lookup batches); out: entries done, written back however the command
+ *	ends once its arguments are accepted (0 if it failed before the first)
+ * @__reserved: must be 0
+ *
+ * HMAP_IOC_LOOKUP_BATCH (on a map fd): copy out up to @count entries in
+ * iteration order after @in_cursor. Concurrent deletes never make the walk
+ * restart or repeat; a bucket larger than @count is simply continued in the
+ * next call. Returns 0 if entries may remain, or ENOENT once the walk has
+ * reached the last key (@count may still be non-zero).
+ * Errors: ENOENT (the end, see above); EINVAL (@count 0); ENOMEM.
+ *
+ * HMAP_IOC_LOOKUP_AND_DELETE_BATCH (on a writable map fd): the same, and
+ * each entry returned is removed; the value returned is the one it held
+ * when it was removed. Entries deleted by others meanwhile are skipped. The
+ * output buffers are checked for writing before anything is removed.
+ * Errors: as LOOKUP_BATCH; EPERM (read-only fd).
+ *
+ * HMAP_IOC_UPDATE_BATCH (on a writable map fd): UPDATE each of @count
+ * entries in order. HMAP_IOC_DELETE_BATCH (on a writable map fd): DELETE
+ * each of @count keys. Without HMAP_BATCH_CONTINUE the batch stops at the
+ * first failed entry and returns its error; with it the batch goes to the
+ * end and returns 0, and @status tells which entries failed. @count comes
+ * back as the number of entries attempted.
+ * Errors: those of UPDATE or DELETE for the first failed entry; EINVAL;
+ * EPERM (read-only fd); ENOMEM.
+ */
+struct hmap_batch {
+	__u32 size;
+	__u32 flags;
+	__u64 elem_flags;
+	__u64 in_cursor;
+	__u64 out_cursor;
+	__u64 keys;
+	__u64 values;
+	__u64 status;
+	__u32 count;
+	__u32 __reserved;
+};
+
 #define HMAP_TYPE		0xB8
 
 enum {
@@ -350,6 +415,10 @@ enum {
 	HMAP_CMD_OPEN_BY_NAME,
 	HMAP_CMD_OPEN_BY_ID,
 	HMAP_CMD_GET_NEXT_ID,
+	HMAP_CMD_LOOKUP_BATCH,
+	HMAP_CMD_LOOKUP_AND_DELETE_BATCH,
+	HMAP_CMD_UPDATE_BATCH,
+	HMAP_CMD_DELETE_BATCH,
 };
 
 /*
@@ -369,5 +438,10 @@ enum {
 #define HMAP_IOC_OPEN_BY_NAME		_IO(HMAP_TYPE, HMAP_CMD_OPEN_BY_NAME)
 #define HMAP_IOC_OPEN_BY_ID		_IO(HMAP_TYPE, HMAP_CMD_OPEN_BY_ID)
 #define HMAP_IOC_GET_NEXT_ID		_IO(HMAP_TYPE, HMAP_CMD_GET_NEXT_ID)
+#define HMAP_IOC_LOOKUP_BATCH		_IO(HMAP_TYPE, HMAP_CMD_LOOKUP_BATCH)
+#define HMAP_IOC_LOOKUP_AND_DELETE_BATCH \
+	_IO(HMAP_TYPE, HMAP_CMD_LOOKUP_AND_DELETE_BATCH)
+#define HMAP_IOC_UPDATE_BATCH		_IO(HMAP_TYPE, HMAP_CMD_UPDATE_BATCH)
+#define HMAP_IOC_DELETE_BATCH		_IO(HMAP_TYPE, HMAP_CMD_DELETE_BATCH)
 
 #endif /* _UAPI_LINUX_HMAP_H */

@@ -35,7 +35,7 @@ static const char usage_text[] =
 "  lookup MAP key DATA           print the value of a key\n"
 "  update MAP key DATA value DATA [any|noexist|exist]\n"
 "  delete MAP key DATA\n"
-"  dump MAP                      every entry (in iteration order)\n"
+"  dump MAP                      every entry, in iteration order (LOOKUP_BATCH)\n"
 "  getnext MAP [key DATA]        the key after DATA, or the first key\n"
 "  clear MAP                     remove every entry\n"
 "  publish MAP NAME [mode MODE]  give a map a (further) published name\n"
@@ -694,12 +694,16 @@ out:
 	return ret;
 }
 
+/* Entries fetched per LOOKUP_BATCH by dump. */
+#define DUMP_BATCH 256
+
 static int cmd_dump(int argc, char **argv)
 {
 	struct hmap_info info;
-	unsigned char *buf = NULL, *cur, *next, *value;
-	size_t kstride;
+	unsigned char *buf = NULL, *cur, *keys, *values;
 	int i = 1, fd = -1, ret, n = 0;
+	bool started = false;
+	__u32 got, j;
 
 	ret = open_map(argc, argv, &i, HMAP_F_RDONLY, &fd);
 	if (ret)
@@ -713,35 +717,32 @@ static int cmd_dump(int argc, char **argv)
 		ret = fail(-ret, "info");
 		goto out;
 	}
-	kstride = (info.key_size + 7) & ~7u;
-	buf = calloc(1, 2 * kstride + info.value_size);
+	buf = calloc(1, (size_t)info.key_size * (DUMP_BATCH + 1) +
+		     (size_t)info.value_size * DUMP_BATCH);
 	if (!buf) {
 		ret = fail(ENOMEM, "alloc");
 		goto out;
 	}
 	cur = buf;
-	next = buf + kstride;
-	value = buf + 2 * kstride;
+	keys = cur + info.key_size;
+	values = keys + (size_t)info.key_size * DUMP_BATCH;
 	if (json)
 		putchar('[');
-	for (ret = hmap_get_next_key(fd, NULL, next); !ret;
-	     ret = hmap_get_next_key(fd, cur, next)) {
-		unsigned char *t = cur;
-
-		cur = next;
-		next = t;
-		ret = hmap_lookup(fd, cur, value);
-		if (ret == -ENOENT)
-			continue;	/* deleted since the walk reached it */
-		if (ret)
-			break;
-		if (json && n)
-			putchar(',');
-		print_entry(cur, info.key_size, value, info.value_size, "value");
-		if (!json)
-			putchar('\n');
-		n++;
-	}
+	do {
+		got = DUMP_BATCH;
+		ret = hmap_lookup_batch(fd, started ? cur : NULL, cur, keys,
+					values, &got);
+		started = true;
+		for (j = 0; j < got; j++, n++) {
+			if (json && n)
+				putchar(',');
+			print_entry(keys + (size_t)j * info.key_size, info.key_size,
+				    values + (size_t)j * info.value_size,
+				    info.value_size, "value");
+			if (!json)
+				putchar('\n');
+		}
+	} while (!ret);
 	if (ret != -ENOENT) {
 		ret = fail(-ret, "dump");
 		goto out;

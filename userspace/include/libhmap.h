@@ -158,6 +158,66 @@ int hmap_open_by_id(__u32 id, __u32 flags);
  */
 int hmap_get_next_id(__u32 start_id, __u32 *next_id);
 
+/**
+ * hmap_lookup_batch() - copy out entries in iteration order
+ * @map_fd: map fd
+ * @in_cursor: key to continue after (need not exist), or NULL to start
+ * @out_cursor: key_size bytes, written with the last key returned; may be
+ *	the same buffer as @in_cursor
+ * @keys: room for *@count keys
+ * @values: room for *@count values
+ * @count: in: room, at least 1; out: entries returned
+ *
+ * Return: 0 if more entries may follow, -ENOENT once the walk has reached
+ * the end (*@count may still be non-zero), or another negative errno.
+ */
+int hmap_lookup_batch(int map_fd, const void *in_cursor, void *out_cursor,
+		      void *keys, void *values, __u32 *count);
+
+/**
+ * hmap_lookup_and_delete_batch() - as hmap_lookup_batch(), removing them
+ * @map_fd: writable map fd
+ * @in_cursor: key to continue after, or NULL
+ * @out_cursor: key_size bytes for the last key returned
+ * @keys: room for *@count keys
+ * @values: room for *@count values
+ * @count: in: room; out: entries returned and removed
+ *
+ * Return: as hmap_lookup_batch().
+ */
+int hmap_lookup_and_delete_batch(int map_fd, const void *in_cursor,
+				 void *out_cursor, void *keys, void *values,
+				 __u32 *count);
+
+/**
+ * hmap_update_batch() - create or replace many entries
+ * @map_fd: writable map fd
+ * @keys: *@count keys, one after the other
+ * @values: *@count values
+ * @status: *@count results (0 or -errno), or NULL
+ * @count: in: entries; out: entries attempted
+ * @elem_flags: HMAP_ANY, HMAP_NOEXIST or HMAP_EXIST
+ * @flags: HMAP_BATCH_CONTINUE to go on past failed entries
+ *
+ * Return: 0, or the first entry's error when the batch stopped there.
+ */
+int hmap_update_batch(int map_fd, const void *keys, const void *values,
+		      __s32 *status, __u32 *count, __u64 elem_flags,
+		      __u32 flags);
+
+/**
+ * hmap_delete_batch() - remove many entries
+ * @map_fd: writable map fd
+ * @keys: *@count keys
+ * @status: *@count results, or NULL
+ * @count: in: keys; out: keys attempted
+ * @flags: HMAP_BATCH_CONTINUE to go on past absent keys
+ *
+ * Return: 0, or the first entry's error when the batch stopped there.
+ */
+int hmap_delete_batch(int map_fd, const void *keys, __s32 *status,
+		      __u32 *count, __u32 flags);
+
 #ifdef __cplusplus
 }
 #endif

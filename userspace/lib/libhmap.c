@@ -172,3 +172,61 @@ int hmap_get_next_id(__u32 start_id, __u32 *next_id)
 		*next_id = g.next_id;
 	return ret;
 }
+
+static int hmap_batch_cmd(int map_fd, unsigned long cmd, struct hmap_batch *b,
+			  __u32 *count)
+{
+	int ret;
+
+	b->size = sizeof(*b);
+	b->count = *count;
+	ret = hmap_err(ioctl(map_fd, cmd, b));
+	/* How far the kernel got; unchanged if it rejected the command. */
+	*count = b->count;
+	return ret;
+}
+
+int hmap_lookup_batch(int map_fd, const void *in_cursor, void *out_cursor,
+		      void *keys, void *values, __u32 *count)
+{
+	struct hmap_batch b = {
+		.in_cursor = ptr(in_cursor), .out_cursor = ptr(out_cursor),
+		.keys = ptr(keys), .values = ptr(values),
+	};
+
+	return hmap_batch_cmd(map_fd, HMAP_IOC_LOOKUP_BATCH, &b, count);
+}
+
+int hmap_lookup_and_delete_batch(int map_fd, const void *in_cursor,
+				 void *out_cursor, void *keys, void *values,
+				 __u32 *count)
+{
+	struct hmap_batch b = {
+		.in_cursor = ptr(in_cursor), .out_cursor = ptr(out_cursor),
+		.keys = ptr(keys), .values = ptr(values),
+	};
+
+	return hmap_batch_cmd(map_fd, HMAP_IOC_LOOKUP_AND_DELETE_BATCH, &b, count);
+}
+
+int hmap_update_batch(int map_fd, const void *keys, const void *values,
+		      __s32 *status, __u32 *count, __u64 elem_flags,
+		      __u32 flags)
+{
+	struct hmap_batch b = {
+		.flags = flags, .elem_flags = elem_flags, .keys = ptr(keys),
+		.values = ptr(values), .status = ptr(status),
+	};
+
+	return hmap_batch_cmd(map_fd, HMAP_IOC_UPDATE_BATCH, &b, count);
+}
+
+int hmap_delete_batch(int map_fd, const void *keys, __s32 *status,
+		      __u32 *count, __u32 flags)
+{
+	struct hmap_batch b = {
+		.flags = flags, .keys = ptr(keys), .status = ptr(status),
+	};
+
+	return hmap_batch_cmd(map_fd, HMAP_IOC_DELETE_BATCH, &b, count);
+}
