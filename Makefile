@@ -49,7 +49,7 @@ LIBDIR ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 BINDIR ?= $(PREFIX)/bin
 
-.PHONY: all module lib hmapctl install core-tests selftests test demo shell ksrc clean print-kver
+.PHONY: all module lib hmapctl install bench core-tests selftests test demo shell ksrc clean print-kver
 
 all: module lib hmapctl core-tests selftests
 
@@ -117,6 +117,9 @@ test:
 
 demo:
 	scripts/demo.sh
+
+bench:
+	scripts/bench.sh
 
 shell: all
 	scripts/shell.sh

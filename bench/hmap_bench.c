@@ -1,0 +1,327 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * hmap against BPF hash maps, from userspace, in one boot.
+ *
+ *   hmap_bench cost         per-op cost; under qemu -icount the guest clock
+ *                           counts instructions, so ns here are instructions
+ *   hmap_bench throughput   ops/s ratios with several CPUs
+ *
+ * A benchmark, not a test: it reports figures and judges nothing. Output is
+ * a table on stdout and JSON lines prefixed "JSON " for scripts/bench.sh.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/bpf.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "libhmap.h"
+
+#define ENTRIES	65536
+#define OPS	16384
+
+static long now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec * 1000000000L + t.tv_nsec;
+}
+
+static long sys_bpf(int cmd, union bpf_attr *a)
+{
+	return syscall(__NR_bpf, cmd, a, sizeof(*a));
+}
+
+static int bpf_create(__u32 ks, __u32 vs)
+{
+	union bpf_attr a = { 0 };
+
+	a.map_type = BPF_MAP_TYPE_HASH;
+	a.key_size = ks;
+	a.value_size = vs;
+	a.max_entries = ENTRIES;
+	return sys_bpf(BPF_MAP_CREATE, &a);
+}
+
+static int bpf_elem(int cmd, int fd, void *k, void *v, __u64 flags)
+{
+	union bpf_attr a = { 0 };
+
+	a.map_fd = fd;
+	a.key = (uintptr_t)k;
+	a.value = (uintptr_t)v;
+	a.flags = flags;
+	return sys_bpf(cmd, &a);
+}
+
+struct sizes {
+	__u32 ks, vs;
+	const char *name;
+};
+
+static unsigned char *key_of(unsigned char *buf, __u32 ks, __u32 i)
+{
+	unsigned char *k = buf;
+
+	memset(k, 0, ks);
+	memcpy(k, &i, sizeof(i));
+	return k;
+}
+
+static __u32 order[OPS];
+
+static void json_num(const char *what, const char *size, double v)
+{
+	printf("JSON {\"metric\":\"%s\",\"size\":\"%s\",\"value\":%.1f}\n", what, size, v);
+}
+
+static void row(const char *size, const char *op, double hm, double bpf)
+{
+	char n1[64], n2[64];
+
+	printf("  %-7s %-20s %10.0f %10.0f %8.2fx\n", size, op, hm, bpf, bpf / hm);
+	snprintf(n1, sizeof(n1), "hmap_%s", op);
+	snprintf(n2, sizeof(n2), "bpf_%s", op);
+	json_num(n1, size, hm);
+	json_num(n2, size, bpf);
+}
+
+#define TIME(expr) ({						\
+	long __t0 = now_ns();					\
+	for (__u32 __i = 0; __i < OPS; __i++) {			\
+		__u32 i = order[__i];				\
+		(void)i;					\
+		expr;						\
+	}							\
+	(double)(now_ns() - __t0) / OPS;			\
+})
+
+static long fdinfo_val(int fd, const char *key)
+{
+	char path[64], line[256];
+	long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, strlen(key)))
+			v = strtol(line + strlen(key) + 1, NULL, 10);
+	fclose(f);
+	return v;
+}
+
+static void cost(const struct sizes *s)
+{
+	static unsigned char k[512], v[512], keys[1024 * 64], vals[1024 * 256];
+	struct hmap_create_opts o = { .sz = sizeof(o), .capacity_hint = ENTRIES };
+	double hl, bl, e;
+	int hfd, bfd, dev = open(HMAP_DEV_PATH, O_RDWR);
+	union bpf_attr a;
+	__u32 i, n;
+	long t0, cnt;
+	int ret;
+	char cur[64];
+	__u64 batch_out;
+
+	hfd = hmap_create("bench", s->ks, s->vs, ENTRIES, &o);
+	bfd = bpf_create(s->ks, s->vs);
+	if (hfd < 0 || bfd < 0) {
+		printf("  %s: cannot create maps (hmap %d, bpf %d)\n", s->name, hfd, bfd);
+		return;
+	}
+	for (i = 0; i < ENTRIES; i++) {
+		memset(v, i, s->vs);
+		hmap_update(hfd, key_of(k, s->ks, i), v, 0);
+		bpf_elem(BPF_MAP_UPDATE_ELEM, bfd, key_of(k, s->ks, i), v, BPF_ANY);
+	}
+	e = TIME(ioctl(dev, _IO(HMAP_TYPE, 0x7f), 0));
+	printf("  %-7s %-20s %10.0f\n", s->name, "empty ioctl", e);
+	json_num("empty_ioctl", s->name, e);
+	e = TIME(syscall(SYS_getppid));
+	printf("  %-7s %-20s %10.0f\n", s->name, "getppid", e);
+	json_num("getppid", s->name, e);
+
+	hl = TIME(hmap_lookup(hfd, key_of(k, s->ks, i), v));
+	bl = TIME(bpf_elem(BPF_MAP_LOOKUP_ELEM, bfd, key_of(k, s->ks, i), v, 0));
+	row(s->name, "lookup", hl, bl);
+	hl = TIME(hmap_update(hfd, key_of(k, s->ks, i), v, 0));
+	bl = TIME(bpf_elem(BPF_MAP_UPDATE_ELEM, bfd, key_of(k, s->ks, i), v, BPF_ANY));
+	row(s->name, "update", hl, bl);
+	hl = TIME(hmap_delete(hfd, key_of(k, s->ks, i)));
+	bl = TIME(bpf_elem(BPF_MAP_DELETE_ELEM, bfd, key_of(k, s->ks, i), NULL, 0));
+	row(s->name, "delete", hl, bl);
+	/* Put them back, then take them out again with their values. */
+	for (i = 0; i < OPS; i++) {
+		hmap_update(hfd, key_of(k, s->ks, order[i]), v, 0);
+		bpf_elem(BPF_MAP_UPDATE_ELEM, bfd, key_of(k, s->ks, order[i]), v, BPF_ANY);
+	}
+	hl = TIME(hmap_lookup_and_delete(hfd, key_of(k, s->ks, i), v));
+	bl = TIME(bpf_elem(BPF_MAP_LOOKUP_AND_DELETE_ELEM, bfd, key_of(k, s->ks, i), v, 0));
+	row(s->name, "lookup_and_delete", hl, bl);
+	for (i = 0; i < OPS; i++) {
+		hmap_update(hfd, key_of(k, s->ks, order[i]), v, 0);
+		bpf_elem(BPF_MAP_UPDATE_ELEM, bfd, key_of(k, s->ks, order[i]), v, BPF_ANY);
+	}
+
+	/* Full-map dump, per entry, 1024 entries per call (fewer if large). */
+	n = sizeof(vals) / s->vs < 1024 ? sizeof(vals) / s->vs : 1024;
+	t0 = now_ns();
+	cnt = 0;
+	for (ret = 0, i = 0; !ret; i++) {
+		__u32 got = n;
+
+		ret = hmap_lookup_batch(hfd, i ? cur : NULL, cur, keys, vals, &got);
+		cnt += got;
+	}
+	hl = (double)(now_ns() - t0) / (cnt ? cnt : 1);
+	t0 = now_ns();
+	cnt = 0;
+	for (ret = 0, i = 0; !ret; i++) {
+		memset(&a, 0, sizeof(a));
+		a.batch.map_fd = bfd;
+		a.batch.in_batch = i ? (uintptr_t)&batch_out : 0;
+		a.batch.out_batch = (uintptr_t)&batch_out;
+		a.batch.keys = (uintptr_t)keys;
+		a.batch.values = (uintptr_t)vals;
+		a.batch.count = n;
+		ret = sys_bpf(BPF_MAP_LOOKUP_BATCH, &a);
+		cnt += a.batch.count;
+		if (ret && errno != ENOENT)
+			break;
+	}
+	bl = (double)(now_ns() - t0) / (cnt ? cnt : 1);
+	row(s->name, "dump per entry", hl, bl);
+
+	{
+		struct hmap_info info;
+
+		hmap_info(hfd, &info);
+		hl = (double)info.bytes / info.count;
+		bl = (double)fdinfo_val(bfd, "memlock:") / ENTRIES;
+		printf("  %-7s %-20s %10.1f %10.1f   (hmap: requested sizes; bpf: memlock)\n",
+		       s->name, "bytes per entry", hl, bl);
+		json_num("hmap_bytes_per_entry", s->name, hl);
+		json_num("bpf_bytes_per_entry", s->name, bl);
+	}
+	close(hfd);
+	close(bfd);
+	close(dev);
+}
+
+struct thr {
+	int fd, bpf;
+	bool writer;
+	atomic_bool *stop;
+	long ops;
+};
+
+static void *worker(void *p)
+{
+	struct thr *t = p;
+	__u64 k = (uintptr_t)p, v = 0;
+
+	while (!atomic_load(t->stop)) {
+		k = (k * 6364136223846793005ULL + 1) % ENTRIES;
+		if (t->writer)
+			hmap_update(t->fd, &k, &v, 0);
+		else
+			hmap_lookup(t->fd, &k, &v);
+		t->ops++;
+	}
+	return NULL;
+}
+
+/* Lookups per second by @readers threads, beside @writers writer threads. */
+static double rate(int fd, int readers, int writers)
+{
+	struct thr t[8];
+	pthread_t th[8];
+	atomic_bool stop = false;
+	long sum = 0;
+	int i, n = readers + writers;
+
+	for (i = 0; i < n; i++) {
+		t[i] = (struct thr){ .fd = fd, .writer = i >= readers, .stop = &stop };
+		pthread_create(&th[i], NULL, worker, &t[i]);
+	}
+	usleep(1500000);
+	atomic_store(&stop, true);
+	for (i = 0; i < n; i++) {
+		pthread_join(th[i], NULL);
+		if (i < readers)
+			sum += t[i].ops;
+	}
+	return sum / 1.5;
+}
+
+static void throughput(void)
+{
+	struct hmap_create_opts o = { .sz = sizeof(o), .capacity_hint = ENTRIES };
+	int fd = hmap_create("tput", 8, 8, ENTRIES, &o);
+	double r1, r2, rw;
+	__u64 k;
+
+	for (k = 0; k < ENTRIES; k++)
+		hmap_update(fd, &k, &k, 0);
+	r1 = rate(fd, 1, 0);
+	r2 = rate(fd, 2, 0);
+	rw = rate(fd, 1, 1);
+	printf("  1 reader            %12.0f lookups/s\n", r1);
+	printf("  2 readers           %12.0f lookups/s   %.2fx one reader\n", r2, r2 / r1);
+	printf("  1 reader + 1 writer %12.0f lookups/s   %.2fx the reader alone\n", rw, rw / r1);
+	json_num("readers2_vs_1", "8/8", r2 / r1);
+	json_num("reader_with_writer_vs_alone", "8/8", rw / r1);
+	close(fd);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct sizes sizes[] = {
+		{ 8, 8, "8/8" },
+		{ 64, 256, "64/256" },
+	};
+	__u32 i, x = 12345;
+
+	for (i = 0; i < OPS; i++) {
+		x = x * 1103515245 + 12345;
+		order[i] = i;
+	}
+	/* A fixed shuffle of distinct keys: deletes never repeat a key. */
+	for (i = OPS - 1; i > 0; i--) {
+		__u32 j, t;
+
+		x = x * 1103515245 + 12345;
+		j = (x >> 8) % (i + 1);
+		t = order[i];
+		order[i] = order[j];
+		order[j] = t;
+	}
+	for (i = 0; i < OPS; i++)
+		order[i] = order[i] * (ENTRIES / OPS);
+
+	if (argc > 1 && !strcmp(argv[1], "throughput")) {
+		printf("Throughput, 8-byte keys and values, %d entries:\n", ENTRIES);
+		throughput();
+		return 0;
+	}
+	printf("Cost per operation (ns; instructions under -icount), %d entries, %d ops each:\n",
+	       ENTRIES, OPS);
+	printf("  %-7s %-20s %10s %10s %9s\n", "size", "op", "hmap", "bpf", "bpf/hmap");
+	for (i = 0; i < 2; i++)
+		cost(&sizes[i]);
+	return 0;
+}

@@ -1,0 +1,41 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make bench: hmap against BPF hash maps, from userspace, in Debian's kernel
+# under qemu. One boot with -icount (the guest clock counts instructions, so
+# per-op costs repeat exactly) for costs side by side; one boot with 2 vCPUs
+# for throughput ratios. Prints the tables; writes build/bench/results.json.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/env.sh
+make -s module lib >/dev/null
+mkdir -p "$BUILD/bench"
+${CC:-cc} -O2 -Wall -static -pthread -Iuapi -Iuserspace/include \
+	-o "$BUILD/bench/hmap_bench" bench/hmap_bench.c "$BUILD/lib/libhmap.a"
+
+out=$BUILD/bench/results.json
+: >"$BUILD/bench/results.txt"
+for mode in cost throughput; do
+	job=$BUILD/job-bench-$mode
+	rm -rf "$job"
+	mkdir -p "$job"
+	cp kmod/hmap.ko "$BUILD/bench/hmap_bench" "$job/"
+	cp bench/job-bench.sh "$job/job.sh"
+	echo "$mode" >"$job/mode"
+	if [ $mode = cost ]; then
+		args=(--icount)
+	else
+		args=(--smp 2)
+	fi
+	echo "Booting the VM for $mode (${args[*]})..." >&2
+	scripts/vm.sh --timeout 1200 "${args[@]}" "bench-$mode" "$job" >&2
+	grep -v -e '^JSON ' -e '^HMAP-VM-DONE' "$BUILD/vm/bench-$mode/results.log" |
+		tee -a "$BUILD/bench/results.txt"
+	echo
+done
+{
+	echo "["
+	cat "$BUILD"/vm/bench-*/results.log | sed -n 's/^JSON //p' | tr -d '\r' | paste -sd, -
+	echo "]"
+} >"$out"
+echo "JSON: $out"
