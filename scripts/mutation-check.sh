@@ -28,11 +28,7 @@ for name in "${names[@]}"; do
 	patch=selftests/mutations/$name.patch
 	suites=$(sed -n 's/^suites: //p' "$patch")
 	dir=$BUILD/mut/$name
-	rm -rf "$dir"
-	mkdir -p "$dir/kmod" "$dir/uapi/linux"
-	cp Kbuild "$dir/"
-	cp kmod/Kbuild $(ls kmod/*.[ch] | grep -v '\.mod\.c$') "$dir/kmod/"
-	cp uapi/linux/hmap.h "$dir/uapi/linux/"
+	scripts/module-src.sh "$dir"
 	if ! patch -s -p1 -d "$dir" <"$patch" ||
 	   ! make -C "$kdir" ARCH=x86_64 M="$dir" modules >"$dir/build.log" 2>&1; then
 		echo "ERROR  $name: does not apply or build (see $dir)"

@@ -134,12 +134,7 @@ fi
 if [ $debug_lane -eq 1 ]; then
 	echo "== debug lane: building or reusing the debug kernel" >&2
 	if dkdir=$(scripts/debug-kernel.sh 2>"$R/debug-kernel.err"); then
-		# A clean copy of the sources: out-of-tree builds happen in place.
-		rm -rf "$BUILD/dbg-mod"
-		mkdir -p "$BUILD/dbg-mod/kmod" "$BUILD/dbg-mod/uapi/linux"
-		cp Kbuild "$BUILD/dbg-mod/"
-		cp kmod/Kbuild $(ls kmod/*.[ch] | grep -v '\.mod\.c$') "$BUILD/dbg-mod/kmod/"
-		cp uapi/linux/hmap.h "$BUILD/dbg-mod/uapi/linux/"
+		scripts/module-src.sh "$BUILD/dbg-mod"
 		if make -C "$dkdir" ARCH=x86_64 M="$BUILD/dbg-mod" W=1 modules \
 			>"$R/dbg-module.out" 2>&1; then
 			echo "== vm: debug kernel (KASAN, lockdep, kmemleak, fail-nth)" >&2

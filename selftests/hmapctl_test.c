@@ -210,6 +210,15 @@ TEST_F(ctl, verbs_and_data_formats)
 	EXPECT_EQ(1, CTL(o, 0, "publish", "name", "scores", "scores2", "mode", "0600"));
 	EXPECT_NE(NULL, strstr(o->text, "EBUSY")) TH_LOG("%s", o->text);
 
+	/* A key far larger than the value: getnext has room for the next key. */
+	ASSERT_EQ(0, CTL(o, 0, "create", "bigkeys", "key", "64", "value", "1",
+			 "entries", "4"));
+	ASSERT_EQ(0, CTL(o, 0, "update", "name", "bigkeys", "key", "string",
+			 "a-rather-long-key-name", "value", "hex", "07"));
+	ASSERT_EQ(0, CTL(o, 0, "-K", "string", "getnext", "name", "bigkeys"));
+	EXPECT_STREQ("next_key: a-rather-long-key-name\n", o->text);
+	ASSERT_EQ(0, CTL(o, 0, "unpublish", "bigkeys"));
+
 	/* Usage errors exit 2 and say what is wrong. */
 	EXPECT_EQ(2, CTL(o, 0, "lookup", "name", "scores", "key", "u32", "1"));
 	EXPECT_NE(NULL, strstr(o->text, "u32 is 4 bytes")) TH_LOG("%s", o->text);

@@ -524,10 +524,15 @@ static int cmd_open(int argc, char **argv)
 	return 0;
 }
 
-/* Opens MAP and reads "key DATA" into a fresh key buffer. */
+/*
+ * Opens MAP and reads "key DATA" into a fresh buffer. *@out points into the
+ * same allocation, with room for a value or a second key; free *@key only.
+ */
 static int map_and_key(int argc, char **argv, int *i, __u32 flags, int *fd,
-		       struct hmap_info *info, unsigned char **key, bool key_optional)
+		       struct hmap_info *info, unsigned char **key,
+		       unsigned char **out, bool key_optional)
 {
+	size_t koff;
 	int ret;
 
 	ret = open_map(argc, argv, i, flags, fd);
@@ -536,9 +541,12 @@ static int map_and_key(int argc, char **argv, int *i, __u32 flags, int *fd,
 	ret = hmap_info(*fd, info);
 	if (ret)
 		return fail(-ret, "info");
-	*key = calloc(1, info->key_size + info->value_size + 16);
+	koff = (info->key_size + 7) & ~7u;
+	*key = calloc(1, koff + (info->key_size > info->value_size ?
+				 info->key_size : info->value_size));
 	if (!*key)
 		return fail(ENOMEM, "alloc");
+	*out = *key + koff;
 	if (*i >= argc && key_optional)
 		return 0;
 	if (*i >= argc || strcmp(argv[*i], "key"))
@@ -570,14 +578,14 @@ static int cmd_lookup(int argc, char **argv)
 	unsigned char *key = NULL, *value;
 	int i = 1, fd = -1, ret;
 
-	ret = map_and_key(argc, argv, &i, HMAP_F_RDONLY, &fd, &info, &key, false);
+	ret = map_and_key(argc, argv, &i, HMAP_F_RDONLY, &fd, &info, &key, &value,
+			  false);
 	if (ret)
 		goto out;
 	if (i != argc) {
 		ret = bad_usage("unexpected '%s'", argv[i]);
 		goto out;
 	}
-	value = key + ((info.key_size + 7) & ~7u);
 	ret = hmap_lookup(fd, key, value);
 	if (ret) {
 		ret = fail(-ret, "lookup");
@@ -599,10 +607,9 @@ static int cmd_update(int argc, char **argv)
 	__u64 flags = HMAP_ANY;
 	int i = 1, fd = -1, ret;
 
-	ret = map_and_key(argc, argv, &i, 0, &fd, &info, &key, false);
+	ret = map_and_key(argc, argv, &i, 0, &fd, &info, &key, &value, false);
 	if (ret)
 		goto out;
-	value = key + ((info.key_size + 7) & ~7u);
 	if (i >= argc || strcmp(argv[i], "value")) {
 		ret = bad_usage("expected 'value DATA'");
 		goto out;
@@ -636,10 +643,10 @@ out:
 static int cmd_delete(int argc, char **argv)
 {
 	struct hmap_info info;
-	unsigned char *key = NULL;
+	unsigned char *key = NULL, *unused;
 	int i = 1, fd = -1, ret;
 
-	ret = map_and_key(argc, argv, &i, 0, &fd, &info, &key, false);
+	ret = map_and_key(argc, argv, &i, 0, &fd, &info, &key, &unused, false);
 	if (ret)
 		goto out;
 	if (i != argc) {
@@ -663,14 +670,14 @@ static int cmd_getnext(int argc, char **argv)
 
 	/* MAP is two words: anything after it is "key DATA". */
 	have_key = argc > 3;
-	ret = map_and_key(argc, argv, &i, HMAP_F_RDONLY, &fd, &info, &key, true);
+	ret = map_and_key(argc, argv, &i, HMAP_F_RDONLY, &fd, &info, &key, &next,
+			  true);
 	if (ret)
 		goto out;
 	if (i != argc) {
 		ret = bad_usage("unexpected '%s'", argv[i]);
 		goto out;
 	}
-	next = key + ((info.key_size + 7) & ~7u);
 	ret = hmap_get_next_key(fd, have_key ? key : NULL, next);
 	if (ret) {
 		ret = fail(-ret, "getnext");
