@@ -43,7 +43,7 @@ static long sys_bpf(int cmd, union bpf_attr *a)
 	return syscall(__NR_bpf, cmd, a, sizeof(*a));
 }
 
-static int bpf_create(__u32 ks, __u32 vs)
+static int bpf_create(__u32 ks, __u32 vs, __u32 flags)
 {
 	union bpf_attr a = { 0 };
 
@@ -51,6 +51,7 @@ static int bpf_create(__u32 ks, __u32 vs)
 	a.key_size = ks;
 	a.value_size = vs;
 	a.max_entries = ENTRIES;
+	a.map_flags = flags;
 	return sys_bpf(BPF_MAP_CREATE, &a);
 }
 
@@ -107,27 +108,29 @@ static void row(const char *size, const char *op, double hm, double bpf)
 	(double)(now_ns() - __t0) / OPS;			\
 })
 
-static long fdinfo_val(int fd, const char *key)
+/* MemFree from /proc/meminfo, in bytes. */
+static long mem_free(void)
 {
-	char path[64], line[256];
-	long v = -1;
-	FILE *f;
+	char line[256];
+	long kb = -1;
+	FILE *f = fopen("/proc/meminfo", "r");
 
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
-	f = fopen(path, "r");
 	if (!f)
 		return -1;
 	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, strlen(key)))
-			v = strtol(line + strlen(key) + 1, NULL, 10);
+		if (sscanf(line, "MemFree: %ld kB", &kb) == 1)
+			break;
 	fclose(f);
-	return v;
+	return kb * 1024;
 }
 
 static void cost(const struct sizes *s)
 {
 	static unsigned char k[512], v[512], keys[1024 * 64], vals[1024 * 256];
-	struct hmap_create_opts o = { .sz = sizeof(o), .capacity_hint = ENTRIES };
+	/* Preallocated, as BPF hash maps are by default. */
+	struct hmap_create_opts o = { .sz = sizeof(o), .capacity_hint = ENTRIES,
+				      .flags = HMAP_F_PREALLOC };
+	struct hmap_elem_op op;
 	double hl, bl, e;
 	int hfd, bfd, dev = open(HMAP_DEV_PATH, O_RDWR);
 	union bpf_attr a;
@@ -138,7 +141,7 @@ static void cost(const struct sizes *s)
 	__u64 batch_out;
 
 	hfd = hmap_create("bench", s->ks, s->vs, ENTRIES, &o);
-	bfd = bpf_create(s->ks, s->vs);
+	bfd = bpf_create(s->ks, s->vs, 0);
 	if (hfd < 0 || bfd < 0) {
 		printf("  %s: cannot create maps (hmap %d, bpf %d)\n", s->name, hfd, bfd);
 		return;
@@ -154,6 +157,19 @@ static void cost(const struct sizes *s)
 	e = TIME(syscall(SYS_getppid));
 	printf("  %-7s %-20s %10.0f\n", s->name, "getppid", e);
 	json_num("getppid", s->name, e);
+
+	/*
+	 * Where a lookup's cost goes, step by step: the ioctl up to the
+	 * argument copy (a bad flag is refused right after it), then a miss
+	 * (key copy, hash, chain walk), then a hit (value copy out).
+	 */
+	op = (struct hmap_elem_op){ .size = sizeof(op), .flags = 1 };
+	e = TIME(ioctl(hfd, HMAP_IOC_LOOKUP, &op));
+	printf("  %-7s %-20s %10.0f\n", s->name, "lookup, arg copied", e);
+	json_num("hmap_lookup_arg_copied", s->name, e);
+	e = TIME(hmap_lookup(hfd, key_of(k, s->ks, i + ENTRIES), v));
+	printf("  %-7s %-20s %10.0f\n", s->name, "lookup, miss", e);
+	json_num("hmap_lookup_miss", s->name, e);
 
 	hl = TIME(hmap_lookup(hfd, key_of(k, s->ks, i), v));
 	bl = TIME(bpf_elem(BPF_MAP_LOOKUP_ELEM, bfd, key_of(k, s->ks, i), v, 0));
@@ -206,20 +222,49 @@ static void cost(const struct sizes *s)
 	bl = (double)(now_ns() - t0) / (cnt ? cnt : 1);
 	row(s->name, "dump per entry", hl, bl);
 
-	{
-		struct hmap_info info;
-
-		hmap_info(hfd, &info);
-		hl = (double)info.bytes / info.count;
-		bl = (double)fdinfo_val(bfd, "memlock:") / ENTRIES;
-		printf("  %-7s %-20s %10.1f %10.1f   (hmap: requested sizes; bpf: memlock)\n",
-		       s->name, "bytes per entry", hl, bl);
-		json_num("hmap_bytes_per_entry", s->name, hl);
-		json_num("bpf_bytes_per_entry", s->name, bl);
-	}
 	close(hfd);
 	close(bfd);
 	close(dev);
+}
+
+/* Bytes of memory one entry costs: MemFree before creation and after a fill. */
+static double footprint(const struct sizes *s, bool bpf, bool prealloc)
+{
+	static unsigned char k[512], v[512];
+	struct hmap_create_opts o = { .sz = sizeof(o),
+				      .flags = prealloc ? HMAP_F_PREALLOC : 0 };
+	long before = mem_free(), after;
+	int fd;
+	__u32 i;
+
+	fd = bpf ? bpf_create(s->ks, s->vs, prealloc ? 0 : BPF_F_NO_PREALLOC) :
+		   hmap_create("fp", s->ks, s->vs, ENTRIES, &o);
+	if (fd < 0)
+		return -1;
+	for (i = 0; i < ENTRIES; i++) {
+		if (bpf)
+			bpf_elem(BPF_MAP_UPDATE_ELEM, fd, key_of(k, s->ks, i), v, BPF_ANY);
+		else
+			hmap_update(fd, key_of(k, s->ks, i), v, 0);
+	}
+	after = mem_free();
+	close(fd);
+	/* Let the grace periods pass so the next figure starts clean. */
+	usleep(200000);
+	return (double)(before - after) / ENTRIES;
+}
+
+static void footprints(const struct sizes *s)
+{
+	double hs = footprint(s, false, false), hp = footprint(s, false, true);
+	double bp = footprint(s, true, true), bs = footprint(s, true, false);
+
+	printf("  %-7s %-20s %10.1f %10.1f   (MemFree drop / entries; hmap prealloc %.1f, bpf no-prealloc %.1f)\n",
+	       s->name, "bytes per entry", hs, bp, hp, bs);
+	json_num("hmap_bytes_per_entry", s->name, hs);
+	json_num("hmap_prealloc_bytes_per_entry", s->name, hp);
+	json_num("bpf_bytes_per_entry", s->name, bp);
+	json_num("bpf_no_prealloc_bytes_per_entry", s->name, bs);
 }
 
 struct thr {
@@ -270,7 +315,8 @@ static double rate(int fd, int readers, int writers)
 
 static void throughput(void)
 {
-	struct hmap_create_opts o = { .sz = sizeof(o), .capacity_hint = ENTRIES };
+	struct hmap_create_opts o = { .sz = sizeof(o), .capacity_hint = ENTRIES,
+				      .flags = HMAP_F_PREALLOC };
 	int fd = hmap_create("tput", 8, 8, ENTRIES, &o);
 	double r1, r2, rw;
 	__u64 k;
@@ -323,5 +369,7 @@ int main(int argc, char **argv)
 	printf("  %-7s %-20s %10s %10s %9s\n", "size", "op", "hmap", "bpf", "bpf/hmap");
 	for (i = 0; i < 2; i++)
 		cost(&sizes[i]);
+	for (i = 0; i < 2; i++)
+		footprints(&sizes[i]);
 	return 0;
 }

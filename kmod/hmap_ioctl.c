@@ -105,7 +105,7 @@ static int hmap_cmd_create(struct hmap_ucmd *ucmd)
 	struct hmap_map *map;
 	int fd;
 
-	if (arg->flags & ~HMAP_F_RDONLY)
+	if (arg->flags & ~(HMAP_F_RDONLY | HMAP_F_PREALLOC))
 		return -EINVAL;
 	map = hmap_map_create(arg);
 	if (IS_ERR(map))
@@ -274,7 +274,7 @@ static int hmap_cmd_info(struct hmap_ucmd *ucmd)
 	arg->max_entries = h->max_entries;
 	arg->capacity_hint = map->capacity_hint;
 	arg->count = hmap_htab_count(h);
-	arg->map_flags = ucmd->filp->f_mode & FMODE_WRITE ? 0 : HMAP_F_RDONLY;
+	arg->map_flags = hmap_map_flags(map, ucmd->filp);
 	arg->id = map->id;
 	arg->owner_uid = from_kuid(&init_user_ns, map->owner_uid);
 	arg->bytes = hmap_htab_mem_bytes(h);

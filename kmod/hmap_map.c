@@ -120,6 +120,7 @@ struct hmap_map *hmap_map_create(const struct hmap_create *arg)
 		.value_size = arg->value_size,
 		.max_entries = arg->max_entries,
 		.capacity_hint = arg->capacity_hint,
+		.prealloc = arg->flags & HMAP_F_PREALLOC,
 		.budget = &hmap_budget,
 	};
 	struct hmap_map *map;
@@ -143,7 +144,7 @@ struct hmap_map *hmap_map_create(const struct hmap_create *arg)
 	map->stats = alloc_percpu_gfp(struct hmap_map_stats, GFP_KERNEL_ACCOUNT);
 	if (!map->stats) {
 		ret = -ENOMEM;
-		goto err_map;
+		goto err_htab;
 	}
 	kref_init(&map->ref);
 	INIT_LIST_HEAD(&map->pub_node);
@@ -169,6 +170,8 @@ struct hmap_map *hmap_map_create(const struct hmap_create *arg)
 err_memcg:
 	mem_cgroup_put(map->memcg);
 	free_percpu(map->stats);
+err_htab:
+	hmap_htab_destroy(&map->htab);
 err_map:
 	kfree(map);
 err_count:
@@ -443,8 +446,7 @@ static void hmap_map_show_fdinfo(struct seq_file *m, struct file *filp)
 	seq_printf(m, "value_size:\t%u\n", map->htab.value_size);
 	seq_printf(m, "max_entries:\t%u\n", map->htab.max_entries);
 	seq_printf(m, "count:\t%u\n", hmap_htab_count(&map->htab));
-	seq_printf(m, "map_flags:\t%#x\n",
-		   filp->f_mode & FMODE_WRITE ? 0 : HMAP_F_RDONLY);
+	seq_printf(m, "map_flags:\t%#x\n", hmap_map_flags(map, filp));
 	seq_printf(m, "bytes:\t%llu\n", hmap_htab_mem_bytes(&map->htab));
 	seq_printf(m, "buckets:\t%u\n", hmap_htab_buckets(&map->htab));
 	seq_printf(m, "lookups:\t%llu\n", st.lookups);
@@ -538,8 +540,16 @@ void hmap_debugfs_exit(void)
  */
 int hmap_maps_init(void)
 {
+	int ret = hmap_htab_caches_init();
+
+	if (ret)
+		return ret;
 	hmap_wq = alloc_workqueue("hmap", WQ_UNBOUND, 0);
-	return hmap_wq ? 0 : -ENOMEM;
+	if (!hmap_wq) {
+		hmap_htab_caches_exit();
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 /**
@@ -552,7 +562,11 @@ void hmap_maps_exit(void)
 {
 	rcu_barrier();
 	destroy_workqueue(hmap_wq);
-	/* Elements freed with kvfree_rcu() go back to the slab on their own. */
+	/*
+	 * Each map waited for its own element batches before it was freed, so
+	 * the element caches are empty now.
+	 */
+	hmap_htab_caches_exit();
 	WARN_ON(!idr_is_empty(&hmap_idr));
 	idr_destroy(&hmap_idr);
 }

@@ -106,6 +106,13 @@ void hmap_map_memcg_exit(struct mem_cgroup *old);
 void hmap_debugfs_init(void);
 void hmap_debugfs_exit(void);
 
+/* The HMAP_F_* flags that describe @map as seen through @filp. */
+static inline u32 hmap_map_flags(struct hmap_map *map, struct file *filp)
+{
+	return (filp->f_mode & FMODE_WRITE ? 0 : HMAP_F_RDONLY) |
+	       (hmap_htab_prealloc(&map->htab) ? HMAP_F_PREALLOC : 0);
+}
+
 /* hmap_ioctl.c */
 long hmap_dev_ioctl(struct file *filp, unsigned int cmd, unsigned long arg);
 long hmap_map_ioctl(struct file *filp, unsigned int cmd, unsigned long arg);

@@ -49,6 +49,19 @@
  */
 #define HMAP_MAX_SHIFT		(BITS_PER_LONG == 64 ? 30 : 20)
 
+/*
+ * Elements up to this size come from a slab cache of exactly their size;
+ * larger ones from kmalloc, whose rounding then costs proportionally little.
+ */
+#define HMAP_CACHE_MAX		256U
+#define HMAP_CACHE_MIN		(sizeof(struct hmap_elem) + 16)
+
+/*
+ * A pool map holds this many elements beyond max_entries, so that inserts
+ * right after deletes seldom wait for the deleted ones' grace period.
+ */
+#define HMAP_POOL_SPARE(max)	(min_t(u32, (max), 1024U) + num_possible_cpus())
+
 /* Whole-table loops offer to reschedule after this many buckets. */
 #define HMAP_RESCHED_BUCKETS	256
 
@@ -69,6 +82,93 @@ static inline void *hmap_elem_value(const struct hmap_htab *h,
 	return e->data + h->value_off;
 }
 
+/*
+ * Replaces the value of a linked element in place. Under its bucket lock, so
+ * writers of one element are serialised; lockless readers retry around it.
+ */
+static void hmap_elem_write_value(struct hmap_htab *h, struct hmap_elem *e,
+				  const void *value)
+{
+	WRITE_ONCE(e->seq, e->seq + 1);
+	smp_wmb();	/* odd @seq before any byte of the value changes */
+	memcpy(hmap_elem_value(h, e), value, h->value_size);
+	smp_wmb();	/* the whole value before the even @seq */
+	WRITE_ONCE(e->seq, e->seq + 1);
+}
+
+/*
+ * Copies out the value of an element that a writer may be replacing: again
+ * and again until no write overlapped the copy (the read side of a seqcount,
+ * with the count in the element, as a lockdep map per element would cost
+ * more than the element).
+ */
+static void hmap_elem_read_value(struct hmap_htab *h, struct hmap_elem *e,
+				 void *value)
+{
+	u32 seq;
+
+	for (;;) {
+		seq = READ_ONCE(e->seq);
+		if (seq & 1) {
+			cpu_relax();
+			continue;
+		}
+		smp_rmb();	/* @seq before the value */
+		memcpy(value, hmap_elem_value(h, e), h->value_size);
+		smp_rmb();	/* the value before @seq again */
+		if (READ_ONCE(e->seq) == seq)
+			return;
+	}
+}
+
+/* Slab caches by element size in 8-byte steps, from HMAP_CACHE_MIN up. */
+static struct kmem_cache *hmap_caches[(HMAP_CACHE_MAX - HMAP_CACHE_MIN) / 8 + 1];
+static char hmap_cache_names[ARRAY_SIZE(hmap_caches)][16];
+
+/**
+ * hmap_htab_caches_init() - create the element slab caches
+ *
+ * Done once, before any map exists: creating a cache per map would give
+ * every map its own slabs, and creating them on demand would make the first
+ * map of a size fail in a way later ones do not.
+ *
+ * Return: 0, or -ENOMEM.
+ */
+int hmap_htab_caches_init(void)
+{
+	u32 i;
+
+	for (i = 0; i < ARRAY_SIZE(hmap_caches); i++) {
+		snprintf(hmap_cache_names[i], sizeof(hmap_cache_names[i]),
+			 "hmap-%u", (u32)(HMAP_CACHE_MIN + i * 8));
+		hmap_caches[i] = kmem_cache_create(hmap_cache_names[i],
+						   HMAP_CACHE_MIN + i * 8, 8,
+						   SLAB_ACCOUNT, NULL);
+		if (!hmap_caches[i]) {
+			hmap_htab_caches_exit();
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+EXPORT_SYMBOL_GPL(hmap_htab_caches_init);
+
+/**
+ * hmap_htab_caches_exit() - destroy the element slab caches
+ *
+ * Every map must be destroyed and every RCU callback done (rcu_barrier()).
+ */
+void hmap_htab_caches_exit(void)
+{
+	u32 i;
+
+	for (i = 0; i < ARRAY_SIZE(hmap_caches); i++) {
+		kmem_cache_destroy(hmap_caches[i]);
+		hmap_caches[i] = NULL;
+	}
+}
+EXPORT_SYMBOL_GPL(hmap_htab_caches_exit);
+
 static inline u32 hmap_hash(const struct hmap_htab *h, const void *key)
 {
 	return jhash(key, h->key_size, h->seed);
@@ -84,10 +184,10 @@ static inline spinlock_t *hmap_bucket_lock(struct hmap_tbl *tbl, u32 b)
 	return &tbl->locks[b & tbl->lock_mask];
 }
 
-/* Bucket count that holds @count entries at no more than 5/8 load. */
+/* Bucket count that holds @count entries at no more than 3/4 load. */
 static u32 hmap_size_for(const struct hmap_htab *h, u32 count)
 {
-	u64 want = div_u64((u64)count * 8, 5) + 1;
+	u64 want = div_u64((u64)count * 4, 3) + 1;
 
 	if (want >= h->max_size)
 		return h->max_size;
@@ -95,10 +195,14 @@ static u32 hmap_size_for(const struct hmap_htab *h, u32 count)
 		       h->min_size, h->max_size);
 }
 
-/* Grow above 3/4 load, shrink below 3/10: the gap keeps resizes rare. */
+/*
+ * Grow above one entry per bucket, shrink below 3/10: the gap keeps resizes
+ * rare. With the hash cached in each element a chain of one or two costs
+ * little more than an empty one, and a bucket head is 8 bytes per entry.
+ */
 static bool hmap_needs_grow(const struct hmap_htab *h, u32 size, u32 count)
 {
-	return size < h->max_size && count > size / 4 * 3;
+	return size < h->max_size && count > size;
 }
 
 static bool hmap_needs_shrink(const struct hmap_htab *h, u32 size, u32 count)
@@ -179,6 +283,161 @@ static void hmap_tbl_free(struct hmap_htab *h, struct hmap_tbl *tbl)
 	kvfree(tbl);
 }
 
+/*
+ * Element memory. A pool map takes elements from its free list and gives
+ * them back there; other maps use their slab cache (or kmalloc). Either way
+ * an unlinked element is released only a grace period later, and elements
+ * unlinked close together share one grace period: they queue on @rc.open
+ * while HMAP_RETIRE_SLOTS batches are in flight, and the first batch to end
+ * sends the whole queue on as one. So a burst of deletes, a batch command or
+ * a clear costs a handful of RCU callbacks, not one per element.
+ */
+
+/* Gives back an element no reader can see. Any context. */
+static void hmap_elem_release(struct hmap_htab *h, struct hmap_elem *e)
+{
+	struct hmap_reclaim *rc = &h->rc;
+	unsigned long flags;
+
+	if (!rc->pool) {
+		if (rc->cache)
+			kmem_cache_free(rc->cache, e);
+		else
+			kfree(e);
+		return;
+	}
+	spin_lock_irqsave(&rc->lock, flags);
+	e->free_next = rc->free;
+	rc->free = e;
+	spin_unlock_irqrestore(&rc->lock, flags);
+}
+
+static void hmap_retire_cb(struct rcu_head *head);
+
+/* Hands @rc.open to a grace period if a slot is free. Under @rc.lock. */
+static void hmap_retire_start(struct hmap_htab *h)
+{
+	struct hmap_reclaim *rc = &h->rc;
+	struct hmap_retire_batch *b;
+	unsigned long i;
+
+	if (!rc->open || rc->busy == GENMASK(HMAP_RETIRE_SLOTS - 1, 0))
+		return;
+	i = ffz(rc->busy);
+	rc->busy |= BIT(i);
+	b = &rc->slots[i];
+	b->h = h;
+	b->first = rc->open;
+	rc->open = NULL;
+	call_rcu(&b->rcu, hmap_retire_cb);
+}
+
+static void hmap_retire_cb(struct rcu_head *head)
+{
+	struct hmap_retire_batch *b = container_of(head, struct hmap_retire_batch, rcu);
+	struct hmap_htab *h = b->h;
+	struct hmap_reclaim *rc = &h->rc;
+	struct hmap_elem *e, *next, *last = NULL;
+	unsigned long flags;
+
+	if (!rc->pool) {
+		for (e = b->first; e; e = next) {
+			next = e->free_next;
+			hmap_elem_release(h, e);
+		}
+	} else {
+		for (last = b->first; last->free_next; last = last->free_next)
+			;
+	}
+	spin_lock_irqsave(&rc->lock, flags);
+	if (last) {
+		last->free_next = rc->free;
+		rc->free = b->first;
+	}
+	rc->busy &= ~BIT(b - rc->slots);
+	/* What queued while this batch waited goes on now, as one batch. */
+	hmap_retire_start(h);
+	spin_unlock_irqrestore(&rc->lock, flags);
+	if (last)
+		wake_up_all(&rc->free_wq);
+}
+
+/*
+ * Releases an unlinked element after a grace period. The caller must not
+ * hold a bucket lock: the callback that ends a batch takes @rc.lock.
+ */
+static void hmap_elem_retire(struct hmap_htab *h, struct hmap_elem *e)
+{
+	struct hmap_reclaim *rc = &h->rc;
+	unsigned long flags;
+
+	if (!rc->pool)
+		hmap_uncharge(h, h->elem_size);
+	spin_lock_irqsave(&rc->lock, flags);
+	e->free_next = rc->open;
+	rc->open = e;
+	hmap_retire_start(h);
+	spin_unlock_irqrestore(&rc->lock, flags);
+}
+
+/* Takes an element from a pool map's free list, waiting for one if need be. */
+static struct hmap_elem *hmap_pool_get(struct hmap_htab *h)
+{
+	struct hmap_reclaim *rc = &h->rc;
+	struct hmap_elem *e;
+	unsigned long flags;
+
+	for (;;) {
+		spin_lock_irqsave(&rc->lock, flags);
+		e = rc->free;
+		if (e)
+			rc->free = e->free_next;
+		spin_unlock_irqrestore(&rc->lock, flags);
+		if (e)
+			return e;
+		/*
+		 * At most max_entries elements are linked, so the spares are
+		 * free, in a batch that a grace period will end, or held for
+		 * a moment by another writer: one of them comes back soon.
+		 */
+		wait_event(rc->free_wq, READ_ONCE(rc->free));
+	}
+}
+
+/* Sets up element memory: a pool, a slab cache, or kmalloc. */
+static int hmap_reclaim_init(struct hmap_htab *h, bool prealloc)
+{
+	struct hmap_reclaim *rc = &h->rc;
+	struct hmap_elem *e;
+	size_t bytes;
+	u32 i;
+
+	spin_lock_init(&rc->lock);
+	init_waitqueue_head(&rc->free_wq);
+	if (!prealloc) {
+		if (h->elem_size <= HMAP_CACHE_MAX)
+			rc->cache = hmap_caches[(h->elem_size - HMAP_CACHE_MIN) / 8];
+		return 0;
+	}
+	rc->pool_elems = h->max_entries + HMAP_POOL_SPARE(h->max_entries);
+	bytes = size_mul(rc->pool_elems, h->elem_size);
+	if (hmap_charge(h, bytes))
+		return -ENOMEM;
+	rc->pool = kvmalloc(bytes, HMAP_GFP);
+	if (!rc->pool) {
+		hmap_uncharge(h, bytes);
+		return -ENOMEM;
+	}
+	/* Chained in address order, so that a fresh map fills memory in order. */
+	for (i = rc->pool_elems; i-- > 0;) {
+		e = (struct hmap_elem *)((u8 *)rc->pool + (size_t)i * h->elem_size);
+		e->seq = 0;
+		e->free_next = rc->free;
+		rc->free = e;
+	}
+	return 0;
+}
+
 /* Frees every element still linked in @tbl, then @tbl: no reader may remain. */
 static void hmap_tbl_free_all(struct hmap_htab *h, struct hmap_tbl *tbl)
 {
@@ -189,14 +448,15 @@ static void hmap_tbl_free_all(struct hmap_htab *h, struct hmap_tbl *tbl)
 	for (i = 0; i < tbl->size; i++) {
 		for (n = tbl->buckets[i].first; !is_a_nulls(n); n = next) {
 			next = n->next;
-			kfree(container_of(n, struct hmap_elem, node));
+			hmap_elem_release(h, container_of(n, struct hmap_elem, node));
 			freed++;
 		}
 		/* A table of millions must not hold the CPU for seconds. */
 		if (!(i % HMAP_RESCHED_BUCKETS))
 			cond_resched();
 	}
-	hmap_uncharge(h, freed * h->elem_size);
+	if (!h->rc.pool)
+		hmap_uncharge(h, freed * h->elem_size);
 	hmap_tbl_free(h, tbl);
 }
 
@@ -206,9 +466,11 @@ static void hmap_tbl_free_all(struct hmap_htab *h, struct hmap_tbl *tbl)
  * @p: sizes and limits
  *
  * No bucket array is allocated here: the first insert installs one, so an
- * unused map costs only its header.
+ * unused map costs only its header and, with @p->prealloc, its element pool.
+ * On error nothing is left to destroy.
  *
- * Return: 0, or -EINVAL if a size or limit is out of range.
+ * Return: 0, -EINVAL if a size or limit is out of range, or -ENOMEM if the
+ * pool cannot be allocated.
  */
 int hmap_htab_init(struct hmap_htab *h, const struct hmap_htab_params *p)
 {
@@ -230,18 +492,19 @@ int hmap_htab_init(struct hmap_htab *h, const struct hmap_htab_params *p)
 		       round_up(p->value_size, 8);
 	h->max_entries = p->max_entries;
 
+	/* At most one entry per bucket on average: see hmap_needs_grow(). */
 	h->min_size = HMAP_MIN_SIZE;
 	if (p->capacity_hint)
 		h->min_size = max_t(u32, h->min_size,
-				    roundup_pow_of_two(DIV_ROUND_UP((u64)p->capacity_hint * 4, 3)));
-	max_want = div_u64((u64)p->max_entries * 8, 5) + 1;
+				    roundup_pow_of_two(p->capacity_hint));
+	max_want = p->max_entries;
 	h->max_size = min_t(u64, roundup_pow_of_two(max_want),
 			    1UL << HMAP_MAX_SHIFT);
 	h->min_size = min(h->min_size, 1U << HMAP_MAX_SHIFT);
 	h->max_size = max(h->max_size, h->min_size);
 	h->seed = get_random_u32();
 	h->budget = p->budget;
-	return 0;
+	return hmap_reclaim_init(h, p->prealloc);
 }
 EXPORT_SYMBOL_GPL(hmap_htab_init);
 
@@ -255,11 +518,36 @@ EXPORT_SYMBOL_GPL(hmap_htab_init);
 void hmap_htab_destroy(struct hmap_htab *h)
 {
 	struct hmap_tbl *tbl = rcu_dereference_protected(h->tbl, 1);
+	struct hmap_reclaim *rc = &h->rc;
+	struct hmap_elem *e, *next;
+	unsigned long flags;
 
+	/*
+	 * Nothing retires any more. Take the queue so no callback sends it on,
+	 * then wait for the batches in flight: a callback may have started a
+	 * new one just before the queue was taken, hence the loop.
+	 */
+	spin_lock_irqsave(&rc->lock, flags);
+	e = rc->open;
+	rc->open = NULL;
+	spin_unlock_irqrestore(&rc->lock, flags);
+	while (READ_ONCE(rc->busy))
+		rcu_barrier();
+	/* Unlinked before the caller's grace period: no reader can see them. */
+	for (; e; e = next) {
+		next = e->free_next;
+		hmap_elem_release(h, e);
+	}
 	if (tbl)
 		hmap_tbl_free_all(h, tbl);
 	RCU_INIT_POINTER(h->tbl, NULL);
 	atomic_set(&h->count, 0);
+	if (rc->pool) {
+		hmap_uncharge(h, (u64)rc->pool_elems * h->elem_size);
+		kvfree(rc->pool);
+		rc->pool = NULL;
+		rc->free = NULL;
+	}
 }
 EXPORT_SYMBOL_GPL(hmap_htab_destroy);
 
@@ -325,7 +613,7 @@ int hmap_htab_lookup(struct hmap_htab *h, const void *key, void *value)
 	rcu_read_lock();
 	e = hmap_lookup_rcu(h, key, hash);
 	if (e) {
-		memcpy(value, hmap_elem_value(h, e), h->value_size);
+		hmap_elem_read_value(h, e, value);
 		ret = 0;
 	}
 	rcu_read_unlock();
@@ -427,45 +715,50 @@ static void hmap_htab_resize(struct hmap_htab *h)
 			cond_resched();
 	}
 	rcu_assign_pointer(h->tbl, new);
-	hmap_uncharge(h, hmap_tbl_bytes(old->size));
-	kvfree_rcu(old, rcu);
 	atomic_long_inc(size > old->size ? &h->stats.grows : &h->stats.shrinks);
+	hmap_uncharge(h, hmap_tbl_bytes(old->size));
+	/* Last use of @old: this task is no RCU reader, it may go any time. */
+	kvfree_rcu(old, rcu);
 out:
 	up_write(&h->rwsem);
 }
 
+/* A new element for @key and @value, not yet visible to anyone. May sleep. */
 static struct hmap_elem *hmap_elem_alloc(struct hmap_htab *h, const void *key,
 					 const void *value, u32 hash)
 {
 	struct hmap_elem *e;
 
-	if (hmap_charge(h, h->elem_size))
-		return NULL;
-	e = kmalloc(h->elem_size, HMAP_GFP);
-	if (!e) {
-		hmap_uncharge(h, h->elem_size);
-		return NULL;
+	if (h->rc.pool) {
+		e = hmap_pool_get(h);
+	} else {
+		if (hmap_charge(h, h->elem_size))
+			return NULL;
+		if (h->rc.cache)
+			e = kmem_cache_alloc(h->rc.cache, HMAP_GFP);
+		else
+			e = kmalloc(h->elem_size, HMAP_GFP);
+		if (!e) {
+			hmap_uncharge(h, h->elem_size);
+			return NULL;
+		}
+		e->seq = 0;
 	}
 	e->hash = hash;
-	e->__pad = 0;
 	memcpy(hmap_elem_key(e), key, h->key_size);
 	memset(e->data + h->key_size, 0, h->value_off - h->key_size);
 	memcpy(hmap_elem_value(h, e), value, h->value_size);
 	return e;
 }
 
-/* Frees an element no reader can have seen. */
+/* Gives back an element no reader can have seen. */
 static void hmap_elem_free(struct hmap_htab *h, struct hmap_elem *e)
 {
-	hmap_uncharge(h, h->elem_size);
-	kfree(e);
-}
-
-/* Frees an unlinked element once the readers that might hold it are done. */
-static void hmap_elem_free_rcu(struct hmap_htab *h, struct hmap_elem *e)
-{
-	hmap_uncharge(h, h->elem_size);
-	kvfree_rcu_mightsleep(e);
+	if (!h->rc.pool)
+		hmap_uncharge(h, h->elem_size);
+	hmap_elem_release(h, e);
+	if (h->rc.pool)
+		wake_up_all(&h->rc.free_wq);
 }
 
 /**
@@ -475,9 +768,10 @@ static void hmap_elem_free_rcu(struct hmap_htab *h, struct hmap_elem *e)
  * @value: value_size bytes
  * @flags: HMAP_ANY, HMAP_NOEXIST or HMAP_EXIST
  *
- * The new element is complete before it is linked, and it is linked before
- * the element it replaces is unlinked: a concurrent lookup finds the old value
- * or the new one, never a mix and never nothing. May sleep.
+ * A present key has its value replaced in place, under its bucket lock and
+ * with no allocation; a concurrent lookup finds the old value or the new one,
+ * never a mix and never nothing (see hmap_elem_read_value()). A new key gets
+ * an element that is complete before it is linked. May sleep.
  *
  * Return: 0; -EINVAL for bad @flags; -EEXIST (NOEXIST, key present);
  * -ENOENT (EXIST, key absent); -E2BIG if a new key would exceed max_entries;
@@ -487,22 +781,20 @@ static void hmap_elem_free_rcu(struct hmap_htab *h, struct hmap_elem *e)
 int hmap_htab_update(struct hmap_htab *h, const void *key, const void *value,
 		     u64 flags)
 {
-	struct hmap_elem *new, *old = NULL;
+	struct hmap_elem *new = NULL, *old;
 	u32 hash = hmap_hash(h, key);
 	bool grow = false;
 	struct hmap_tbl *tbl;
 	spinlock_t *lock;	/* guards bucket b of tbl */
-	int ret = 0;
+	int ret;
 	u32 b;
 
 	if (flags & ~(HMAP_NOEXIST | HMAP_EXIST) ||
 	    flags == (HMAP_NOEXIST | HMAP_EXIST))
 		return -EINVAL;
 
-	new = hmap_elem_alloc(h, key, value, hash);
-	if (!new)
-		return -ENOMEM;
-
+again:
+	ret = 0;
 	down_read(&h->rwsem);
 	tbl = hmap_tbl_get_or_install(h);
 	if (!tbl) {
@@ -517,32 +809,36 @@ int hmap_htab_update(struct hmap_htab *h, const void *key, const void *value,
 		ret = -EEXIST;
 	} else if (!old && flags == HMAP_EXIST) {
 		ret = -ENOENT;
-	} else if (!old &&
-		   (u32)atomic_inc_return(&h->count) > h->max_entries) {
+	} else if (old) {
+		hmap_elem_write_value(h, old, value);
+	} else if ((u32)atomic_read(&h->count) >= h->max_entries) {
+		ret = -E2BIG;
+	} else if (!new) {
+		/* Allocate with no lock held, then look again. */
+		ret = -EAGAIN;
+	} else if ((u32)atomic_inc_return(&h->count) > h->max_entries) {
 		atomic_dec(&h->count);
 		ret = -E2BIG;
 	} else {
 		hlist_nulls_add_head_rcu(&new->node, &tbl->buckets[b]);
-		if (old)
-			hlist_nulls_del_rcu(&old->node);
-		else
-			grow = hmap_needs_grow(h, tbl->size,
-					       atomic_read(&h->count));
+		grow = hmap_needs_grow(h, tbl->size, atomic_read(&h->count));
 		new = NULL;
 	}
 	spin_unlock(lock);
 unlock_rwsem:
 	up_read(&h->rwsem);
 
-	if (ret) {
-		hmap_elem_free(h, new);
-		return ret;
+	if (ret == -EAGAIN) {
+		new = hmap_elem_alloc(h, key, value, hash);
+		if (!new)
+			return -ENOMEM;
+		goto again;
 	}
-	if (old)
-		hmap_elem_free_rcu(h, old);
+	if (new)
+		hmap_elem_free(h, new);
 	if (grow)
 		hmap_htab_resize(h);
-	return 0;
+	return ret;
 }
 EXPORT_SYMBOL_GPL(hmap_htab_update);
 
@@ -570,6 +866,7 @@ static struct hmap_elem *hmap_unlink(struct hmap_htab *h, const void *key,
 	spin_lock(lock);
 	e = hmap_bucket_find(h, &tbl->buckets[b], hash, key);
 	if (e) {
+		/* Writers hold this lock: the value cannot change under us. */
 		if (value)
 			memcpy(value, hmap_elem_value(h, e), h->value_size);
 		hlist_nulls_del_rcu(&e->node);
@@ -601,7 +898,7 @@ int hmap_htab_lookup_and_delete(struct hmap_htab *h, const void *key,
 	e = hmap_unlink(h, key, value, &shrink);
 	if (!e)
 		return -ENOENT;
-	hmap_elem_free_rcu(h, e);
+	hmap_elem_retire(h, e);
 	if (shrink)
 		hmap_htab_resize(h);
 	return 0;
@@ -697,8 +994,8 @@ u32 hmap_htab_lookup_batch(struct hmap_htab *h, const void *cursor,
 			memcpy((u8 *)keys + (size_t)n * h->key_size,
 			       hmap_elem_key(best), h->key_size);
 			if (values)
-				memcpy((u8 *)values + (size_t)n * h->value_size,
-				       hmap_elem_value(h, best), h->value_size);
+				hmap_elem_read_value(h, best, (u8 *)values +
+						     (size_t)n * h->value_size);
 			last = (u8 *)keys + (size_t)n * h->key_size;
 			last_rev = bitrev32(best->hash);
 			if (++n == max) {
@@ -758,6 +1055,8 @@ void hmap_htab_clear(struct hmap_htab *h)
 		return;
 	synchronize_rcu();
 	hmap_tbl_free_all(h, tbl);
+	if (h->rc.pool)
+		wake_up_all(&h->rc.free_wq);
 }
 EXPORT_SYMBOL_GPL(hmap_htab_clear);
 
@@ -784,8 +1083,9 @@ EXPORT_SYMBOL_GPL(hmap_htab_buckets);
  * hmap_htab_mem_bytes() - memory the map holds for its entries and buckets
  * @h: the map
  *
- * Counts requested sizes, not allocator rounding; the header of the map
- * itself is not included.
+ * Counts the entries' elements (a pool map: its whole pool) and the bucket
+ * array, not allocator rounding nor the map's own header. Elements waiting
+ * for a grace period after a delete are not counted.
  *
  * Return: bytes.
  */
@@ -794,6 +1094,8 @@ u64 hmap_htab_mem_bytes(struct hmap_htab *h)
 	u64 bytes = (u64)hmap_htab_count(h) * h->elem_size;
 	u32 size = hmap_htab_buckets(h);
 
+	if (h->rc.pool)
+		bytes = (u64)h->rc.pool_elems * h->elem_size;
 	if (size)
 		bytes += hmap_tbl_bytes(size);
 	return bytes;

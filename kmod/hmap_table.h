@@ -16,23 +16,82 @@
 #include <linux/spinlock.h>
 #include <linux/list_nulls.h>
 #include <linux/rcupdate.h>
+#include <linux/slab.h>
+#include <linux/wait.h>
 
 /**
  * struct hmap_elem - one entry: header, then key, then value, in one allocation
  * @node: bucket chain link. Writers change it under the bucket lock (or with
  *	the map's rwsem held for write during a resize); readers walk it under
- *	RCU. An element is freed only after a grace period.
+ *	RCU. An element is reused or freed only after a grace period.
+ * @live_next: @node.next, which readers may still follow after the element
+ *	is unlinked, so it is left alone until the grace period ends.
+ * @free_next: reuses @node.pprev, which no reader looks at, to chain the
+ *	element on its map's retire and free lists once it is unlinked.
  * @hash: full 32-bit hash of the key, cached so that most mismatches skip the
  *	key compare and so that a resize never rehashes.
- * @data: the key at offset 0, then the value at an 8-byte aligned offset.
- *	Both are immutable once the element is published: an update publishes
- *	a new element, so a reader never sees a torn value.
+ * @seq: odd while a writer holding the bucket lock replaces the value in
+ *	place; a lockless reader copies the value again if @seq changed
+ *	meanwhile, so it never returns a torn value.
+ * @data: the key at offset 0 (immutable while the element is linked), then
+ *	the value at an 8-byte aligned offset.
+ *
+ * The header is 24 bytes, so an 8-byte key with an 8-byte value takes 40.
  */
 struct hmap_elem {
-	struct hlist_nulls_node node;
+	union {
+		struct hlist_nulls_node node;
+		struct {
+			struct hlist_nulls_node *live_next;
+			struct hmap_elem *free_next;
+		};
+	};
 	u32 hash;
-	u32 __pad;
+	u32 seq;
 	u8 data[] __aligned(8);
+};
+
+/**
+ * struct hmap_retire_batch - unlinked elements waiting out one grace period
+ * @rcu: the callback that releases them.
+ * @h: their map.
+ * @first: the elements, chained by &hmap_elem.free_next.
+ */
+struct hmap_retire_batch {
+	struct rcu_head rcu;
+	struct hmap_htab *h;
+	struct hmap_elem *first;
+};
+
+/* Grace periods a map waits on at once; elements retired meanwhile queue. */
+#define HMAP_RETIRE_SLOTS	4
+
+/**
+ * struct hmap_reclaim - how a map gets and gives back element memory
+ * @lock: protects every field below but @cache and @pool. Taken with
+ *	interrupts disabled, as the RCU callbacks that end a retire batch
+ *	take it too.
+ * @free: pool maps only: elements no reader can see, ready for use.
+ * @open: unlinked elements not yet handed to a grace period.
+ * @busy: bit i set while @slots[i] waits for its grace period.
+ * @slots: the batches in flight.
+ * @free_wq: an insert into a pool map with no free element waits here for
+ *	a batch to come back.
+ * @cache: slab cache of exactly the element size, or NULL for kmalloc
+ *	(large elements) and for pool maps.
+ * @pool: pool maps only: the single allocation holding every element.
+ * @pool_elems: elements in @pool.
+ */
+struct hmap_reclaim {
+	spinlock_t lock;	/* see @lock above */
+	struct hmap_elem *free;
+	struct hmap_elem *open;
+	unsigned long busy;
+	struct hmap_retire_batch slots[HMAP_RETIRE_SLOTS];
+	wait_queue_head_t free_wq;
+	struct kmem_cache *cache;
+	void *pool;
+	u32 pool_elems;
 };
 
 /**
@@ -82,6 +141,8 @@ struct hmap_budget {
  * @max_entries: most entries the map holds at once, 1 to HMAP_MAX_ENTRIES.
  * @capacity_hint: entries the map should hold without ever resizing, at most
  *	@max_entries; 0 for the smallest table.
+ * @prealloc: allocate every element up front, in one pool; inserts then
+ *	never allocate.
  * @budget: memory limit to charge, or NULL for none. Must outlive the map.
  */
 struct hmap_htab_params {
@@ -89,6 +150,7 @@ struct hmap_htab_params {
 	u32 value_size;
 	u32 max_entries;
 	u32 capacity_hint;
+	bool prealloc;
 	struct hmap_budget *budget;
 };
 
@@ -125,6 +187,7 @@ struct hmap_htab_stats {
  * @seed: random per-map hash seed, so that keys cannot be chosen to collide.
  * @budget: memory limit charged for elements and tables, or NULL.
  * @stats: whole-table event counters.
+ * @rc: element allocation and deferred release.
  */
 struct hmap_htab {
 	struct hmap_tbl __rcu *tbl;
@@ -141,8 +204,11 @@ struct hmap_htab {
 	u32 seed;
 	struct hmap_budget *budget;
 	struct hmap_htab_stats stats;
+	struct hmap_reclaim rc;
 };
 
+int hmap_htab_caches_init(void);
+void hmap_htab_caches_exit(void);
 int hmap_htab_init(struct hmap_htab *h, const struct hmap_htab_params *p);
 void hmap_htab_destroy(struct hmap_htab *h);
 int hmap_htab_lookup(struct hmap_htab *h, const void *key, void *value);
@@ -170,6 +236,17 @@ u64 hmap_htab_mem_bytes(struct hmap_htab *h);
 static inline u32 hmap_htab_count(struct hmap_htab *h)
 {
 	return atomic_read(&h->count);
+}
+
+/**
+ * hmap_htab_prealloc() - whether the map's elements come from its own pool
+ * @h: the map
+ *
+ * Return: true for a map created with &hmap_htab_params.prealloc.
+ */
+static inline bool hmap_htab_prealloc(struct hmap_htab *h)
+{
+	return h->rc.pool;
 }
 
 #endif /* _HMAP_TABLE_H */

@@ -9,6 +9,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/env.sh
 make -s module lib >/dev/null
+# The in-kernel comparison with rhashtable links against hmap.ko's core.
+make -s -C "${KDIR:-/lib/modules/$KVER/build}" M="$PWD/bench/kbench" \
+	KBUILD_EXTRA_SYMBOLS="$PWD/Module.symvers" W=1 modules >/dev/null
 mkdir -p "$BUILD/bench"
 ${CC:-cc} -O2 -Wall -static -pthread -Iuapi -Iuserspace/include \
 	-o "$BUILD/bench/hmap_bench" bench/hmap_bench.c "$BUILD/lib/libhmap.a"
@@ -19,7 +22,7 @@ for mode in cost throughput; do
 	job=$BUILD/job-bench-$mode
 	rm -rf "$job"
 	mkdir -p "$job"
-	cp kmod/hmap.ko "$BUILD/bench/hmap_bench" "$job/"
+	cp kmod/hmap.ko bench/kbench/hmap_kbench.ko "$BUILD/bench/hmap_bench" "$job/"
 	cp bench/job-bench.sh "$job/job.sh"
 	echo "$mode" >"$job/mode"
 	if [ $mode = cost ]; then

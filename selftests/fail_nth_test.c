@@ -177,8 +177,8 @@ static int fd_or_errno(int ret)
 static int prep_none(struct ctx *c) { c->fd = -1; return 0; }
 static int prep_small(struct ctx *c) { return new_map(c, 8, 64, 5); }
 static int prep_empty(struct ctx *c) { return new_map(c, 8, 64, 0); }
-/* 6 entries in 8 buckets: the 7th insert grows the table. */
-static int prep_at_grow(struct ctx *c) { return new_map(c, 8, 64, 6); }
+/* 8 entries in 8 buckets: the 9th insert grows the table. */
+static int prep_at_grow(struct ctx *c) { return new_map(c, 8, 64, 8); }
 static int prep_big_values(struct ctx *c) { return new_map(c, 12000, 8, 3); }
 
 /*

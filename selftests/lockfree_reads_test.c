@@ -20,7 +20,7 @@
 #include "hmap_util.h"
 
 #define BUCKETS	131072
-#define FILL	(BUCKETS / 4 * 3)	/* one more insert grows the table */
+#define FILL	BUCKETS		/* one more insert grows the table */
 #define MAXLOG	(1 << 20)
 
 struct reader {

@@ -85,9 +85,26 @@
 #define HMAP_F_RDONLY		0x1U
 
 /**
+ * define HMAP_F_PREALLOC - allocate every element when the map is created
+ *
+ * In &hmap_create.flags. The map takes one pool of max_entries elements plus
+ * spares (up to 1024, plus one per possible CPU) at creation, charged to the
+ * creator's memory cgroup and the module's max_bytes at once. Inserts then
+ * never allocate and never fail with ENOMEM; a deleted element returns to
+ * the pool a grace period after its delete, and an insert that finds the
+ * pool empty waits for that. Without the flag, elements come from a slab
+ * cache of their exact size as they are inserted.
+ *
+ * Either way an element is a 24-byte header, the key rounded up to 8 bytes,
+ * then the value rounded up to 8 bytes; the bucket array adds 8 bytes per
+ * bucket, with at most one entry per bucket on average before it grows.
+ */
+#define HMAP_F_PREALLOC		0x2U
+
+/**
  * struct hmap_create - HMAP_IOC_CREATE: make a new map (on /dev/hmap)
  * @size: sizeof(struct hmap_create)
- * @flags: HMAP_F_RDONLY or 0
+ * @flags: HMAP_F_RDONLY, HMAP_F_PREALLOC, both or 0
  * @key_size: bytes per key, 1 to HMAP_MAX_KEY_SIZE
  * @value_size: bytes per value, 1 to HMAP_MAX_VALUE_SIZE
  * @max_entries: most entries at once, 1 to HMAP_MAX_ENTRIES; an insert
@@ -193,7 +210,8 @@ struct hmap_clear {
  * @max_entries: out: entry limit
  * @capacity_hint: out: as given at creation
  * @count: out: entries now
- * @map_flags: out: HMAP_F_RDONLY if this fd is read-only
+ * @map_flags: out: HMAP_F_RDONLY if this fd is read-only, HMAP_F_PREALLOC
+ *	if the map was created with it
  * @id: out: the map's id, for HMAP_IOC_OPEN_BY_ID; never reused while the
  *	module is loaded, until ids wrap around
  * @owner_uid: out: the creator's uid (in the initial user namespace)

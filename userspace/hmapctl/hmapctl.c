@@ -26,7 +26,7 @@ static const char usage_text[] =
 "Usage: hmapctl [-j] [-K TYPE] [-V TYPE] VERB [ARGS]\n"
 "\n"
 "Verbs:\n"
-"  create NAME key SIZE value SIZE entries N [capacity N] [mode MODE]\n"
+"  create NAME key SIZE value SIZE entries N [capacity N] [mode MODE] [prealloc]\n"
 "                                create a map, label it NAME and publish it\n"
 "                                as NAME (mode default 0600); -j prints it\n"
 "  list                          maps this user may open by id\n"
@@ -57,10 +57,11 @@ static const struct {
 	const char *verb;
 	const char *help;
 } verb_help[] = {
-	{ "create", "hmapctl create NAME key SIZE value SIZE entries N [capacity N] [mode MODE]\n"
+	{ "create", "hmapctl create NAME key SIZE value SIZE entries N [capacity N] [mode MODE] [prealloc]\n"
 		    "  Creates a map labelled NAME and publishes it as NAME with MODE\n"
 		    "  (octal, a subset of 0666; default 0600), so that it outlives this\n"
-		    "  command. capacity sizes the table so that N entries never resize it.\n" },
+		    "  command. capacity sizes the table so that N entries never resize it.\n"
+		    "  prealloc allocates all N entries now, so inserts never allocate.\n" },
 	{ "list", "hmapctl list\n  Every live map this user may open by id (its own, or all for root).\n" },
 	{ "show", "hmapctl show MAP\n  Sizes, limits, count, memory, names, owner and counters of a map.\n" },
 	{ "open", "hmapctl open MAP [rdonly]\n  Opens the map (read-write unless rdonly) and says so.\n" },
@@ -356,7 +357,7 @@ static void print_info(const struct hmap_info *in)
 		       "\"buckets\":%u,\"owner_uid\":%u,\"rdonly\":%s,"
 		       "\"pub_uid\":%u,\"pub_gid\":%u,\"pub_mode\":\"%04o\","
 		       "\"lookups\":%llu,\"hits\":%llu,\"updates\":%llu,"
-		       "\"deletes\":%llu,\"resizes\":%llu}",
+		       "\"deletes\":%llu,\"resizes\":%llu,\"prealloc\":%s}",
 		       in->key_size, in->value_size, in->max_entries,
 		       in->capacity_hint, in->count,
 		       (unsigned long long)in->bytes, in->buckets, in->owner_uid,
@@ -366,13 +367,15 @@ static void print_info(const struct hmap_info *in)
 		       (unsigned long long)in->hits,
 		       (unsigned long long)in->updates,
 		       (unsigned long long)in->deletes,
-		       (unsigned long long)in->resizes);
+		       (unsigned long long)in->resizes,
+		       in->map_flags & HMAP_F_PREALLOC ? "true" : "false");
 		return;
 	}
-	printf("%u: name %s  key %uB  value %uB  max_entries %u  count %u  bytes %llu\n",
+	printf("%u: name %s  key %uB  value %uB  max_entries %u  count %u  bytes %llu%s\n",
 	       in->id, in->name[0] ? in->name : "-", in->key_size,
 	       in->value_size, in->max_entries, in->count,
-	       (unsigned long long)in->bytes);
+	       (unsigned long long)in->bytes,
+	       in->map_flags & HMAP_F_PREALLOC ? "  prealloc" : "");
 	if (in->pub_name[0])
 		printf("\tpublished %s  owner %u:%u  mode %04o\n", in->pub_name,
 		       in->pub_uid, in->pub_gid, in->pub_mode);
@@ -398,6 +401,11 @@ static int cmd_create(int argc, char **argv)
 		const char *kw = argv[i];
 		unsigned long long *dst;
 
+		if (!strcmp(kw, "prealloc")) {
+			o.flags |= HMAP_F_PREALLOC;
+			i++;
+			continue;
+		}
 		if (!strcmp(kw, "key"))
 			dst = &ks;
 		else if (!strcmp(kw, "value"))

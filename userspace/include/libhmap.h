@@ -25,7 +25,8 @@ extern "C" {
  * struct hmap_create_opts - optional parameters of hmap_create()
  * @sz: sizeof(struct hmap_create_opts), for forward compatibility
  * @capacity_hint: entries the map holds without resizing (0: start small)
- * @flags: HMAP_F_RDONLY for a read-only fd
+ * @flags: HMAP_F_RDONLY for a read-only fd, HMAP_F_PREALLOC to allocate
+ *	every entry at creation
  */
 struct hmap_create_opts {
 	size_t sz;

@@ -125,6 +125,32 @@ void kvfree(const void *p)
 	free((void *)p);
 }
 
+struct kmem_cache *kmem_cache_create(const char *name, unsigned int size,
+				     unsigned int align, unsigned int flags,
+				     void (*ctor)(void *))
+{
+	struct kmem_cache *c = malloc(sizeof(*c));
+
+	if (c)
+		c->size = size;
+	return c;
+}
+
+void kmem_cache_destroy(struct kmem_cache *c)
+{
+	free(c);
+}
+
+void *kmem_cache_alloc(struct kmem_cache *c, gfp_t gfp)
+{
+	return kmalloc(c->size, gfp);
+}
+
+void kmem_cache_free(struct kmem_cache *c, void *p)
+{
+	free(p);
+}
+
 struct shim_rcu_free {
 	struct rcu_head rcu;
 	void *p;

@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #define RCU_MEMBARRIER
 #include <urcu.h>
 #include <linux/types.h>
@@ -61,6 +62,12 @@
 #define WARN_ON_ONCE(c)		shim_warn(!!(c), #c, __FILE__, __LINE__)
 #define WARN_ON(c)		WARN_ON_ONCE(c)
 #define might_sleep()		do { } while (0)
+#define cpu_relax()		caa_cpu_relax()
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
+#endif
+#define GENMASK(h, l)		((~0UL >> (BITS_PER_LONG - 1 - (h))) & (~0UL << (l)))
+#define ffz(x)			((unsigned long)__builtin_ctzl(~(x)))
 #define cond_resched()		do { } while (0)
 #define lockdep_is_held(l)	1
 
@@ -140,6 +147,17 @@ typedef pthread_mutex_t spinlock_t;
 #define spin_lock_init(l)	pthread_mutex_init((l), NULL)
 #define spin_lock(l)		pthread_mutex_lock(l)
 #define spin_unlock(l)		pthread_mutex_unlock(l)
+#define spin_lock_irqsave(l, f)	((void)(f), pthread_mutex_lock(l))
+#define spin_unlock_irqrestore(l, f) ((void)(f), pthread_mutex_unlock(l))
+
+/*
+ * Wait queues: waiters poll, which is enough for tests where a wait lasts
+ * a grace period at most.
+ */
+typedef struct { int unused; } wait_queue_head_t;
+#define init_waitqueue_head(w)	((void)(w))
+#define wake_up_all(w)		((void)(w))
+#define wait_event(w, cond)	do { while (!(cond)) sched_yield(); } while (0)
 
 struct rw_semaphore {
 	pthread_rwlock_t lock;
@@ -171,6 +189,19 @@ void *kzalloc(size_t size, gfp_t gfp);
 void *kvmalloc(size_t size, gfp_t gfp);
 void kfree(const void *p);
 void kvfree(const void *p);
+
+/* Slab caches: malloc underneath, failing like kmalloc under shim_fail_nth. */
+#define SLAB_ACCOUNT		0x1u
+struct kmem_cache {
+	size_t size;
+};
+
+struct kmem_cache *kmem_cache_create(const char *name, unsigned int size,
+				     unsigned int align, unsigned int flags,
+				     void (*ctor)(void *));
+void kmem_cache_destroy(struct kmem_cache *c);
+void *kmem_cache_alloc(struct kmem_cache *c, gfp_t gfp);
+void kmem_cache_free(struct kmem_cache *c, void *p);
 
 /* ---- RCU: liburcu provides read locks, pointers, call_rcu, barriers ---- */
 #define RCU_INIT_POINTER(p, v)		((p) = (v))

@@ -8,14 +8,25 @@
 #include <linux/hmap.h>
 #include "hmap_table.h"
 
-/* Creates a map or fails the test. */
-#define NEW_MAP(h, ks, vs, max, hint) do {				\
+/* The module creates the element caches at load; so does every test program. */
+__attribute__((constructor)) static void core_caches_init(void)
+{
+	if (hmap_htab_caches_init())
+		abort();
+}
+
+/* Creates a map, its elements from a pool if @pool, or fails the test. */
+#define NEW_MAP_POOL(h, ks, vs, max, hint, pool) do {			\
 	struct hmap_htab_params __p = {					\
 		.key_size = (ks), .value_size = (vs),			\
 		.max_entries = (max), .capacity_hint = (hint),		\
+		.prealloc = (pool),					\
 	};								\
 	ASSERT_EQ(0, hmap_htab_init((h), &__p));			\
 } while (0)
+
+/* Creates a map whose elements come from the slab, or fails the test. */
+#define NEW_MAP(h, ks, vs, max, hint) NEW_MAP_POOL(h, ks, vs, max, hint, false)
 
 /*
  * Destroys the map, waits for deferred frees, and fails the test if any

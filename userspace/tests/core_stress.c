@@ -251,14 +251,28 @@ FIXTURE(stress) {};
 FIXTURE_SETUP(stress) {}
 FIXTURE_TEARDOWN(stress) {}
 
-static void setup_shared(struct __test_metadata *_metadata, struct shared *s)
+/* Each scenario runs with slab elements and with a preallocated pool. */
+FIXTURE_VARIANT(stress) {
+	bool pool;
+};
+
+FIXTURE_VARIANT_ADD(stress, slab) {
+	.pool = false,
+};
+
+FIXTURE_VARIANT_ADD(stress, pool) {
+	.pool = true,
+};
+
+static void setup_shared(struct __test_metadata *_metadata, struct shared *s,
+			 bool pool)
 {
 	struct val v;
 	u64 k;
 
 	memset(s, 0, sizeof(*s));
 	pthread_mutex_init(&s->err_lock, NULL);
-	NEW_MAP(&s->h, sizeof(u64), sizeof(struct val), 1 << 17, 0);
+	NEW_MAP_POOL(&s->h, sizeof(u64), sizeof(struct val), 1 << 17, 0, pool);
 	for (k = 0; k < STABLE; k++) {
 		u64 key = STABLE_BIT | k;
 
@@ -277,7 +291,7 @@ TEST_F_TIMEOUT(stress, readers_writers_walkers_resize, 600)
 	int n;
 
 	ASSERT_NE(NULL, s);
-	setup_shared(_metadata, s);
+	setup_shared(_metadata, s, variant->pool);
 	for (n = 0; n < NWRITERS; n++) {
 		memset(&w[n], 0, sizeof(w[n]));
 		w[n].s = s;
@@ -349,7 +363,7 @@ TEST_F_TIMEOUT(stress, clear_under_load, 600)
 	int n, walked = 0, ret;
 
 	ASSERT_NE(NULL, s);
-	setup_shared(_metadata, s);
+	setup_shared(_metadata, s, variant->pool);
 	s->clears = true;
 	for (n = 0; n < NWRITERS; n++) {
 		memset(&w[n], 0, sizeof(w[n]));
