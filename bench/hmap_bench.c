@@ -21,6 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -108,20 +110,43 @@ static void row(const char *size, const char *op, double hm, double bpf)
 	(double)(now_ns() - __t0) / OPS;			\
 })
 
-/* MemFree from /proc/meminfo, in bytes. */
-static long mem_free(void)
+#define CG	"/sys/fs/cgroup"
+#define CG_FP	CG "/hmap_bench"
+
+/*
+ * Moves this process into a memory cgroup of its own, so that its
+ * memory.current counts what the maps it creates take: hmap and BPF both
+ * charge their memory to the creator's cgroup. Returns false if it cannot.
+ */
+static bool cg_enter(void)
 {
-	char line[256];
-	long kb = -1;
-	FILE *f = fopen("/proc/meminfo", "r");
+	char pid[32];
+	FILE *f;
+
+	if (access(CG "/cgroup.controllers", F_OK) &&
+	    mount("none", CG, "cgroup2", 0, NULL))
+		return false;
+	f = fopen(CG "/cgroup.subtree_control", "w");
+	if (!f || fputs("+memory", f) < 0 || fclose(f))
+		return false;
+	if (mkdir(CG_FP, 0755) && errno != EEXIST)
+		return false;
+	f = fopen(CG_FP "/cgroup.procs", "w");
+	snprintf(pid, sizeof(pid), "%d", getpid());
+	return f && fputs(pid, f) >= 0 && !fclose(f);
+}
+
+static long cg_bytes(void)
+{
+	long v = -1;
+	FILE *f = fopen(CG_FP "/memory.current", "r");
 
 	if (!f)
 		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "MemFree: %ld kB", &kb) == 1)
-			break;
+	if (fscanf(f, "%ld", &v) != 1)
+		v = -1;
 	fclose(f);
-	return kb * 1024;
+	return v;
 }
 
 static void cost(const struct sizes *s)
@@ -227,13 +252,13 @@ static void cost(const struct sizes *s)
 	close(dev);
 }
 
-/* Bytes of memory one entry costs: MemFree before creation and after a fill. */
+/* Bytes of memory one entry costs: memory.current before creation and after a fill. */
 static double footprint(const struct sizes *s, bool bpf, bool prealloc)
 {
 	static unsigned char k[512], v[512];
 	struct hmap_create_opts o = { .sz = sizeof(o),
 				      .flags = prealloc ? HMAP_F_PREALLOC : 0 };
-	long before = mem_free(), after;
+	long before = cg_bytes(), after;
 	int fd;
 	__u32 i;
 
@@ -247,11 +272,13 @@ static double footprint(const struct sizes *s, bool bpf, bool prealloc)
 		else
 			hmap_update(fd, key_of(k, s->ks, i), v, 0);
 	}
-	after = mem_free();
+	/* Resizes free the old bucket arrays a grace period later. */
+	usleep(300000);
+	after = cg_bytes();
 	close(fd);
-	/* Let the grace periods pass so the next figure starts clean. */
-	usleep(200000);
-	return (double)(before - after) / ENTRIES;
+	/* Let the deferred frees run so the next figure starts clean. */
+	usleep(300000);
+	return (double)(after - before) / ENTRIES;
 }
 
 static void footprints(const struct sizes *s)
@@ -259,7 +286,7 @@ static void footprints(const struct sizes *s)
 	double hs = footprint(s, false, false), hp = footprint(s, false, true);
 	double bp = footprint(s, true, true), bs = footprint(s, true, false);
 
-	printf("  %-7s %-20s %10.1f %10.1f   (MemFree drop / entries; hmap prealloc %.1f, bpf no-prealloc %.1f)\n",
+	printf("  %-7s %-20s %10.1f %10.1f   (memcg bytes / entries; hmap prealloc %.1f, bpf no-prealloc %.1f)\n",
 	       s->name, "bytes per entry", hs, bp, hp, bs);
 	json_num("hmap_bytes_per_entry", s->name, hs);
 	json_num("hmap_prealloc_bytes_per_entry", s->name, hp);
@@ -369,6 +396,11 @@ int main(int argc, char **argv)
 	printf("  %-7s %-20s %10s %10s %9s\n", "size", "op", "hmap", "bpf", "bpf/hmap");
 	for (i = 0; i < 2; i++)
 		cost(&sizes[i]);
+	usleep(300000);
+	if (!cg_enter()) {
+		printf("  bytes per entry: no memory cgroup (%s)\n", strerror(errno));
+		return 0;
+	}
 	for (i = 0; i < 2; i++)
 		footprints(&sizes[i]);
 	return 0;

@@ -42,6 +42,40 @@ static int hmap_ucmd_respond(struct hmap_ucmd *ucmd, size_t size)
 	return 0;
 }
 
+/*
+ * Keys and values of 4 and 8 bytes, the common case, move with a single
+ * get_user() or put_user(): no call, no string copy, and no object-size
+ * check of the bounce buffer, which cost more than the copy itself. @dst
+ * and @src are bounce buffers, hence 8-byte aligned.
+ */
+static int hmap_copy_in(void *dst, u64 usrc, u32 size)
+{
+	void __user *src = u64_to_user_ptr(usrc);
+
+	switch (size) {
+	case 4:
+		return get_user(*(u32 *)dst, (u32 __user *)src);
+	case 8:
+		return get_user(*(u64 *)dst, (u64 __user *)src);
+	default:
+		return copy_from_user(dst, src, size) ? -EFAULT : 0;
+	}
+}
+
+static int hmap_copy_out(u64 udst, const void *src, u32 size)
+{
+	void __user *dst = u64_to_user_ptr(udst);
+
+	switch (size) {
+	case 4:
+		return put_user(*(const u32 *)src, (u32 __user *)dst);
+	case 8:
+		return put_user(*(const u64 *)src, (u64 __user *)dst);
+	default:
+		return copy_to_user(dst, src, size) ? -EFAULT : 0;
+	}
+}
+
 /**
  * struct hmap_bounce - kernel copies of one key and one value
  * @key: key_size bytes
@@ -91,8 +125,7 @@ static int hmap_bounce_key(struct hmap_bounce *b, struct hmap_htab *h, u64 ukey,
 
 	if (ret)
 		return ret;
-	if ((ukey || !optional) &&
-	    copy_from_user(b->key, u64_to_user_ptr(ukey), h->key_size)) {
+	if ((ukey || !optional) && hmap_copy_in(b->key, ukey, h->key_size)) {
 		hmap_bounce_release(b);
 		return -EFAULT;
 	}
@@ -133,8 +166,7 @@ static int hmap_cmd_lookup(struct hmap_ucmd *ucmd)
 	if (ret)
 		goto out;
 	this_cpu_inc(ucmd->map->stats->hits);
-	if (copy_to_user(u64_to_user_ptr(arg->value), b.value, h->value_size))
-		ret = -EFAULT;
+	ret = hmap_copy_out(arg->value, b.value, h->value_size);
 out:
 	hmap_bounce_release(&b);
 	return ret;
@@ -154,10 +186,9 @@ static int hmap_cmd_update(struct hmap_ucmd *ucmd)
 	ret = hmap_bounce_key(&b, h, arg->key, false);
 	if (ret)
 		return ret;
-	if (copy_from_user(b.value, u64_to_user_ptr(arg->value), h->value_size)) {
-		ret = -EFAULT;
+	ret = hmap_copy_in(b.value, arg->value, h->value_size);
+	if (ret)
 		goto out;
-	}
 	old_memcg = hmap_map_memcg_enter(ucmd->map);
 	ret = hmap_htab_update(h, b.key, b.value, arg->flags);
 	hmap_map_memcg_exit(old_memcg);
@@ -218,8 +249,7 @@ static int hmap_cmd_lookup_and_delete(struct hmap_ucmd *ucmd)
 	if (ret)
 		goto out;
 	this_cpu_inc(ucmd->map->stats->deletes);
-	if (copy_to_user(uvalue, b.value, h->value_size))
-		ret = -EFAULT;
+	ret = hmap_copy_out(arg->value, b.value, h->value_size);
 out:
 	hmap_bounce_release(&b);
 	return ret;
@@ -241,8 +271,7 @@ static int hmap_cmd_get_next_key(struct hmap_ucmd *ucmd)
 	ret = hmap_htab_get_next_key(h, arg->key ? b.key : NULL, b.value);
 	if (ret)
 		goto out;
-	if (copy_to_user(u64_to_user_ptr(arg->next_key), b.value, h->key_size))
-		ret = -EFAULT;
+	ret = hmap_copy_out(arg->next_key, b.value, h->key_size);
 out:
 	hmap_bounce_release(&b);
 	return ret;

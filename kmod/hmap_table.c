@@ -36,6 +36,7 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/hmap.h>
+#include <asm/unaligned.h>
 
 #include "hmap_table.h"
 
@@ -53,7 +54,7 @@
  * Elements up to this size come from a slab cache of exactly their size;
  * larger ones from kmalloc, whose rounding then costs proportionally little.
  */
-#define HMAP_CACHE_MAX		256U
+#define HMAP_CACHE_MAX		512U
 #define HMAP_CACHE_MIN		(sizeof(struct hmap_elem) + 16)
 
 /*
@@ -83,6 +84,57 @@ static inline void *hmap_elem_value(const struct hmap_htab *h,
 }
 
 /*
+ * Keys of 4 and 8 bytes, the common case, hash as whole words: the same
+ * lookup3 mix as jhash() without its byte loop.
+ */
+static inline u32 hmap_hash(const struct hmap_htab *h, const void *key)
+{
+	switch (h->key_size) {
+	case 4:
+		return jhash_1word(get_unaligned((const u32 *)key), h->seed);
+	case 8:
+		return jhash_2words(get_unaligned((const u32 *)key),
+				    get_unaligned((const u32 *)key + 1), h->seed);
+	default:
+		return jhash(key, h->key_size, h->seed);
+	}
+}
+
+/* Constant sizes let the compiler compare in registers, with no call. */
+static inline bool hmap_key_eq(const struct hmap_htab *h, const void *a,
+			       const void *b)
+{
+	switch (h->key_size) {
+	case 4:
+		return !memcmp(a, b, 4);
+	case 8:
+		return !memcmp(a, b, 8);
+	case 16:
+		return !memcmp(a, b, 16);
+	default:
+		return !memcmp(a, b, h->key_size);
+	}
+}
+
+static inline void hmap_value_copy(const struct hmap_htab *h, void *dst,
+				   const void *src)
+{
+	switch (h->value_size) {
+	case 4:
+		memcpy(dst, src, 4);
+		break;
+	case 8:
+		memcpy(dst, src, 8);
+		break;
+	case 16:
+		memcpy(dst, src, 16);
+		break;
+	default:
+		memcpy(dst, src, h->value_size);
+	}
+}
+
+/*
  * Replaces the value of a linked element in place. Under its bucket lock, so
  * writers of one element are serialised; lockless readers retry around it.
  */
@@ -91,7 +143,7 @@ static void hmap_elem_write_value(struct hmap_htab *h, struct hmap_elem *e,
 {
 	WRITE_ONCE(e->seq, e->seq + 1);
 	smp_wmb();	/* odd @seq before any byte of the value changes */
-	memcpy(hmap_elem_value(h, e), value, h->value_size);
+	hmap_value_copy(h, hmap_elem_value(h, e), value);
 	smp_wmb();	/* the whole value before the even @seq */
 	WRITE_ONCE(e->seq, e->seq + 1);
 }
@@ -114,7 +166,7 @@ static void hmap_elem_read_value(struct hmap_htab *h, struct hmap_elem *e,
 			continue;
 		}
 		smp_rmb();	/* @seq before the value */
-		memcpy(value, hmap_elem_value(h, e), h->value_size);
+		hmap_value_copy(h, value, hmap_elem_value(h, e));
 		smp_rmb();	/* the value before @seq again */
 		if (READ_ONCE(e->seq) == seq)
 			return;
@@ -168,11 +220,6 @@ void hmap_htab_caches_exit(void)
 	}
 }
 EXPORT_SYMBOL_GPL(hmap_htab_caches_exit);
-
-static inline u32 hmap_hash(const struct hmap_htab *h, const void *key)
-{
-	return jhash(key, h->key_size, h->seed);
-}
 
 static inline unsigned long hmap_nulls(const struct hmap_tbl *tbl, u32 b)
 {
@@ -560,7 +607,7 @@ static struct hmap_elem *hmap_bucket_find(struct hmap_htab *h,
 	struct hmap_elem *e;
 
 	hlist_nulls_for_each_entry(e, n, head, node)
-		if (e->hash == hash && !memcmp(hmap_elem_key(e), key, h->key_size))
+		if (e->hash == hash && hmap_key_eq(h, hmap_elem_key(e), key))
 			return e;
 	return NULL;
 }
@@ -578,8 +625,7 @@ static struct hmap_elem *hmap_lookup_rcu(struct hmap_htab *h, const void *key,
 		b = hash & (tbl->size - 1);
 restart:
 		hlist_nulls_for_each_entry_rcu(e, n, &tbl->buckets[b], node)
-			if (e->hash == hash &&
-			    !memcmp(hmap_elem_key(e), key, h->key_size))
+			if (e->hash == hash && hmap_key_eq(h, hmap_elem_key(e), key))
 				return e;
 		/* A concurrent move carried us into another chain. */
 		if (get_nulls_value(n) != hmap_nulls(tbl, b))
@@ -868,7 +914,7 @@ static struct hmap_elem *hmap_unlink(struct hmap_htab *h, const void *key,
 	if (e) {
 		/* Writers hold this lock: the value cannot change under us. */
 		if (value)
-			memcpy(value, hmap_elem_value(h, e), h->value_size);
+			hmap_value_copy(h, value, hmap_elem_value(h, e));
 		hlist_nulls_del_rcu(&e->node);
 		*shrink = hmap_needs_shrink(h, tbl->size,
 					    atomic_dec_return(&h->count));

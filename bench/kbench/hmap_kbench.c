@@ -3,7 +3,7 @@
  * The hmap core against the kernel's rhashtable, in the kernel, with the
  * same keys in the same order: lookup, insert and delete of u64 -> u64
  * entries. Runs once at load and prints one line per figure; a benchmark,
- * so it judges nothing. Under qemu -icount the clock counts instructions.
+ * so it judges nothing. Unload it to run it again. Under qemu -icount the clock counts instructions.
  */
 #include <linux/ktime.h>
 #include <linux/module.h>
@@ -155,13 +155,15 @@ out:
 
 static int __init kb_init(void)
 {
-	int ret = kb_run();
+	return kb_run();
+}
 
-	/* Its work done, the module need not stay loaded. */
-	return ret ? ret : -ECANCELED;
+static void __exit kb_exit(void)
+{
 }
 
 module_init(kb_init);
+module_exit(kb_exit);
 
 MODULE_DESCRIPTION("hmap core against rhashtable, in-kernel benchmark");
 MODULE_LICENSE("GPL");

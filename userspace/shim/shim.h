@@ -121,6 +121,15 @@ static inline u32 bitrev32(u32 x)
 }
 
 u32 jhash(const void *key, u32 length, u32 initval);
+u32 jhash_3words(u32 a, u32 b, u32 c, u32 initval);
+#define jhash_2words(a, b, initval)	jhash_3words((a), (b), 0, (initval))
+#define jhash_1word(a, initval)		jhash_3words((a), 0, 0, (initval))
+
+#define get_unaligned(p) ({						\
+	__typeof__(*(p) + 0) __v;						\
+	memcpy(&__v, (p), sizeof(__v));					\
+	__v;								\
+})
 u32 get_random_u32(void);
 unsigned int num_possible_cpus(void);
 
