@@ -154,8 +154,9 @@ static void hmap_elem_write_value(struct hmap_htab *h, struct hmap_elem *e,
  * with the count in the element, as a lockdep map per element would cost
  * more than the element).
  */
-static void hmap_elem_read_value(struct hmap_htab *h, struct hmap_elem *e,
-				 void *value)
+static __always_inline void hmap_elem_read_value(struct hmap_htab *h,
+						 struct hmap_elem *e,
+						 void *value)
 {
 	u32 seq;
 
@@ -839,6 +840,15 @@ int hmap_htab_update(struct hmap_htab *h, const void *key, const void *value,
 	    flags == (HMAP_NOEXIST | HMAP_EXIST))
 		return -EINVAL;
 
+	/*
+	 * Into an empty map, allocate the element before the bucket array, so
+	 * that failing to get either leaves no array behind.
+	 */
+	if (!rcu_access_pointer(h->tbl) && flags != HMAP_EXIST) {
+		new = hmap_elem_alloc(h, key, value, hash);
+		if (!new)
+			return -ENOMEM;
+	}
 again:
 	ret = 0;
 	down_read(&h->rwsem);

@@ -16,6 +16,32 @@ mkdir -p "$BUILD/bench"
 ${CC:-cc} -O2 -Wall -static -pthread -Iuapi -Iuserspace/include \
 	-o "$BUILD/bench/hmap_bench" bench/hmap_bench.c "$BUILD/lib/libhmap.a"
 
+# The core in userspace against liburcu's rculfhash, counted by callgrind.
+mkdir -p "$BUILD/ucore"
+${CC:-cc} -std=gnu11 -O2 -g -Wall -Iuserspace/shim -Iuapi -Ikmod \
+	-o "$BUILD/ucore/ucore_bench" bench/ucore/ucore_bench.c \
+	bench/ucore/lfht_side.c kmod/hmap_table.c userspace/shim/shim.c \
+	-lurcu-cds -lurcu-memb -lpthread
+valgrind --tool=callgrind --callgrind-out-file="$BUILD/ucore/callgrind.out" \
+	"$BUILD/ucore/ucore_bench" >/dev/null 2>"$BUILD/ucore/valgrind.log"
+callgrind_annotate --inclusive=yes "$BUILD/ucore/callgrind.out" |
+	awk '/:(hmap|lfht)_(inserts|lookups|deletes) / {
+		gsub(",", "", $1); split($3, f, ":"); n[f[2]] = $1 / 65536
+	}
+	END {
+		print "Userspace core against rculfhash, u64 keys and values, 65536 entries,"
+		print "instructions per op (callgrind):"
+		printf "  %-8s %10s %10s %8s\n", "op", "hmap", "rculfhash", "ratio"
+		split("inserts lookups deletes", ops, " ")
+		for (i = 1; i <= 3; i++) {
+			o = ops[i]
+			printf "  %-8s %10.0f %10.0f %8.2f\n", o, n["hmap_" o], n["lfht_" o],
+				n["hmap_" o] / n["lfht_" o]
+			printf "JSON {\"metric\":\"ucore_%s\",\"size\":\"8/8\",\"value\":%.1f}\n", o, n["hmap_" o] >"/dev/stderr"
+			printf "JSON {\"metric\":\"rculfhash_%s\",\"size\":\"8/8\",\"value\":%.1f}\n", o, n["lfht_" o] >"/dev/stderr"
+		}
+	}' 2>"$BUILD/ucore/results.json.lines" | tee -a "$BUILD/bench/results.txt"
+
 out=$BUILD/bench/results.json
 : >"$BUILD/bench/results.txt"
 for mode in cost throughput; do
@@ -38,7 +64,8 @@ for mode in cost throughput; do
 done
 {
 	echo "["
-	cat "$BUILD"/vm/bench-*/results.log | sed -n 's/^JSON //p' | tr -d '\r' | paste -sd, -
+	cat "$BUILD"/vm/bench-*/results.log "$BUILD/ucore/results.json.lines" |
+		sed -n 's/^JSON //p' | tr -d '\r' | paste -sd, -
 	echo "]"
 } >"$out"
 echo "JSON: $out"

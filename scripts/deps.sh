@@ -9,7 +9,7 @@ set -euo pipefail
 pkgs=(
 	gcc make libc6-dev perl python3 cpio gzip xz-utils
 	linux-headers-amd64 linux-image-amd64 linux-source-6.1
-	qemu-system-x86 busybox-static liburcu-dev pkg-config
+	qemu-system-x86 busybox-static liburcu-dev pkg-config valgrind
 	# for the debug kernel lane: building a kernel from linux-source-6.1
 	bc flex bison libelf-dev libssl-dev
 )

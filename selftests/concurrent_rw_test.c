@@ -106,9 +106,9 @@ static void run_writer(struct shared *s, int fd, int id)
 		unsigned int op = rnd(&seed) % 10;
 		long t0 = now_ns(), dt;
 
-		if (filling && present > RANGE * 6 / 10)
+		if (filling && present > RANGE * 9 / 10)
 			filling = false;
-		else if (!filling && present < RANGE / 20)
+		else if (!filling && present < RANGE / 50)
 			filling = true;
 		if (filling && op < 6) {
 			make_val(&v, k, next_ver);

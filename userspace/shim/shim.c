@@ -62,23 +62,6 @@ u32 jhash(const void *key, u32 length, u32 initval)
 	return c;
 }
 
-/* The kernel's jhash_3words(): lookup3's final mix of three words. */
-u32 jhash_3words(u32 a, u32 b, u32 c, u32 initval)
-{
-	initval += 0xdeadbeef + (3 << 2);
-	a += initval;
-	b += initval;
-	c += initval;
-	c ^= b; c -= rol32(b, 14);
-	a ^= c; a -= rol32(c, 11);
-	b ^= a; b -= rol32(a, 25);
-	c ^= b; c -= rol32(b, 16);
-	a ^= c; a -= rol32(c, 4);
-	b ^= a; b -= rol32(a, 14);
-	c ^= b; c -= rol32(b, 24);
-	return c;
-}
-
 u32 get_random_u32(void)
 {
 	u32 v;

@@ -37,6 +37,9 @@
 #ifndef __aligned
 #define __aligned(x)		__attribute__((aligned(x)))
 #endif
+#ifndef __always_inline
+#define __always_inline		inline __attribute__((always_inline))
+#endif
 #define likely(x)		__builtin_expect(!!(x), 1)
 #define unlikely(x)		__builtin_expect(!!(x), 0)
 #define EXPORT_SYMBOL_GPL(sym)	extern int __shim_export_##sym
@@ -121,7 +124,24 @@ static inline u32 bitrev32(u32 x)
 }
 
 u32 jhash(const void *key, u32 length, u32 initval);
-u32 jhash_3words(u32 a, u32 b, u32 c, u32 initval);
+/* The kernel's jhash_3words(), inline as there: lookup3's final mix. */
+static inline u32 jhash_3words(u32 a, u32 b, u32 c, u32 initval)
+{
+#define __shim_rol32(w, s)	(((w) << (s)) | ((w) >> (32 - (s))))
+	initval += 0xdeadbeef + (3 << 2);
+	a += initval;
+	b += initval;
+	c += initval;
+	c ^= b; c -= __shim_rol32(b, 14);
+	a ^= c; a -= __shim_rol32(c, 11);
+	b ^= a; b -= __shim_rol32(a, 25);
+	c ^= b; c -= __shim_rol32(b, 16);
+	a ^= c; a -= __shim_rol32(c, 4);
+	b ^= a; b -= __shim_rol32(a, 14);
+	c ^= b; c -= __shim_rol32(b, 24);
+	return c;
+#undef __shim_rol32
+}
 #define jhash_2words(a, b, initval)	jhash_3words((a), (b), 0, (initval))
 #define jhash_1word(a, initval)		jhash_3words((a), 0, 0, (initval))
 
@@ -215,6 +235,7 @@ void kmem_cache_free(struct kmem_cache *c, void *p);
 /* ---- RCU: liburcu provides read locks, pointers, call_rcu, barriers ---- */
 #define RCU_INIT_POINTER(p, v)		((p) = (v))
 #define rcu_dereference_raw(p)		rcu_dereference(p)
+#define rcu_access_pointer(p)		READ_ONCE(p)
 #define rcu_dereference_check(p, c)	rcu_dereference(p)
 #define rcu_dereference_protected(p, c)	(p)
 
