@@ -22,7 +22,7 @@
 #define NWRITERS	2
 #define NREADERS	2
 #define RANGE		1000
-#define STABLE		500
+#define STABLE		100
 #define STABLE_BIT	(1ULL << 62)
 
 struct val {
@@ -106,7 +106,7 @@ static void run_writer(struct shared *s, int fd, int id)
 		unsigned int op = rnd(&seed) % 10;
 		long t0 = now_ns(), dt;
 
-		if (filling && present > RANGE * 9 / 10)
+		if (filling && present > RANGE * 6 / 10)
 			filling = false;
 		else if (!filling && present < RANGE / 50)
 			filling = true;
