@@ -24,9 +24,12 @@ ${CC:-cc} -std=gnu11 -O2 -g -Wall -Iuserspace/shim -Iuapi -Ikmod \
 	-lurcu-cds -lurcu-memb -lpthread
 valgrind --tool=callgrind --callgrind-out-file="$BUILD/ucore/callgrind.out" \
 	"$BUILD/ucore/ucore_bench" >/dev/null 2>"$BUILD/ucore/valgrind.log"
-callgrind_annotate --inclusive=yes "$BUILD/ucore/callgrind.out" |
-	awk '/:(hmap|lfht)_(inserts|lookups|deletes) / {
-		gsub(",", "", $1); split($3, f, ":"); n[f[2]] = $1 / 65536
+# The call sites in main() carry each phase's inclusive count: "N (P%) => file:fn (1x)".
+callgrind_annotate --inclusive=yes --auto=yes "$BUILD/ucore/callgrind.out" |
+	awk '/=> .*:(hmap|lfht)_(inserts|lookups|deletes) \(1x\)/ {
+		c = $1; gsub(",", "", c)
+		fn = $0; sub(/ \(1x\).*/, "", fn); sub(/.*:/, "", fn)
+		n[fn] += c / 65536
 	}
 	END {
 		print "Userspace core against rculfhash, u64 keys and values, 65536 entries,"
