@@ -19,11 +19,6 @@ int shim_warn(int cond, const char *what, const char *file, int line)
 	return cond;
 }
 
-static inline u32 rol32(u32 w, unsigned int s)
-{
-	return (w << s) | (w >> (32 - s));
-}
-
 /* Bob Jenkins' lookup3 hash, the algorithm behind the kernel's jhash(). */
 u32 jhash(const void *key, u32 length, u32 initval)
 {
@@ -52,13 +47,7 @@ u32 jhash(const void *key, u32 length, u32 initval)
 	a += w[0];
 	b += w[1];
 	c += w[2];
-	c ^= b; c -= rol32(b, 14);
-	a ^= c; a -= rol32(c, 11);
-	b ^= a; b -= rol32(a, 25);
-	c ^= b; c -= rol32(b, 16);
-	a ^= c; a -= rol32(c, 4);
-	b ^= a; b -= rol32(a, 14);
-	c ^= b; c -= rol32(b, 24);
+	__jhash_final(a, b, c);
 	return c;
 }
 

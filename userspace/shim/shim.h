@@ -124,23 +124,31 @@ static inline u32 bitrev32(u32 x)
 }
 
 u32 jhash(const void *key, u32 length, u32 initval);
-/* The kernel's jhash_3words(), inline as there: lookup3's final mix. */
+static inline u32 rol32(u32 w, unsigned int s)
+{
+	return (w << s) | (w >> (32 - s));
+}
+
+/* lookup3's final mix, as the kernel's __jhash_final(). */
+#define __jhash_final(a, b, c) do {					\
+	c ^= b; c -= rol32(b, 14);					\
+	a ^= c; a -= rol32(c, 11);					\
+	b ^= a; b -= rol32(a, 25);					\
+	c ^= b; c -= rol32(b, 16);					\
+	a ^= c; a -= rol32(c, 4);					\
+	b ^= a; b -= rol32(a, 14);					\
+	c ^= b; c -= rol32(b, 24);					\
+} while (0)
+
+/* The kernel's jhash_3words(), inline as there. */
 static inline u32 jhash_3words(u32 a, u32 b, u32 c, u32 initval)
 {
-#define __shim_rol32(w, s)	(((w) << (s)) | ((w) >> (32 - (s))))
 	initval += 0xdeadbeef + (3 << 2);
 	a += initval;
 	b += initval;
 	c += initval;
-	c ^= b; c -= __shim_rol32(b, 14);
-	a ^= c; a -= __shim_rol32(c, 11);
-	b ^= a; b -= __shim_rol32(a, 25);
-	c ^= b; c -= __shim_rol32(b, 16);
-	a ^= c; a -= __shim_rol32(c, 4);
-	b ^= a; b -= __shim_rol32(a, 14);
-	c ^= b; c -= __shim_rol32(b, 24);
+	__jhash_final(a, b, c);
 	return c;
-#undef __shim_rol32
 }
 #define jhash_2words(a, b, initval)	jhash_3words((a), (b), 0, (initval))
 #define jhash_1word(a, initval)		jhash_3words((a), 0, 0, (initval))
