@@ -219,6 +219,17 @@ TEST_F(ctl, verbs_and_data_formats)
 	EXPECT_STREQ("next_key: a-rather-long-key-name\n", o->text);
 	ASSERT_EQ(0, CTL(o, 0, "unpublish", "bigkeys"));
 
+	/* prealloc takes the whole pool at creation, and show says so. */
+	ASSERT_EQ(0, CTL(o, 0, "create", "pooled", "key", "8", "value", "8",
+			 "entries", "16", "prealloc"));
+	ASSERT_EQ(0, CTL(o, 0, "show", "name", "pooled"));
+	EXPECT_NE(NULL, strstr(o->text, "  prealloc\n")) TH_LOG("%s", o->text);
+	ASSERT_EQ(0, CTL(o, 0, "-j", "show", "name", "pooled"));
+	EXPECT_NE(NULL, strstr(o->text, "\"prealloc\":true")) TH_LOG("%s", o->text);
+	ASSERT_EQ(0, CTL(o, 0, "-j", "show", "name", "scores"));
+	EXPECT_NE(NULL, strstr(o->text, "\"prealloc\":false")) TH_LOG("%s", o->text);
+	ASSERT_EQ(0, CTL(o, 0, "unpublish", "pooled"));
+
 	/* Usage errors exit 2 and say what is wrong. */
 	EXPECT_EQ(2, CTL(o, 0, "lookup", "name", "scores", "key", "u32", "1"));
 	EXPECT_NE(NULL, strstr(o->text, "u32 is 4 bytes")) TH_LOG("%s", o->text);
