@@ -10,6 +10,7 @@
 #include <linux/file.h>
 #include <linux/mm.h>
 #include <linux/pagemap.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
@@ -17,6 +18,14 @@
 
 /* Keys and values up to this many bytes together bounce on the stack. */
 #define HMAP_BOUNCE_STACK	256
+
+/*
+ * Batches work in chunks of at most this many bytes of keys and values and
+ * this many entries, and between chunks check for signals and offer the
+ * CPU, so that a huge @count is neither unkillable nor a CPU hog.
+ */
+#define HMAP_BATCH_CHUNK	(256 * 1024)
+#define HMAP_BATCH_CHUNK_MAX	1024U
 
 /**
  * struct hmap_ucmd - one command in flight
@@ -77,9 +86,10 @@ static int hmap_copy_out(u64 udst, const void *src, u32 size)
 }
 
 /**
- * struct hmap_bounce - kernel copies of one key and one value
+ * struct hmap_bounce - kernel copies of one key and of what goes with it
  * @key: key_size bytes
- * @value: value_size bytes
+ * @value: the second region: value_size bytes, or key_size bytes for the
+ *	next key of GET_NEXT_KEY, as the command asked
  * @heap: the allocation behind @key and @value when they do not fit @stack
  * @stack: room for small keys and values
  */
@@ -90,10 +100,11 @@ struct hmap_bounce {
 	u64 stack[HMAP_BOUNCE_STACK / sizeof(u64)];
 };
 
-static int hmap_bounce_init(struct hmap_bounce *b, struct hmap_htab *h)
+static int hmap_bounce_init(struct hmap_bounce *b, struct hmap_htab *h,
+			    u32 second)
 {
 	size_t koff = round_up(h->key_size, 8);
-	size_t need = koff + h->value_size;
+	size_t need = koff + second;
 
 	b->heap = NULL;
 	if (need <= sizeof(b->stack)) {
@@ -114,14 +125,14 @@ static void hmap_bounce_release(struct hmap_bounce *b)
 }
 
 /*
- * Sets up the bounce buffer and copies the key in; a @ukey of 0 is copied
- * like any pointer (EFAULT) unless @optional. On error nothing is left to
- * release.
+ * Sets up the bounce buffer, with @second bytes after the key, and copies
+ * the key in; a @ukey of 0 is copied like any pointer (EFAULT) unless
+ * @optional. On error nothing is left to release.
  */
 static int hmap_bounce_key(struct hmap_bounce *b, struct hmap_htab *h, u64 ukey,
-			   bool optional)
+			   bool optional, u32 second)
 {
-	int ret = hmap_bounce_init(b, h);
+	int ret = hmap_bounce_init(b, h, second);
 
 	if (ret)
 		return ret;
@@ -158,7 +169,7 @@ static int hmap_cmd_lookup(struct hmap_ucmd *ucmd)
 
 	if (arg->__reserved || arg->flags)
 		return -EINVAL;
-	ret = hmap_bounce_key(&b, h, arg->key, false);
+	ret = hmap_bounce_key(&b, h, arg->key, false, h->value_size);
 	if (ret)
 		return ret;
 	this_cpu_inc(ucmd->map->stats->lookups);
@@ -183,7 +194,7 @@ static int hmap_cmd_update(struct hmap_ucmd *ucmd)
 	if (arg->__reserved || arg->flags & ~(HMAP_NOEXIST | HMAP_EXIST) ||
 	    arg->flags == (HMAP_NOEXIST | HMAP_EXIST))
 		return -EINVAL;
-	ret = hmap_bounce_key(&b, h, arg->key, false);
+	ret = hmap_bounce_key(&b, h, arg->key, false, h->value_size);
 	if (ret)
 		return ret;
 	ret = hmap_copy_in(b.value, arg->value, h->value_size);
@@ -209,7 +220,7 @@ static int hmap_cmd_delete(struct hmap_ucmd *ucmd)
 
 	if (arg->__reserved || arg->flags || arg->value)
 		return -EINVAL;
-	ret = hmap_bounce_key(&b, h, arg->key, false);
+	ret = hmap_bounce_key(&b, h, arg->key, false, h->value_size);
 	if (ret)
 		return ret;
 	/* A delete may shrink the table: that allocation is the map's too. */
@@ -222,35 +233,59 @@ static int hmap_cmd_delete(struct hmap_ucmd *ucmd)
 	return ret;
 }
 
+/*
+ * LOOKUP_AND_DELETE of one key: @key and @value are kernel copies, @ukey
+ * (or 0) and @uvalue where the key and the value go. The entry is gone once
+ * removed, so it is handed over first and removed only if it still holds
+ * the value handed over; if the copy fails, even because another thread
+ * unmapped the buffer meanwhile, the map is unchanged. A value replaced
+ * meanwhile is handed over again.
+ *
+ * Return: 0, -ENOENT (absent, or removed by another meanwhile: the user's
+ * buffers may have been written), -EFAULT, or -EINTR if a signal arrived
+ * while writers kept replacing the value.
+ */
+static int hmap_take_one(struct hmap_htab *h, const void *key, void *value,
+			 u64 ukey, u64 uvalue)
+{
+	int ret;
+
+	for (;;) {
+		ret = hmap_htab_lookup(h, key, value);
+		if (ret)
+			return ret;
+		if ((ukey && copy_to_user(u64_to_user_ptr(ukey), key,
+					  h->key_size)) ||
+		    hmap_copy_out(uvalue, value, h->value_size))
+			return -EFAULT;
+		ret = hmap_htab_delete_if_value(h, key, value);
+		if (ret != -EAGAIN)
+			return ret;
+		if (signal_pending(current))
+			return -EINTR;
+		cond_resched();
+	}
+}
+
 static int hmap_cmd_lookup_and_delete(struct hmap_ucmd *ucmd)
 {
 	struct hmap_elem_op *arg = ucmd->cmd;
 	struct hmap_htab *h = &ucmd->map->htab;
-	void __user *uvalue = u64_to_user_ptr(arg->value);
 	struct mem_cgroup *old_memcg;
 	struct hmap_bounce b;
 	int ret;
 
 	if (arg->__reserved || arg->flags)
 		return -EINVAL;
-	/*
-	 * The entry is gone once unlinked, so first make sure the value can be
-	 * handed over: fault the buffer in for writing without writing to it.
-	 */
-	if (!access_ok(uvalue, h->value_size) ||
-	    fault_in_safe_writeable(uvalue, h->value_size))
-		return -EFAULT;
-	ret = hmap_bounce_key(&b, h, arg->key, false);
+	ret = hmap_bounce_key(&b, h, arg->key, false, h->value_size);
 	if (ret)
 		return ret;
+	/* A delete may shrink the table: that allocation is the map's too. */
 	old_memcg = hmap_map_memcg_enter(ucmd->map);
-	ret = hmap_htab_lookup_and_delete(h, b.key, b.value);
+	ret = hmap_take_one(h, b.key, b.value, 0, arg->value);
 	hmap_map_memcg_exit(old_memcg);
-	if (ret)
-		goto out;
-	this_cpu_inc(ucmd->map->stats->deletes);
-	ret = hmap_copy_out(arg->value, b.value, h->value_size);
-out:
+	if (!ret)
+		this_cpu_inc(ucmd->map->stats->deletes);
 	hmap_bounce_release(&b);
 	return ret;
 }
@@ -264,10 +299,10 @@ static int hmap_cmd_get_next_key(struct hmap_ucmd *ucmd)
 
 	if (arg->flags)
 		return -EINVAL;
-	ret = hmap_bounce_key(&b, h, arg->key, true);
+	/* The second region receives the next key: key_size bytes. */
+	ret = hmap_bounce_key(&b, h, arg->key, true, h->key_size);
 	if (ret)
 		return ret;
-	/* The value half of the bounce buffer receives the next key. */
 	ret = hmap_htab_get_next_key(h, arg->key ? b.key : NULL, b.value);
 	if (ret)
 		goto out;
@@ -385,13 +420,56 @@ static int hmap_cmd_get_next_id(struct hmap_ucmd *ucmd)
 	return hmap_ucmd_respond(ucmd, sizeof(*arg));
 }
 
-/* Bytes of keys and values a batch bounces through the kernel at a time. */
-#define HMAP_BATCH_CHUNK	(256 * 1024)
-
 static u32 hmap_batch_chunk(struct hmap_htab *h, u32 count)
 {
 	return clamp_t(u32, HMAP_BATCH_CHUNK / (h->key_size + h->value_size), 1,
-		       count);
+		       min(count, HMAP_BATCH_CHUNK_MAX));
+}
+
+/* Whether a user buffer can be written, checked without writing to it. */
+static bool hmap_writable(u64 uptr, size_t size)
+{
+	void __user *p = u64_to_user_ptr(uptr);
+
+	return access_ok(p, size) && !fault_in_safe_writeable(p, size);
+}
+
+/*
+ * Removes the @n entries of one LOOKUP_AND_DELETE_BATCH chunk, handing them
+ * over at slot *@done and on; *@done counts the entries removed. An entry
+ * is handed over before it is removed, so a copy that fails removes nothing
+ * more. The whole chunk is copied out at once, then each entry is removed
+ * if it still holds the value copied; from the first that changed or went,
+ * entries are taken one at a time (an entry deleted by another is skipped).
+ */
+static int hmap_batch_take(struct hmap_ucmd *ucmd, u8 *keys, u8 *vals, u32 n,
+			   u32 *done)
+{
+	struct hmap_batch *arg = ucmd->cmd;
+	struct hmap_htab *h = &ucmd->map->htab;
+	u32 ks = h->key_size, vs = h->value_size, i;
+	int ret = 0;
+
+	if (copy_to_user(u64_to_user_ptr(arg->keys) + (size_t)*done * ks, keys,
+			 (size_t)n * ks) ||
+	    copy_to_user(u64_to_user_ptr(arg->values) + (size_t)*done * vs, vals,
+			 (size_t)n * vs))
+		return -EFAULT;
+	for (i = 0; i < n; i++)
+		if (hmap_htab_delete_if_value(h, keys + (size_t)i * ks,
+					      vals + (size_t)i * vs))
+			break;
+	*done += i;
+	for (; i < n; i++) {
+		ret = hmap_take_one(h, keys + (size_t)i * ks, vals + (size_t)i * vs,
+				    arg->keys + (u64)*done * ks,
+				    arg->values + (u64)*done * vs);
+		if (!ret)
+			(*done)++;
+		else if (ret != -ENOENT)
+			return ret;
+	}
+	return 0;
 }
 
 static int hmap_lookup_batch(struct hmap_ucmd *ucmd, bool delete)
@@ -400,32 +478,33 @@ static int hmap_lookup_batch(struct hmap_ucmd *ucmd, bool delete)
 	struct hmap_htab *h = &ucmd->map->htab;
 	u8 __user *ukeys = u64_to_user_ptr(arg->keys);
 	u8 __user *uvals = u64_to_user_ptr(arg->values);
-	u32 chunk, done = 0, n, kept, i;
+	bool have_cur = false, end = false;
+	u32 chunk, done = 0, n, before;
 	struct mem_cgroup *old_memcg;
 	u8 *buf, *keys, *vals, *cur;
-	bool have_cur = false, end = false;
 	int ret = 0;
 
 	if (arg->flags || arg->elem_flags || arg->status || arg->__reserved ||
 	    !arg->count)
 		return -EINVAL;
-	/* Nothing may be removed that cannot then be handed over. */
-	if (delete &&
-	    (!access_ok(ukeys, (u64)arg->count * h->key_size) ||
-	     !access_ok(uvals, (u64)arg->count * h->value_size) ||
-	     fault_in_safe_writeable(ukeys, (size_t)arg->count * h->key_size) ||
-	     fault_in_safe_writeable(uvals, (size_t)arg->count * h->value_size)))
+	/*
+	 * Once entries are removed, @count must reach the caller, and so must
+	 * the cursor: check both can be written before removing any.
+	 */
+	if (delete && (!hmap_writable((uintptr_t)ucmd->ubuffer, ucmd->user_size) ||
+		       (arg->out_cursor &&
+			!hmap_writable(arg->out_cursor, h->key_size))))
 		return -EFAULT;
 	chunk = hmap_batch_chunk(h, arg->count);
-	buf = kvmalloc(chunk * (h->key_size + h->value_size) + h->key_size,
-		       GFP_KERNEL);
+	buf = kvmalloc((size_t)chunk * (h->key_size + h->value_size) +
+		       h->key_size, GFP_KERNEL);
 	if (!buf) {
 		ret = -ENOMEM;
 		goto out;
 	}
 	keys = buf;
-	vals = keys + chunk * h->key_size;
-	cur = vals + chunk * h->value_size;
+	vals = keys + (size_t)chunk * h->key_size;
+	cur = vals + (size_t)chunk * h->value_size;
 	if (arg->in_cursor) {
 		if (copy_from_user(cur, u64_to_user_ptr(arg->in_cursor),
 				   h->key_size)) {
@@ -435,40 +514,41 @@ static int hmap_lookup_batch(struct hmap_ucmd *ucmd, bool delete)
 		have_cur = true;
 	}
 	while (done < arg->count && !end) {
+		if (signal_pending(current)) {
+			ret = -EINTR;
+			break;
+		}
+		cond_resched();
 		n = hmap_htab_lookup_batch(h, have_cur ? cur : NULL, keys, vals,
 					   min(chunk, arg->count - done), &end);
 		if (!n)
 			break;
 		/* The walk goes on after the last key seen, removed or not. */
-		memcpy(cur, keys + (n - 1) * h->key_size, h->key_size);
+		memcpy(cur, keys + (size_t)(n - 1) * h->key_size, h->key_size);
 		have_cur = true;
-		kept = n;
 		if (delete) {
+			before = done;
 			old_memcg = hmap_map_memcg_enter(ucmd->map);
-			for (i = 0, kept = 0; i < n; i++) {
-				u8 *k = keys + i * h->key_size;
-
-				if (hmap_htab_lookup_and_delete(h, k, vals + kept * h->value_size))
-					continue;	/* gone meanwhile */
-				memmove(keys + kept * h->key_size, k, h->key_size);
-				kept++;
-			}
+			ret = hmap_batch_take(ucmd, keys, vals, n, &done);
 			hmap_map_memcg_exit(old_memcg);
-			this_cpu_add(ucmd->map->stats->deletes, kept);
+			this_cpu_add(ucmd->map->stats->deletes, done - before);
+			if (ret)
+				break;
+			continue;
 		}
 		if (copy_to_user(ukeys + (size_t)done * h->key_size, keys,
-				 kept * h->key_size) ||
+				 (size_t)n * h->key_size) ||
 		    copy_to_user(uvals + (size_t)done * h->value_size, vals,
-				 kept * h->value_size)) {
+				 (size_t)n * h->value_size)) {
 			ret = -EFAULT;
-			goto out;
+			break;
 		}
-		done += kept;
+		done += n;
 	}
-	if (have_cur && arg->out_cursor &&
+	if (!ret && have_cur && arg->out_cursor &&
 	    copy_to_user(u64_to_user_ptr(arg->out_cursor), cur, h->key_size))
 		ret = -EFAULT;
-	else if (end)
+	else if (!ret && end)
 		ret = -ENOENT;
 out:
 	kvfree(buf);
@@ -509,7 +589,8 @@ static int hmap_change_batch(struct hmap_ucmd *ucmd, bool update)
 			arg->elem_flags == (HMAP_NOEXIST | HMAP_EXIST))))
 		return -EINVAL;
 	chunk = hmap_batch_chunk(h, max(arg->count, 1U));
-	buf = kvmalloc(chunk * (h->key_size + vsize + sizeof(s32)), GFP_KERNEL);
+	buf = kvmalloc((size_t)chunk * (h->key_size + vsize + sizeof(s32)),
+		       GFP_KERNEL);
 	if (!buf) {
 		ret = -ENOMEM;
 		goto out;
@@ -519,6 +600,11 @@ static int hmap_change_batch(struct hmap_ucmd *ucmd, bool update)
 	status = (s32 *)(vals + chunk * vsize);
 	old_memcg = hmap_map_memcg_enter(ucmd->map);
 	while (done < arg->count && !err) {
+		if (signal_pending(current)) {
+			ret = -EINTR;
+			break;
+		}
+		cond_resched();
 		n = min(chunk, arg->count - done);
 		if (copy_from_user(keys, ukeys + (size_t)done * h->key_size,
 				   n * h->key_size) ||
@@ -539,6 +625,7 @@ static int hmap_change_batch(struct hmap_ucmd *ucmd, bool update)
 			else if (!(arg->flags & HMAP_BATCH_CONTINUE))
 				err = status[i];
 		}
+		/* @status need not be aligned: copy_to_user() takes bytes. */
 		if (ustatus && copy_to_user(ustatus + done, status, i * sizeof(s32))) {
 			ret = -EFAULT;
 			done += i;

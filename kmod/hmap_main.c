@@ -20,10 +20,27 @@ unsigned int hmap_max_maps = 4096;
 module_param_named(max_maps, hmap_max_maps, uint, 0644);
 MODULE_PARM_DESC(max_maps, "Most maps alive at once; CREATE fails with ENOSPC beyond (default 4096)");
 
-/* Shared by every map; its limit is the max_bytes parameter. */
-struct hmap_budget hmap_budget;
-module_param_named(max_bytes, hmap_budget.limit, ullong, 0644);
+static u64 hmap_max_bytes;
+module_param_named(max_bytes, hmap_max_bytes, ullong, 0644);
 MODULE_PARM_DESC(max_bytes, "Most bytes all maps' entries and tables may hold; UPDATE fails with ENOMEM beyond (default: a quarter of RAM)");
+
+/* Shared by every map; its limit is the max_bytes parameter. */
+struct hmap_budget hmap_budget = {
+	.limit = &hmap_max_bytes,
+	.err = -ENOMEM,
+};
+
+/*
+ * Per-user limits keep one user from starving the others: maps outlive
+ * their creator once published, and charge the creator whoever writes.
+ */
+unsigned int hmap_max_maps_per_user = 1024;
+module_param_named(max_maps_per_user, hmap_max_maps_per_user, uint, 0644);
+MODULE_PARM_DESC(max_maps_per_user, "Most maps one uid may have alive; CREATE fails with EDQUOT beyond (default 1024; CAP_SYS_RESOURCE exempt)");
+
+u64 hmap_max_bytes_per_user;
+module_param_named(max_bytes_per_user, hmap_max_bytes_per_user, ullong, 0644);
+MODULE_PARM_DESC(max_bytes_per_user, "Most bytes the maps one uid created may hold; UPDATE fails with EDQUOT beyond (default: a quarter of max_bytes; CAP_SYS_RESOURCE exempt)");
 
 static const struct file_operations hmap_dev_fops = {
 	.owner		= THIS_MODULE,
@@ -47,8 +64,10 @@ static int __init hmap_init(void)
 		pr_err("dev_mode %#o has bits outside 0777\n", dev_mode);
 		return -EINVAL;
 	}
-	if (!hmap_budget.limit)
-		hmap_budget.limit = (u64)totalram_pages() * PAGE_SIZE / 4;
+	if (!hmap_max_bytes)
+		hmap_max_bytes = (u64)totalram_pages() * PAGE_SIZE / 4;
+	if (!hmap_max_bytes_per_user)
+		hmap_max_bytes_per_user = hmap_max_bytes / 4;
 	ret = hmap_maps_init();
 	if (ret)
 		return ret;

@@ -15,6 +15,7 @@
 #include <linux/cred.h>
 #include <linux/debugfs.h>
 #include <linux/file.h>
+#include <linux/hashtable.h>
 #include <linux/idr.h>
 #include <linux/memcontrol.h>
 #include <linux/module.h>
@@ -40,6 +41,66 @@ static DEFINE_MUTEX(hmap_names_lock);
 /* Frees maps after their grace period; drained at module exit. */
 static struct workqueue_struct *hmap_wq;
 
+/* Users with maps not yet freed, by uid; and every hmap_user.refs. */
+static DEFINE_HASHTABLE(hmap_users, 6);
+static DEFINE_MUTEX(hmap_users_lock);
+
+/*
+ * Takes a map slot of the caller's fsuid for a new map. Return: its
+ * accounting, NULL if the caller is exempt (CAP_SYS_RESOURCE, as for
+ * rlimits), or ERR_PTR(-EDQUOT) at max_maps_per_user, ERR_PTR(-ENOMEM).
+ */
+static struct hmap_user *hmap_user_get(void)
+{
+	kuid_t uid = current_fsuid();
+	struct hmap_user *u;
+
+	if (capable(CAP_SYS_RESOURCE))
+		return NULL;
+	mutex_lock(&hmap_users_lock);
+	hash_for_each_possible(hmap_users, u, node, __kuid_val(uid))
+		if (uid_eq(u->uid, uid))
+			goto found;
+	u = kzalloc(sizeof(*u), GFP_KERNEL_ACCOUNT);
+	if (!u) {
+		mutex_unlock(&hmap_users_lock);
+		return ERR_PTR(-ENOMEM);
+	}
+	u->uid = uid;
+	u->budget.limit = &hmap_max_bytes_per_user;
+	u->budget.parent = &hmap_budget;
+	u->budget.err = -EDQUOT;
+	hash_add(hmap_users, &u->node, __kuid_val(uid));
+found:
+	if ((unsigned int)atomic_inc_return(&u->maps) >
+	    READ_ONCE(hmap_max_maps_per_user)) {
+		atomic_dec(&u->maps);
+		if (!u->refs) {
+			hash_del(&u->node);
+			kfree(u);
+		}
+		mutex_unlock(&hmap_users_lock);
+		return ERR_PTR(-EDQUOT);
+	}
+	u->refs++;
+	mutex_unlock(&hmap_users_lock);
+	return u;
+}
+
+/* Drops a freed map's hold on its user: every byte is back by now. */
+static void hmap_user_put(struct hmap_user *u)
+{
+	if (!u)
+		return;
+	mutex_lock(&hmap_users_lock);
+	if (!--u->refs) {
+		WARN_ON_ONCE(atomic64_read(&u->budget.used));
+		hash_del(&u->node);
+		kfree(u);
+	}
+	mutex_unlock(&hmap_users_lock);
+}
+
 static struct dentry *hmap_debugfs;
 
 static const struct file_operations hmap_map_fops;
@@ -50,6 +111,7 @@ static void hmap_map_free_work(struct work_struct *work)
 					    free_work);
 
 	hmap_htab_destroy(&map->htab);
+	hmap_user_put(map->user);
 	free_percpu(map->stats);
 	mem_cgroup_put(map->memcg);
 	kfree(map);
@@ -64,6 +126,8 @@ static void hmap_map_release(struct kref *ref)
 	idr_remove(&hmap_idr, map->id);
 	spin_unlock(&hmap_idr_lock);
 	atomic_dec(&hmap_nr_maps);
+	if (map->user)
+		atomic_dec(&map->user->maps);
 	atomic_long_inc(&hmap_counters.released);
 
 	INIT_RCU_WORK(&map->free_work, hmap_map_free_work);
@@ -97,8 +161,12 @@ int hmap_name_check(const char *name, bool may_be_empty)
 
 	if (len == HMAP_NAME_LEN || (!len && !may_be_empty))
 		return -EINVAL;
+	/* isalnum() would take Latin-1 letters too: ASCII only. */
 	for (i = 0; i < len; i++)
-		if (!isalnum(name[i]) && !strchr("_.-", name[i]))
+		if (!((name[i] >= 'a' && name[i] <= 'z') ||
+		      (name[i] >= 'A' && name[i] <= 'Z') ||
+		      (name[i] >= '0' && name[i] <= '9') ||
+		      strchr("_.-", name[i])))
 			return -EINVAL;
 	for (i = len; i < HMAP_NAME_LEN; i++)
 		if (name[i])
@@ -111,7 +179,8 @@ int hmap_name_check(const char *name, bool may_be_empty)
  * @arg: the validated-for-size CREATE argument
  *
  * Return: the map holding one reference, or an ERR_PTR: -EINVAL for bad
- * sizes, flags or label, -ENOSPC past max_maps, -ENOMEM.
+ * sizes, flags or label, -ENOSPC past max_maps, -EDQUOT past
+ * max_maps_per_user (or, for a prealloc map, max_bytes_per_user), -ENOMEM.
  */
 struct hmap_map *hmap_map_create(const struct hmap_create *arg)
 {
@@ -121,8 +190,8 @@ struct hmap_map *hmap_map_create(const struct hmap_create *arg)
 		.max_entries = arg->max_entries,
 		.capacity_hint = arg->capacity_hint,
 		.prealloc = arg->flags & HMAP_F_PREALLOC,
-		.budget = &hmap_budget,
 	};
+	struct hmap_user *user;
 	struct hmap_map *map;
 	int ret, id;
 
@@ -132,12 +201,19 @@ struct hmap_map *hmap_map_create(const struct hmap_create *arg)
 		ret = -ENOSPC;
 		goto err_count;
 	}
+	user = hmap_user_get();
+	if (IS_ERR(user)) {
+		ret = PTR_ERR(user);
+		goto err_count;
+	}
+	p.budget = user ? &user->budget : &hmap_budget;
 
 	map = kzalloc(sizeof(*map), GFP_KERNEL_ACCOUNT);
 	if (!map) {
 		ret = -ENOMEM;
-		goto err_count;
+		goto err_user;
 	}
+	map->user = user;
 	ret = hmap_htab_init(&map->htab, &p);
 	if (ret)
 		goto err_map;
@@ -153,16 +229,24 @@ struct hmap_map *hmap_map_create(const struct hmap_create *arg)
 	memcpy(map->name, arg->name, HMAP_NAME_LEN);
 	map->memcg = get_mem_cgroup_from_mm(current->mm);
 
+	/*
+	 * Reserve the id with no map behind it, then publish the map once
+	 * its id is set: OPEN_BY_ID and GET_NEXT_ID find maps under RCU and
+	 * must never see one whose id is still 0.
+	 */
 	idr_preload(GFP_KERNEL);
 	spin_lock(&hmap_idr_lock);
-	id = idr_alloc_cyclic(&hmap_idr, map, 1, INT_MAX, GFP_NOWAIT);
+	id = idr_alloc_cyclic(&hmap_idr, NULL, 1, INT_MAX, GFP_NOWAIT);
+	if (id > 0) {
+		map->id = id;
+		idr_replace(&hmap_idr, map, id);
+	}
 	spin_unlock(&hmap_idr_lock);
 	idr_preload_end();
 	if (id < 0) {
 		ret = id == -ENOSPC ? -ENOSPC : -ENOMEM;
 		goto err_memcg;
 	}
-	map->id = id;
 	__module_get(THIS_MODULE);
 	atomic_long_inc(&hmap_counters.created);
 	return map;
@@ -174,6 +258,11 @@ err_htab:
 	hmap_htab_destroy(&map->htab);
 err_map:
 	kfree(map);
+err_user:
+	if (user) {
+		atomic_dec(&user->maps);
+		hmap_user_put(user);
+	}
 err_count:
 	atomic_dec(&hmap_nr_maps);
 	return ERR_PTR(ret);
@@ -343,14 +432,20 @@ struct hmap_map *hmap_map_get_by_id(u32 id)
 }
 
 /**
- * hmap_map_next_id() - the first live map id above another
+ * hmap_map_next_id() - the first live map id above another that the caller
+ * could open by id
  * @start: ids above this are considered
  * @next: set to the id found
+ *
+ * As OPEN_BY_ID, only maps the caller created, or every map with
+ * CAP_SYS_ADMIN: ids do not tell one user what others have.
  *
  * Return: 0, or -ENOENT if there is none.
  */
 int hmap_map_next_id(u32 start, u32 *next)
 {
+	bool admin = capable(CAP_SYS_ADMIN);
+	kuid_t uid = current_fsuid();
 	struct hmap_map *map;
 	int id = start + 1;
 
@@ -358,7 +453,8 @@ int hmap_map_next_id(u32 start, u32 *next)
 		return -ENOENT;
 	rcu_read_lock();
 	while ((map = idr_get_next(&hmap_idr, &id))) {
-		if (kref_read(&map->ref))
+		if (kref_read(&map->ref) &&
+		    (admin || uid_eq(map->owner_uid, uid)))
 			break;
 		id++;
 	}
@@ -508,10 +604,26 @@ static int hmap_debugfs_stats_show(struct seq_file *m, void *unused)
 	seq_printf(m, "maps_freed:\t%ld\n",
 		   atomic_long_read(&hmap_counters.freed));
 	seq_printf(m, "bytes_used:\t%lld\n", atomic64_read(&hmap_budget.used));
-	seq_printf(m, "bytes_limit:\t%llu\n", READ_ONCE(hmap_budget.limit));
+	seq_printf(m, "bytes_limit:\t%llu\n", READ_ONCE(*hmap_budget.limit));
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(hmap_debugfs_stats);
+
+/* debugfs: what each user's maps hold, against the per-user limits. */
+static int hmap_debugfs_users_show(struct seq_file *m, void *unused)
+{
+	struct hmap_user *u;
+	int bkt;
+
+	seq_puts(m, "uid\tmaps\tbytes\n");
+	mutex_lock(&hmap_users_lock);
+	hash_for_each(hmap_users, bkt, u, node)
+		seq_printf(m, "%u\t%d\t%lld\n", from_kuid(&init_user_ns, u->uid),
+			   atomic_read(&u->maps), atomic64_read(&u->budget.used));
+	mutex_unlock(&hmap_users_lock);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(hmap_debugfs_users);
 
 /**
  * hmap_debugfs_init() - create /sys/kernel/debug/hmap/{maps,stats}
@@ -525,6 +637,8 @@ void hmap_debugfs_init(void)
 			    &hmap_debugfs_maps_fops);
 	debugfs_create_file("stats", 0400, hmap_debugfs, NULL,
 			    &hmap_debugfs_stats_fops);
+	debugfs_create_file("users", 0400, hmap_debugfs, NULL,
+			    &hmap_debugfs_users_fops);
 }
 
 /** hmap_debugfs_exit() - remove the debugfs files */
@@ -560,8 +674,15 @@ int hmap_maps_init(void)
  */
 void hmap_maps_exit(void)
 {
+	/* Every queue_rcu_work() of a map free has queued its work... */
 	rcu_barrier();
+	/* ...which the drain runs to its end... */
 	destroy_workqueue(hmap_wq);
+	/*
+	 * ...and any RCU callback those frees left (each map waited for its
+	 * own, but nothing of this module may run after it is gone).
+	 */
+	rcu_barrier();
 	/*
 	 * Each map waited for its own element batches before it was freed, so
 	 * the element caches are empty now.

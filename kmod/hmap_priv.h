@@ -30,6 +30,25 @@ struct hmap_map_stats {
 };
 
 /**
+ * struct hmap_user - what the maps of one uid hold, for the per-user limits
+ * @node: link in the table of users, under hmap_users_lock.
+ * @uid: the creators' fsuid.
+ * @refs: maps not yet freed that were created by @uid, under
+ *	hmap_users_lock; the user goes with the last.
+ * @maps: maps of @uid still alive (not yet released), against
+ *	max_maps_per_user.
+ * @budget: bytes those maps hold, against max_bytes_per_user, inside the
+ *	module's budget.
+ */
+struct hmap_user {
+	struct hlist_node node;
+	kuid_t uid;
+	unsigned int refs;
+	atomic_t maps;
+	struct hmap_budget budget;
+};
+
+/**
  * struct hmap_map - one map, as the service sees it
  * @ref: one reference per map fd and one for a published name. In-flight
  *	ioctls hold their fd's file, hence a reference, for their duration.
@@ -48,6 +67,8 @@ struct hmap_map_stats {
  *	by hmap_names_lock.
  * @memcg: the creator's memory cgroup, charged for everything the map
  *	allocates on anyone's behalf.
+ * @user: the creator's per-user accounting, or NULL if the creator had
+ *	CAP_SYS_RESOURCE (exempt from per-user limits). Immutable.
  * @stats: operation counters.
  * @free_work: frees the map a grace period after @ref dropped to zero, so
  *	that an OPEN_BY_ID that found it under RCU can still read @ref.
@@ -65,6 +86,7 @@ struct hmap_map {
 	kgid_t pub_gid;
 	umode_t pub_mode;
 	struct mem_cgroup *memcg;
+	struct hmap_user *user;
 	struct hmap_map_stats __percpu *stats;
 	struct rcu_work free_work;
 };
@@ -84,6 +106,8 @@ struct hmap_counters {
 extern struct hmap_counters hmap_counters;
 extern struct hmap_budget hmap_budget;
 extern unsigned int hmap_max_maps;
+extern unsigned int hmap_max_maps_per_user;
+extern u64 hmap_max_bytes_per_user;
 
 /* hmap_map.c */
 int hmap_maps_init(void);

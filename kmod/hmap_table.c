@@ -35,6 +35,7 @@
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/workqueue.h>
 #include <linux/hmap.h>
 #include <asm/unaligned.h>
 
@@ -65,6 +66,21 @@
 
 /* Whole-table loops offer to reschedule after this many buckets. */
 #define HMAP_RESCHED_BUCKETS	256
+/* Loops over elements (pool set-up, deferred frees) after this many. */
+#define HMAP_RESCHED_ELEMS	1024
+
+/*
+ * Lockless copies a reader makes of a value that writers keep replacing
+ * before it takes the bucket lock instead (see hmap_elem_read_value()).
+ */
+#define HMAP_READ_TRIES		4
+
+/*
+ * An iteration leaves its RCU read section at a bucket boundary once it has
+ * copied this many bytes or visited HMAP_RESCHED_BUCKETS buckets, so that no
+ * caller holds up grace periods for long, whatever the table or value size.
+ */
+#define HMAP_RCU_COPY_MAX	(64 * 1024)
 
 /*
  * Failures of these allocations are returned to the caller as -ENOMEM; a
@@ -116,21 +132,18 @@ static inline bool hmap_key_eq(const struct hmap_htab *h, const void *a,
 	}
 }
 
-static inline void hmap_value_copy(const struct hmap_htab *h, void *dst,
-				   const void *src)
+static inline void *hmap_value_copy(const struct hmap_htab *h, void *dst,
+				    const void *src)
 {
 	switch (h->value_size) {
 	case 4:
-		memcpy(dst, src, 4);
-		break;
+		return memcpy(dst, src, 4);
 	case 8:
-		memcpy(dst, src, 8);
-		break;
+		return memcpy(dst, src, 8);
 	case 16:
-		memcpy(dst, src, 16);
-		break;
+		return memcpy(dst, src, 16);
 	default:
-		memcpy(dst, src, h->value_size);
+		return memcpy(dst, src, h->value_size);
 	}
 }
 
@@ -149,29 +162,40 @@ static void hmap_elem_write_value(struct hmap_htab *h, struct hmap_elem *e,
 }
 
 /*
- * Copies out the value of an element that a writer may be replacing: again
- * and again until no write overlapped the copy (the read side of a seqcount,
- * with the count in the element, as a lockdep map per element would cost
- * more than the element).
+ * Copies out the value of an element that a writer may be replacing, with no
+ * lock: the read side of a seqcount, with the count in the element (a
+ * lockdep map per element would cost more than the element).
+ *
+ * It gives up after HMAP_READ_TRIES attempts that a write overlapped, and
+ * the caller then copies under the bucket lock, which the writers hold
+ * (read_seqbegin_or_lock()'s idea). Retrying without bound would let two
+ * writers replacing one 64 KiB value back to back keep a reader inside its
+ * RCU read section, holding up grace periods for the whole system; and on
+ * PREEMPT_RT a reader must not spin on a writer that was preempted with an
+ * odd count: the lock it falls back to boosts that writer instead.
+ *
+ * Return: true if @value holds a whole value; false if it holds garbage.
  */
-static __always_inline void hmap_elem_read_value(struct hmap_htab *h,
+static __always_inline bool hmap_elem_read_value(struct hmap_htab *h,
 						 struct hmap_elem *e,
 						 void *value)
 {
-	u32 seq;
+	u32 seq, tries;
 
-	for (;;) {
+	for (tries = 0; tries < HMAP_READ_TRIES; tries++) {
 		seq = READ_ONCE(e->seq);
 		if (seq & 1) {
 			cpu_relax();
 			continue;
 		}
 		smp_rmb();	/* @seq before the value */
-		hmap_value_copy(h, value, hmap_elem_value(h, e));
+		/* Meant to race with an in-place write: @seq tells. */
+		(void)data_race(hmap_value_copy(h, value, hmap_elem_value(h, e)));
 		smp_rmb();	/* the value before @seq again */
 		if (READ_ONCE(e->seq) == seq)
-			return;
+			return true;
 	}
+	return false;
 }
 
 /* Slab caches by element size in 8-byte steps, from HMAP_CACHE_MIN up. */
@@ -258,24 +282,32 @@ static bool hmap_needs_shrink(const struct hmap_htab *h, u32 size, u32 count)
 	return size > h->min_size && count < size / 10 * 3;
 }
 
-/* Charges @bytes to the map's budget: -ENOMEM if that would exceed it. */
+/*
+ * Charges @bytes to the map's budget and every budget above it (a user's,
+ * then the module's). Return: 0, or the error of the first budget that the
+ * charge would take over its limit, with nothing charged.
+ */
 static int hmap_charge(struct hmap_htab *h, u64 bytes)
 {
-	struct hmap_budget *b = h->budget;
+	struct hmap_budget *b, *undo;
 
-	if (!b)
-		return 0;
-	if ((u64)atomic64_add_return(bytes, &b->used) > READ_ONCE(b->limit)) {
+	for (b = h->budget; b; b = b->parent) {
+		if ((u64)atomic64_add_return(bytes, &b->used) <= READ_ONCE(*b->limit))
+			continue;
 		atomic64_sub(bytes, &b->used);
-		return -ENOMEM;
+		for (undo = h->budget; undo != b; undo = undo->parent)
+			atomic64_sub(bytes, &undo->used);
+		return b->err ? b->err : -ENOMEM;
 	}
 	return 0;
 }
 
 static void hmap_uncharge(struct hmap_htab *h, u64 bytes)
 {
-	if (h->budget)
-		atomic64_sub(bytes, &h->budget->used);
+	struct hmap_budget *b;
+
+	for (b = h->budget; b; b = b->parent)
+		atomic64_sub(bytes, &b->used);
 }
 
 static u32 hmap_nlocks(u32 size)
@@ -296,19 +328,22 @@ static size_t hmap_tbl_bytes(u32 size)
 			size_mul(hmap_nlocks(size), sizeof(spinlock_t)));
 }
 
+/* A new empty table, or ERR_PTR(-ENOMEM / a budget's error). May sleep. */
 static struct hmap_tbl *hmap_tbl_alloc(struct hmap_htab *h, u32 size)
 {
 	u32 nlocks = hmap_nlocks(size);
 	struct hmap_tbl *tbl;
 	unsigned long gen;
+	int ret;
 	u32 i;
 
-	if (hmap_charge(h, hmap_tbl_bytes(size)))
-		return NULL;
+	ret = hmap_charge(h, hmap_tbl_bytes(size));
+	if (ret)
+		return ERR_PTR(ret);
 	tbl = kvmalloc(hmap_tbl_bytes(size), HMAP_GFP);
 	if (!tbl) {
 		hmap_uncharge(h, hmap_tbl_bytes(size));
-		return NULL;
+		return ERR_PTR(-ENOMEM);
 	}
 
 	RCU_INIT_POINTER(tbl->future, NULL);
@@ -318,8 +353,13 @@ static struct hmap_tbl *hmap_tbl_alloc(struct hmap_htab *h, u32 size)
 	tbl->nulls_base = (gen << HMAP_MAX_SHIFT) & (ULONG_MAX >> 1);
 	tbl->lock_mask = nlocks - 1;
 	tbl->locks = (spinlock_t *)((char *)tbl + hmap_locks_off(size));
-	for (i = 0; i < size; i++)
+	tbl->h = h;
+	for (i = 0; i < size; i++) {
 		INIT_HLIST_NULLS_HEAD(&tbl->buckets[i], hmap_nulls(tbl, i));
+		/* Up to 2^30 buckets: do not hold the CPU for seconds. */
+		if (!(i % (HMAP_RESCHED_BUCKETS * 64)))
+			cond_resched();
+	}
 	for (i = 0; i < nlocks; i++)
 		spin_lock_init(&tbl->locks[i]);
 	return tbl;
@@ -332,20 +372,35 @@ static void hmap_tbl_free(struct hmap_htab *h, struct hmap_tbl *tbl)
 }
 
 /*
+ * Frees a replaced table once no reader can be on it. The budget stays
+ * charged until then, so that resizing back and forth cannot hold more
+ * than the limit. hmap_htab_destroy() waits for this (rcu_barrier()).
+ */
+static void hmap_tbl_free_rcu(struct rcu_head *head)
+{
+	struct hmap_tbl *tbl = container_of(head, struct hmap_tbl, rcu);
+
+	hmap_tbl_free(tbl->h, tbl);
+}
+
+/*
  * Element memory. A pool map takes elements from its free list and gives
  * them back there; other maps use their slab cache (or kmalloc). Either way
  * an unlinked element is released only a grace period later, and elements
  * unlinked close together share one grace period: they queue on @rc.open
  * while HMAP_RETIRE_SLOTS batches are in flight, and the first batch to end
  * sends the whole queue on as one. So a burst of deletes, a batch command or
- * a clear costs a handful of RCU callbacks, not one per element.
+ * a clear costs a handful of grace periods, not one per element.
+ *
+ * A batch ends in a work item (queue_rcu_work()), not in an RCU callback:
+ * a clear can retire millions of elements at once, and freeing those in
+ * softirq would hold the CPU for seconds; a work item reschedules.
  */
 
-/* Gives back an element no reader can see. Any context. */
+/* Gives back an element no reader can see. May sleep in a pool map. */
 static void hmap_elem_release(struct hmap_htab *h, struct hmap_elem *e)
 {
 	struct hmap_reclaim *rc = &h->rc;
-	unsigned long flags;
 
 	if (!rc->pool) {
 		if (rc->cache)
@@ -354,13 +409,11 @@ static void hmap_elem_release(struct hmap_htab *h, struct hmap_elem *e)
 			kfree(e);
 		return;
 	}
-	spin_lock_irqsave(&rc->lock, flags);
+	spin_lock(&rc->lock);
 	e->free_next = rc->free;
 	rc->free = e;
-	spin_unlock_irqrestore(&rc->lock, flags);
+	spin_unlock(&rc->lock);
 }
-
-static void hmap_retire_cb(struct rcu_head *head);
 
 /* Hands @rc.open to a grace period if a slot is free. Under @rc.lock. */
 static void hmap_retire_start(struct hmap_htab *h)
@@ -374,81 +427,100 @@ static void hmap_retire_start(struct hmap_htab *h)
 	i = ffz(rc->busy);
 	rc->busy |= BIT(i);
 	b = &rc->slots[i];
-	b->h = h;
 	b->first = rc->open;
+	b->last = rc->open_last;
+	b->n = rc->open_n;
 	rc->open = NULL;
-	call_rcu(&b->rcu, hmap_retire_cb);
+	rc->open_last = NULL;
+	rc->open_n = 0;
+	queue_rcu_work(system_unbound_wq, &b->work);
 }
 
-static void hmap_retire_cb(struct rcu_head *head)
+/* The end of a batch's grace period, in process context. */
+static void hmap_retire_work(struct work_struct *work)
 {
-	struct hmap_retire_batch *b = container_of(head, struct hmap_retire_batch, rcu);
+	struct hmap_retire_batch *b = container_of(to_rcu_work(work),
+						   struct hmap_retire_batch,
+						   work);
 	struct hmap_htab *h = b->h;
 	struct hmap_reclaim *rc = &h->rc;
-	struct hmap_elem *e, *next, *last = NULL;
-	unsigned long flags;
+	struct hmap_elem *e, *next;
+	u32 i = 0;
 
 	if (!rc->pool) {
 		for (e = b->first; e; e = next) {
 			next = e->free_next;
 			hmap_elem_release(h, e);
+			if (!(++i % HMAP_RESCHED_ELEMS))
+				cond_resched();
 		}
-	} else {
-		for (last = b->first; last->free_next; last = last->free_next)
-			;
+		/* In use until now: max_bytes counts them until here. */
+		hmap_uncharge(h, (u64)b->n * h->elem_size);
 	}
-	spin_lock_irqsave(&rc->lock, flags);
-	if (last) {
-		last->free_next = rc->free;
+	spin_lock(&rc->lock);
+	if (rc->pool) {
+		b->last->free_next = rc->free;
 		rc->free = b->first;
 	}
 	rc->busy &= ~BIT(b - rc->slots);
 	/* What queued while this batch waited goes on now, as one batch. */
 	hmap_retire_start(h);
-	spin_unlock_irqrestore(&rc->lock, flags);
-	if (last)
+	spin_unlock(&rc->lock);
+	/* hmap_htab_destroy() flushes this work, so @h is still there. */
+	if (rc->pool)
 		wake_up_all(&rc->free_wq);
 }
 
 /*
- * Releases an unlinked element after a grace period. The caller must not
- * hold a bucket lock: the callback that ends a batch takes @rc.lock.
+ * Releases unlinked elements @first..@last (@n of them, chained by
+ * free_next) after a grace period. The caller must not hold a bucket lock.
  */
-static void hmap_elem_retire(struct hmap_htab *h, struct hmap_elem *e)
+static void hmap_retire_list(struct hmap_htab *h, struct hmap_elem *first,
+			     struct hmap_elem *last, u32 n)
 {
 	struct hmap_reclaim *rc = &h->rc;
-	unsigned long flags;
 
-	if (!rc->pool)
-		hmap_uncharge(h, h->elem_size);
-	spin_lock_irqsave(&rc->lock, flags);
-	e->free_next = rc->open;
-	rc->open = e;
+	spin_lock(&rc->lock);
+	last->free_next = rc->open;
+	if (!rc->open)
+		rc->open_last = last;
+	rc->open = first;
+	rc->open_n += n;
 	hmap_retire_start(h);
-	spin_unlock_irqrestore(&rc->lock, flags);
+	spin_unlock(&rc->lock);
 }
 
-/* Takes an element from a pool map's free list, waiting for one if need be. */
+static void hmap_elem_retire(struct hmap_htab *h, struct hmap_elem *e)
+{
+	hmap_retire_list(h, e, e, 1);
+}
+
+/*
+ * Takes an element from a pool map's free list, waiting for one if need be.
+ * Return: the element, or ERR_PTR(-EINTR) if a fatal signal ended the wait.
+ */
 static struct hmap_elem *hmap_pool_get(struct hmap_htab *h)
 {
 	struct hmap_reclaim *rc = &h->rc;
 	struct hmap_elem *e;
-	unsigned long flags;
 
 	for (;;) {
-		spin_lock_irqsave(&rc->lock, flags);
+		spin_lock(&rc->lock);
 		e = rc->free;
 		if (e)
 			rc->free = e->free_next;
-		spin_unlock_irqrestore(&rc->lock, flags);
+		spin_unlock(&rc->lock);
 		if (e)
 			return e;
 		/*
 		 * At most max_entries elements are linked, so the spares are
 		 * free, in a batch that a grace period will end, or held for
 		 * a moment by another writer: one of them comes back soon.
+		 * Killable, so that a stalled grace period never leaves an
+		 * unkillable task behind.
 		 */
-		wait_event(rc->free_wq, READ_ONCE(rc->free));
+		if (wait_event_killable(rc->free_wq, READ_ONCE(rc->free)))
+			return ERR_PTR(-EINTR);
 	}
 }
 
@@ -458,10 +530,15 @@ static int hmap_reclaim_init(struct hmap_htab *h, bool prealloc)
 	struct hmap_reclaim *rc = &h->rc;
 	struct hmap_elem *e;
 	size_t bytes;
+	int ret;
 	u32 i;
 
 	spin_lock_init(&rc->lock);
 	init_waitqueue_head(&rc->free_wq);
+	for (i = 0; i < HMAP_RETIRE_SLOTS; i++) {
+		INIT_RCU_WORK(&rc->slots[i].work, hmap_retire_work);
+		rc->slots[i].h = h;
+	}
 	if (!prealloc) {
 		if (h->elem_size <= HMAP_CACHE_MAX)
 			rc->cache = hmap_caches[(h->elem_size - HMAP_CACHE_MIN) / 8];
@@ -469,8 +546,9 @@ static int hmap_reclaim_init(struct hmap_htab *h, bool prealloc)
 	}
 	rc->pool_elems = h->max_entries + HMAP_POOL_SPARE(h->max_entries);
 	bytes = size_mul(rc->pool_elems, h->elem_size);
-	if (hmap_charge(h, bytes))
-		return -ENOMEM;
+	ret = hmap_charge(h, bytes);
+	if (ret)
+		return ret;
 	rc->pool = kvmalloc(bytes, HMAP_GFP);
 	if (!rc->pool) {
 		hmap_uncharge(h, bytes);
@@ -482,8 +560,22 @@ static int hmap_reclaim_init(struct hmap_htab *h, bool prealloc)
 		e->seq = 0;
 		e->free_next = rc->free;
 		rc->free = e;
+		/* Up to 2^28 elements: do not hold the CPU for seconds. */
+		if (!(i % HMAP_RESCHED_ELEMS))
+			cond_resched();
 	}
 	return 0;
+}
+
+/* Frees a prealloc map's pool; every element must be back in it or gone. */
+static void hmap_pool_free(struct hmap_htab *h)
+{
+	struct hmap_reclaim *rc = &h->rc;
+
+	hmap_uncharge(h, (u64)rc->pool_elems * h->elem_size);
+	kvfree(rc->pool);
+	rc->pool = NULL;
+	rc->free = NULL;
 }
 
 /* Frees every element still linked in @tbl, then @tbl: no reader may remain. */
@@ -513,16 +605,20 @@ static void hmap_tbl_free_all(struct hmap_htab *h, struct hmap_tbl *tbl)
  * @h: the map, zeroed or not
  * @p: sizes and limits
  *
- * No bucket array is allocated here: the first insert installs one, so an
- * unused map costs only its header and, with @p->prealloc, its element pool.
- * On error nothing is left to destroy.
+ * Without @p->prealloc no bucket array is allocated here: the first insert
+ * installs one, so an unused map costs only its header. With it, the element
+ * pool and a bucket array for max_entries are allocated now and kept until
+ * hmap_htab_destroy(), so that inserts never allocate. On error nothing is
+ * left to destroy.
  *
- * Return: 0, -EINVAL if a size or limit is out of range, or -ENOMEM if the
- * pool cannot be allocated.
+ * Return: 0, -EINVAL if a size or limit is out of range, or -ENOMEM (or a
+ * budget's error) if the pool or the table cannot be allocated.
  */
 int hmap_htab_init(struct hmap_htab *h, const struct hmap_htab_params *p)
 {
+	struct hmap_tbl *tbl;
 	u64 max_want;
+	int ret;
 
 	if (!p->key_size || p->key_size > HMAP_MAX_KEY_SIZE ||
 	    !p->value_size || p->value_size > HMAP_MAX_VALUE_SIZE ||
@@ -550,9 +646,22 @@ int hmap_htab_init(struct hmap_htab *h, const struct hmap_htab_params *p)
 			    1UL << HMAP_MAX_SHIFT);
 	h->min_size = min(h->min_size, 1U << HMAP_MAX_SHIFT);
 	h->max_size = max(h->max_size, h->min_size);
+	/* A prealloc table is full-sized from the start and never resizes. */
+	if (p->prealloc)
+		h->min_size = h->max_size;
 	h->seed = get_random_u32();
 	h->budget = p->budget;
-	return hmap_reclaim_init(h, p->prealloc);
+	ret = hmap_reclaim_init(h, p->prealloc);
+	if (ret || !p->prealloc)
+		return ret;
+	tbl = hmap_tbl_alloc(h, h->max_size);
+	if (IS_ERR(tbl)) {
+		hmap_pool_free(h);
+		return PTR_ERR(tbl);
+	}
+	RCU_INIT_POINTER(h->tbl, tbl);
+	atomic_long_inc(&h->stats.tbl_installs);
+	return 0;
 }
 EXPORT_SYMBOL_GPL(hmap_htab_init);
 
@@ -562,40 +671,47 @@ EXPORT_SYMBOL_GPL(hmap_htab_init);
  *
  * The caller guarantees that nothing can reach @h any more and that every
  * RCU reader that could have reached it is done (a grace period has passed).
+ * Waits for every deferred free of @h to finish, its last access to @h
+ * included, whatever state they are in. May sleep.
  */
 void hmap_htab_destroy(struct hmap_htab *h)
 {
 	struct hmap_tbl *tbl = rcu_dereference_protected(h->tbl, 1);
 	struct hmap_reclaim *rc = &h->rc;
 	struct hmap_elem *e, *next;
-	unsigned long flags;
+	u64 n = 0;
+	u32 i;
 
 	/*
-	 * Nothing retires any more. Take the queue so no callback sends it on,
-	 * then wait for the batches in flight: a callback may have started a
-	 * new one just before the queue was taken, hence the loop.
+	 * Nothing retires any more. Take the queue, so that no batch that
+	 * ends sends it on; then wait for every batch in flight to end,
+	 * including one that a batch ending just before started: its work
+	 * was queued before the queue was taken, so the flush sees it.
 	 */
-	spin_lock_irqsave(&rc->lock, flags);
+	spin_lock(&rc->lock);
 	e = rc->open;
 	rc->open = NULL;
-	spin_unlock_irqrestore(&rc->lock, flags);
-	while (READ_ONCE(rc->busy))
-		rcu_barrier();
+	rc->open_last = NULL;
+	rc->open_n = 0;
+	spin_unlock(&rc->lock);
+	for (i = 0; i < HMAP_RETIRE_SLOTS; i++)
+		flush_rcu_work(&rc->slots[i].work);
+	/* Tables replaced by resizes: their callbacks uncharge @h's budget. */
+	rcu_barrier();
 	/* Unlinked before the caller's grace period: no reader can see them. */
 	for (; e; e = next) {
 		next = e->free_next;
 		hmap_elem_release(h, e);
+		n++;
 	}
+	if (!rc->pool)
+		hmap_uncharge(h, n * h->elem_size);
 	if (tbl)
 		hmap_tbl_free_all(h, tbl);
 	RCU_INIT_POINTER(h->tbl, NULL);
 	atomic_set(&h->count, 0);
-	if (rc->pool) {
-		hmap_uncharge(h, (u64)rc->pool_elems * h->elem_size);
-		kvfree(rc->pool);
-		rc->pool = NULL;
-		rc->free = NULL;
-	}
+	if (rc->pool)
+		hmap_pool_free(h);
 }
 EXPORT_SYMBOL_GPL(hmap_htab_destroy);
 
@@ -622,6 +738,8 @@ static struct hmap_elem *hmap_lookup_rcu(struct hmap_htab *h, const void *key,
 	struct hmap_elem *e;
 	u32 b;
 
+	if (tbl && unlikely(rcu_access_pointer(tbl->future)))
+		atomic_long_inc(&h->stats.resize_lookups);
 	while (tbl) {
 		b = hash & (tbl->size - 1);
 restart:
@@ -641,13 +759,45 @@ restart:
 	return NULL;
 }
 
+/*
+ * The end of a lookup whose lockless copies kept overlapping writes: copy
+ * under the bucket lock, which those writers hold, so the wait is for the
+ * writers queued ahead at most. The key may have gone meanwhile.
+ */
+static int hmap_lookup_locked(struct hmap_htab *h, const void *key, u32 hash,
+			      void *value)
+{
+	struct hmap_elem *e = NULL;
+	struct hmap_tbl *tbl;
+	spinlock_t *lock;	/* guards bucket b of tbl */
+	u32 b;
+
+	atomic_long_inc(&h->stats.locked_reads);
+	down_read(&h->rwsem);
+	tbl = rcu_dereference_check(h->tbl, lockdep_is_held(&h->rwsem));
+	if (tbl) {
+		b = hash & (tbl->size - 1);
+		lock = hmap_bucket_lock(tbl, b);
+		spin_lock(lock);
+		e = hmap_bucket_find(h, &tbl->buckets[b], hash, key);
+		if (e)
+			hmap_value_copy(h, value, hmap_elem_value(h, e));
+		spin_unlock(lock);
+	}
+	up_read(&h->rwsem);
+	return e ? 0 : -ENOENT;
+}
+
 /**
  * hmap_htab_lookup() - copy out the value of a key
  * @h: the map
  * @key: key_size bytes
- * @value: value_size bytes of room, written only on success
+ * @value: value_size bytes of room; may be written even on failure
  *
- * Takes no lock and never waits, even for a resize in progress.
+ * Takes no lock and never waits, even for a resize in progress, unless
+ * writers keep replacing this very value: after a few copies that a write
+ * overlapped it copies under the bucket lock (see hmap_elem_read_value()).
+ * The value returned is whole, never a mix of two writes. May sleep.
  *
  * Return: 0, or -ENOENT if the key is absent.
  */
@@ -659,27 +809,26 @@ int hmap_htab_lookup(struct hmap_htab *h, const void *key, void *value)
 
 	rcu_read_lock();
 	e = hmap_lookup_rcu(h, key, hash);
-	if (e) {
-		hmap_elem_read_value(h, e, value);
-		ret = 0;
-	}
+	if (e)
+		ret = hmap_elem_read_value(h, e, value) ? 0 : -EAGAIN;
 	rcu_read_unlock();
+	if (unlikely(ret == -EAGAIN))
+		ret = hmap_lookup_locked(h, key, hash, value);
 	return ret;
 }
 EXPORT_SYMBOL_GPL(hmap_htab_lookup);
 
-/* Current table for a writer holding the rwsem for read, installing the first. */
-static struct hmap_tbl *hmap_tbl_get_or_install(struct hmap_htab *h)
+/*
+ * Installs the first table of an empty map, for a writer holding the rwsem
+ * for read. Return: the current table, or an ERR_PTR.
+ */
+static struct hmap_tbl *hmap_tbl_install(struct hmap_htab *h)
 {
 	struct hmap_tbl *tbl, *old;
 
-	tbl = rcu_dereference_check(h->tbl, lockdep_is_held(&h->rwsem));
-	if (likely(tbl))
-		return tbl;
-
 	tbl = hmap_tbl_alloc(h, h->min_size);
-	if (!tbl)
-		return NULL;
+	if (IS_ERR(tbl))
+		return tbl;
 	/*
 	 * Racing first inserts each built a table; exactly one is installed
 	 * and the others are freed. cmpxchg() orders the table's
@@ -751,7 +900,7 @@ static void hmap_htab_resize(struct hmap_htab *h)
 	if (size == old->size)
 		goto out;
 	new = hmap_tbl_alloc(h, size);
-	if (!new)
+	if (IS_ERR(new))
 		goto out;
 
 	rcu_assign_pointer(old->future, new);
@@ -763,31 +912,37 @@ static void hmap_htab_resize(struct hmap_htab *h)
 	}
 	rcu_assign_pointer(h->tbl, new);
 	atomic_long_inc(size > old->size ? &h->stats.grows : &h->stats.shrinks);
-	hmap_uncharge(h, hmap_tbl_bytes(old->size));
 	/* Last use of @old: this task is no RCU reader, it may go any time. */
-	kvfree_rcu(old, rcu);
+	call_rcu(&old->rcu, hmap_tbl_free_rcu);
 out:
 	up_write(&h->rwsem);
 }
 
-/* A new element for @key and @value, not yet visible to anyone. May sleep. */
+/*
+ * A new element for @key and @value, not yet visible to anyone, or an
+ * ERR_PTR: -ENOMEM, a budget's error, or -EINTR from a pool wait. May sleep.
+ */
 static struct hmap_elem *hmap_elem_alloc(struct hmap_htab *h, const void *key,
 					 const void *value, u32 hash)
 {
 	struct hmap_elem *e;
+	int ret;
 
 	if (h->rc.pool) {
 		e = hmap_pool_get(h);
+		if (IS_ERR(e))
+			return e;
 	} else {
-		if (hmap_charge(h, h->elem_size))
-			return NULL;
+		ret = hmap_charge(h, h->elem_size);
+		if (ret)
+			return ERR_PTR(ret);
 		if (h->rc.cache)
 			e = kmem_cache_alloc(h->rc.cache, HMAP_GFP);
 		else
 			e = kmalloc(h->elem_size, HMAP_GFP);
 		if (!e) {
 			hmap_uncharge(h, h->elem_size);
-			return NULL;
+			return ERR_PTR(-ENOMEM);
 		}
 		e->seq = 0;
 	}
@@ -822,8 +977,10 @@ static void hmap_elem_free(struct hmap_htab *h, struct hmap_elem *e)
  *
  * Return: 0; -EINVAL for bad @flags; -EEXIST (NOEXIST, key present);
  * -ENOENT (EXIST, key absent); -E2BIG if a new key would exceed max_entries;
- * -ENOMEM if an allocation failed or the budget is spent. On error the map
- * is unchanged.
+ * -ENOMEM if an allocation failed or the budget is spent, or the error of
+ * the budget that refused (-EDQUOT for a user's); -EINTR if a fatal signal
+ * ended the wait for a pool element. On error the map is unchanged. A
+ * prealloc map never returns -ENOMEM.
  */
 int hmap_htab_update(struct hmap_htab *h, const void *key, const void *value,
 		     u64 flags)
@@ -846,16 +1003,25 @@ int hmap_htab_update(struct hmap_htab *h, const void *key, const void *value,
 	 */
 	if (!rcu_access_pointer(h->tbl) && flags != HMAP_EXIST) {
 		new = hmap_elem_alloc(h, key, value, hash);
-		if (!new)
-			return -ENOMEM;
+		if (IS_ERR(new))
+			return PTR_ERR(new);
 	}
 again:
 	ret = 0;
 	down_read(&h->rwsem);
-	tbl = hmap_tbl_get_or_install(h);
+	tbl = rcu_dereference_check(h->tbl, lockdep_is_held(&h->rwsem));
 	if (!tbl) {
-		ret = -ENOMEM;
-		goto unlock_rwsem;
+		/* Empty: nothing to replace, and nothing to allocate for it. */
+		if (flags == HMAP_EXIST)
+			ret = -ENOENT;
+		else if (!new)
+			ret = -EAGAIN;
+		else
+			tbl = hmap_tbl_install(h);
+		if (IS_ERR(tbl))
+			ret = PTR_ERR(tbl);
+		if (ret)
+			goto unlock_rwsem;
 	}
 	b = hash & (tbl->size - 1);
 	lock = hmap_bucket_lock(tbl, b);
@@ -886,8 +1052,8 @@ unlock_rwsem:
 
 	if (ret == -EAGAIN) {
 		new = hmap_elem_alloc(h, key, value, hash);
-		if (!new)
-			return -ENOMEM;
+		if (IS_ERR(new))
+			return PTR_ERR(new);
 		goto again;
 	}
 	if (new)
@@ -899,39 +1065,51 @@ unlock_rwsem:
 EXPORT_SYMBOL_GPL(hmap_htab_update);
 
 /*
- * Unlinks @key, copying its value to @value if not NULL. Returns the unlinked
- * element, for the caller to free after a grace period, or NULL.
+ * Removes @key, copying its value to @value if not NULL; with @expect, only
+ * if its value is still @expect. The element goes after a grace period.
+ * Return: 0, -ENOENT if absent, -EAGAIN if its value is not @expect.
  */
-static struct hmap_elem *hmap_unlink(struct hmap_htab *h, const void *key,
-				     void *value, bool *shrink)
+static int hmap_remove(struct hmap_htab *h, const void *key, void *value,
+		       const void *expect)
 {
 	u32 hash = hmap_hash(h, key);
+	struct hmap_elem *e = NULL;
+	bool shrink = false;
 	struct hmap_tbl *tbl;
-	struct hmap_elem *e;
 	spinlock_t *lock;	/* guards bucket b of tbl */
+	int ret = -ENOENT;
 	u32 b;
 
 	down_read(&h->rwsem);
 	tbl = rcu_dereference_check(h->tbl, lockdep_is_held(&h->rwsem));
-	if (!tbl) {
-		up_read(&h->rwsem);
-		return NULL;
-	}
+	if (!tbl)
+		goto unlock_rwsem;
 	b = hash & (tbl->size - 1);
 	lock = hmap_bucket_lock(tbl, b);
 	spin_lock(lock);
 	e = hmap_bucket_find(h, &tbl->buckets[b], hash, key);
-	if (e) {
-		/* Writers hold this lock: the value cannot change under us. */
+	/* Writers hold this lock: the value cannot change under us. */
+	if (e && expect &&
+	    memcmp(hmap_elem_value(h, e), expect, h->value_size)) {
+		e = NULL;
+		ret = -EAGAIN;
+	} else if (e) {
 		if (value)
 			hmap_value_copy(h, value, hmap_elem_value(h, e));
 		hlist_nulls_del_rcu(&e->node);
-		*shrink = hmap_needs_shrink(h, tbl->size,
-					    atomic_dec_return(&h->count));
+		shrink = hmap_needs_shrink(h, tbl->size,
+					   atomic_dec_return(&h->count));
+		ret = 0;
 	}
 	spin_unlock(lock);
+unlock_rwsem:
 	up_read(&h->rwsem);
-	return e;
+	if (!e)
+		return ret;
+	hmap_elem_retire(h, e);
+	if (shrink)
+		hmap_htab_resize(h);
+	return 0;
 }
 
 /**
@@ -948,18 +1126,28 @@ static struct hmap_elem *hmap_unlink(struct hmap_htab *h, const void *key,
 int hmap_htab_lookup_and_delete(struct hmap_htab *h, const void *key,
 				void *value)
 {
-	bool shrink = false;
-	struct hmap_elem *e;
-
-	e = hmap_unlink(h, key, value, &shrink);
-	if (!e)
-		return -ENOENT;
-	hmap_elem_retire(h, e);
-	if (shrink)
-		hmap_htab_resize(h);
-	return 0;
+	return hmap_remove(h, key, value, NULL);
 }
 EXPORT_SYMBOL_GPL(hmap_htab_lookup_and_delete);
+
+/**
+ * hmap_htab_delete_if_value() - remove an entry if it still holds a value
+ * @h: the map
+ * @key: key_size bytes
+ * @value: value_size bytes: the value the entry must hold
+ *
+ * Lets a caller hand a value over before it removes the entry: look it up,
+ * copy it out, then remove the entry only if the value is still the one
+ * handed over. If the copy fails, nothing was removed. May sleep.
+ *
+ * Return: 0, -ENOENT if the key is absent, or -EAGAIN if its value differs.
+ */
+int hmap_htab_delete_if_value(struct hmap_htab *h, const void *key,
+			      const void *value)
+{
+	return hmap_remove(h, key, NULL, value);
+}
+EXPORT_SYMBOL_GPL(hmap_htab_delete_if_value);
 
 /**
  * hmap_htab_delete() - remove an entry
@@ -972,7 +1160,7 @@ EXPORT_SYMBOL_GPL(hmap_htab_lookup_and_delete);
  */
 int hmap_htab_delete(struct hmap_htab *h, const void *key)
 {
-	return hmap_htab_lookup_and_delete(h, key, NULL);
+	return hmap_remove(h, key, NULL, NULL);
 }
 EXPORT_SYMBOL_GPL(hmap_htab_delete);
 
@@ -1004,18 +1192,24 @@ static int hmap_iter_cmp(struct hmap_htab *h, u32 rev_a, const void *key_a,
  * The order does not depend on the table's size, so a walk resumed from any
  * key, present or deleted, across resizes, returns every key present for
  * the whole walk exactly once. A bucket with more entries than @max is split
- * between calls. Waits for a resize in progress.
+ * between calls. Waits for a resize in progress. The RCU read section is
+ * left and the CPU offered at bucket boundaries (see HMAP_RCU_COPY_MAX), so
+ * a huge sparse table or large values never hold up grace periods. May
+ * sleep.
  *
  * Return: the number of entries copied, 0 to @max.
  */
 u32 hmap_htab_lookup_batch(struct hmap_htab *h, const void *cursor,
 			   void *keys, void *values, u32 max, bool *end)
 {
-	u32 cur_rev = 0, last_rev = 0, rev, pos, b, n = 0;
+	u32 cur_rev = 0, last_rev = 0, rev, pos, b, n = 0, visited = 0;
 	const void *last = cursor;
 	struct hmap_elem *e, *best;
 	struct hmap_tbl *tbl;
 	struct hlist_nulls_node *nn;
+	size_t copied = 0;
+	spinlock_t *lock;	/* guards bucket b of tbl */
+	void *v;
 
 	*end = true;
 	if (cursor)
@@ -1030,6 +1224,17 @@ u32 hmap_htab_lookup_batch(struct hmap_htab *h, const void *cursor,
 		goto out;
 	for (pos = cursor ? cur_rev >> (32 - tbl->shift) : 0; pos < tbl->size;
 	     pos++, last = NULL) {
+		/*
+		 * No element is held across buckets (@last is a copy), and
+		 * the rwsem keeps @tbl, so the walk may leave RCU here.
+		 */
+		if (copied >= HMAP_RCU_COPY_MAX ||
+		    !(++visited % HMAP_RESCHED_BUCKETS)) {
+			rcu_read_unlock();
+			cond_resched();
+			rcu_read_lock();
+			copied = 0;
+		}
 		b = hmap_rev(pos, tbl->shift);
 		/* Emit the bucket's entries after @last, smallest first. */
 		for (;;) {
@@ -1049,9 +1254,18 @@ u32 hmap_htab_lookup_batch(struct hmap_htab *h, const void *cursor,
 				break;
 			memcpy((u8 *)keys + (size_t)n * h->key_size,
 			       hmap_elem_key(best), h->key_size);
-			if (values)
-				hmap_elem_read_value(h, best, (u8 *)values +
-						     (size_t)n * h->value_size);
+			copied += h->key_size;
+			v = values ? (u8 *)values + (size_t)n * h->value_size : NULL;
+			if (v && !hmap_elem_read_value(h, best, v)) {
+				/* Writers keep replacing it: wait for them. */
+				atomic_long_inc(&h->stats.locked_reads);
+				lock = hmap_bucket_lock(tbl, b);
+				spin_lock(lock);
+				hmap_value_copy(h, v, hmap_elem_value(h, best));
+				spin_unlock(lock);
+			}
+			if (v)
+				copied += h->value_size;
 			last = (u8 *)keys + (size_t)n * h->key_size;
 			last_rev = bitrev32(best->hash);
 			if (++n == max) {
@@ -1089,13 +1303,49 @@ int hmap_htab_get_next_key(struct hmap_htab *h, const void *key,
 }
 EXPORT_SYMBOL_GPL(hmap_htab_get_next_key);
 
+/*
+ * Empties a prealloc map's table in place, with the rwsem held for write:
+ * each chain head becomes its bucket's end at once, readers already on a
+ * chain follow it to that same end, and the elements go back to the pool
+ * after one grace period, as one batch.
+ */
+static void hmap_tbl_empty(struct hmap_htab *h, struct hmap_tbl *tbl)
+{
+	struct hmap_elem *e, *first = NULL, *last = NULL;
+	struct hlist_nulls_node *n;
+	u32 i, count = 0;
+
+	for (i = 0; i < tbl->size; i++) {
+		n = tbl->buckets[i].first;
+		if (!is_a_nulls(n))
+			rcu_assign_pointer(hlist_nulls_first_rcu(&tbl->buckets[i]),
+					   (struct hlist_nulls_node *)
+					   NULLS_MARKER(hmap_nulls(tbl, i)));
+		/* @free_next is @pprev, which readers never follow. */
+		for (; !is_a_nulls(n); n = n->next, count++) {
+			e = container_of(n, struct hmap_elem, node);
+			e->free_next = first;
+			first = e;
+			if (!last)
+				last = e;
+		}
+		if (!(i % HMAP_RESCHED_BUCKETS))
+			cond_resched();
+	}
+	atomic_set(&h->count, 0);
+	if (first)
+		hmap_retire_list(h, first, last, count);
+}
+
 /**
  * hmap_htab_clear() - remove every entry
  * @h: the map
  *
- * Detaches the whole table at once and frees it after one grace period,
- * instead of one per element. Lookups running meanwhile see either the old
- * content or an empty map. May sleep for a grace period.
+ * Lookups running meanwhile see either the old content or an empty map.
+ * A map without a pool detaches its whole table at once and frees it after
+ * one grace period, instead of one per element; a prealloc map keeps its
+ * table, so that its inserts still never allocate. May sleep for a grace
+ * period.
  */
 void hmap_htab_clear(struct hmap_htab *h)
 {
@@ -1103,6 +1353,11 @@ void hmap_htab_clear(struct hmap_htab *h)
 
 	down_write(&h->rwsem);
 	tbl = rcu_dereference_protected(h->tbl, lockdep_is_held(&h->rwsem));
+	if (h->rc.pool) {
+		hmap_tbl_empty(h, tbl);
+		up_write(&h->rwsem);
+		return;
+	}
 	RCU_INIT_POINTER(h->tbl, NULL);
 	atomic_set(&h->count, 0);
 	up_write(&h->rwsem);
@@ -1111,8 +1366,6 @@ void hmap_htab_clear(struct hmap_htab *h)
 		return;
 	synchronize_rcu();
 	hmap_tbl_free_all(h, tbl);
-	if (h->rc.pool)
-		wake_up_all(&h->rc.free_wq);
 }
 EXPORT_SYMBOL_GPL(hmap_htab_clear);
 

@@ -18,6 +18,7 @@
 #include <linux/rcupdate.h>
 #include <linux/slab.h>
 #include <linux/wait.h>
+#include <linux/workqueue.h>
 
 /**
  * struct hmap_elem - one entry: header, then key, then value, in one allocation
@@ -53,14 +54,20 @@ struct hmap_elem {
 
 /**
  * struct hmap_retire_batch - unlinked elements waiting out one grace period
- * @rcu: the callback that releases them.
+ * @work: releases them in process context once the grace period is over, so
+ *	that a batch of millions (a clear) can reschedule as it goes instead
+ *	of running for seconds in softirq.
  * @h: their map.
  * @first: the elements, chained by &hmap_elem.free_next.
+ * @last: the last of them, so a pool map splices the batch back in O(1).
+ * @n: how many.
  */
 struct hmap_retire_batch {
-	struct rcu_head rcu;
+	struct rcu_work work;
 	struct hmap_htab *h;
 	struct hmap_elem *first;
+	struct hmap_elem *last;
+	u32 n;
 };
 
 /* Grace periods a map waits on at once; elements retired meanwhile queue. */
@@ -73,7 +80,9 @@ struct hmap_retire_batch {
  *	take it too.
  * @free: pool maps only: elements no reader can see, ready for use.
  * @open: unlinked elements not yet handed to a grace period.
- * @busy: bit i set while @slots[i] waits for its grace period.
+ * @open_last: the last element of @open.
+ * @open_n: elements in @open.
+ * @busy: bit i set while @slots[i] waits for its grace period or runs.
  * @slots: the batches in flight.
  * @free_wq: an insert into a pool map with no free element waits here for
  *	a batch to come back.
@@ -86,6 +95,8 @@ struct hmap_reclaim {
 	spinlock_t lock;	/* see @lock above */
 	struct hmap_elem *free;
 	struct hmap_elem *open;
+	struct hmap_elem *open_last;
+	u32 open_n;
 	unsigned long busy;
 	struct hmap_retire_batch slots[HMAP_RETIRE_SLOTS];
 	wait_queue_head_t free_wq;
@@ -109,6 +120,7 @@ struct hmap_reclaim {
  *	locks[b & lock_mask].
  * @locks: bucket locks, taken by single-entry writers that hold the map's
  *	rwsem for read. Never nested.
+ * @h: the map, for the deferred free to uncharge its budget.
  * @rcu: frees the table a grace period after it is replaced.
  * @buckets: chain heads.
  */
@@ -119,19 +131,26 @@ struct hmap_tbl {
 	unsigned long nulls_base;
 	u32 lock_mask;
 	spinlock_t *locks;	/* see @locks above */
+	struct hmap_htab *h;
 	struct rcu_head rcu;
 	struct hlist_nulls_head buckets[];
 };
 
 /**
  * struct hmap_budget - a memory limit shared by several maps
- * @used: bytes charged now, by elements and bucket arrays
- * @limit: a charge that would take @used above this fails; may be changed
- *	at any time
+ * @used: bytes charged now, by elements and bucket arrays, from allocation
+ *	until the memory is really freed (after its grace period, if any)
+ * @limit: a charge that would take @used above *@limit fails. Points at a
+ *	module parameter, so that it may be changed at any time.
+ * @parent: a wider budget that every charge to this one is also charged
+ *	to (a user's budget inside the module's), or NULL.
+ * @err: what a charge refused by this budget returns (-ENOMEM, -EDQUOT).
  */
 struct hmap_budget {
 	atomic64_t used;
-	u64 limit;
+	const u64 *limit;
+	struct hmap_budget *parent;
+	int err;
 };
 
 /**
@@ -141,8 +160,8 @@ struct hmap_budget {
  * @max_entries: most entries the map holds at once, 1 to HMAP_MAX_ENTRIES.
  * @capacity_hint: entries the map should hold without ever resizing, at most
  *	@max_entries; 0 for the smallest table.
- * @prealloc: allocate every element up front, in one pool; inserts then
- *	never allocate.
+ * @prealloc: allocate every element and the bucket array up front; inserts
+ *	then never allocate, and the table never resizes.
  * @budget: memory limit to charge, or NULL for none. Must outlive the map.
  */
 struct hmap_htab_params {
@@ -159,17 +178,25 @@ struct hmap_htab_params {
  * @grows: resizes to a larger table.
  * @shrinks: resizes to a smaller table.
  * @tbl_installs: bucket arrays installed by a first insert (lazy init); once
- *	per map lifetime plus once per insert after each clear.
+ *	per map lifetime plus once per insert after each clear. A prealloc
+ *	map installs its one table at creation.
+ * @resize_lookups: lookups that started while a resize was moving entries:
+ *	proof that lookups do not wait for resizes.
+ * @locked_reads: value reads that gave up retrying around a writer and
+ *	took the bucket lock.
  */
 struct hmap_htab_stats {
 	atomic_long_t grows;
 	atomic_long_t shrinks;
 	atomic_long_t tbl_installs;
+	atomic_long_t resize_lookups;
+	atomic_long_t locked_reads;
 };
 
 /**
  * struct hmap_htab - one hash map
- * @tbl: current bucket array; NULL until the first insert and after a clear.
+ * @tbl: current bucket array; NULL until the first insert and after a clear,
+ *	except in a prealloc map, which has one from creation to destroy.
  *	Readers load it under RCU. A resize or a clear replaces it with @rwsem
  *	held for write; the first insert installs it with cmpxchg() under
  *	@rwsem held for read.
@@ -217,6 +244,8 @@ int hmap_htab_update(struct hmap_htab *h, const void *key, const void *value,
 int hmap_htab_delete(struct hmap_htab *h, const void *key);
 int hmap_htab_lookup_and_delete(struct hmap_htab *h, const void *key,
 				void *value);
+int hmap_htab_delete_if_value(struct hmap_htab *h, const void *key,
+			      const void *value);
 int hmap_htab_get_next_key(struct hmap_htab *h, const void *key,
 			   void *next_key);
 u32 hmap_htab_lookup_batch(struct hmap_htab *h, const void *cursor,

@@ -171,6 +171,25 @@ void shim_free_rcu(void *p)
 	call_rcu(&f->rcu, shim_free_rcu_cb);
 }
 
+static void shim_rcu_work_cb(struct rcu_head *head)
+{
+	struct rcu_work *rwork = caa_container_of(head, struct rcu_work, rcu);
+
+	rwork->work.func(&rwork->work);
+}
+
+bool queue_rcu_work(struct workqueue_struct *wq, struct rcu_work *rwork)
+{
+	call_rcu(&rwork->rcu, shim_rcu_work_cb);
+	return true;
+}
+
+bool flush_rcu_work(struct rcu_work *rwork)
+{
+	rcu_barrier();
+	return true;
+}
+
 __attribute__((constructor)) static void shim_register_main_thread(void)
 {
 	rcu_register_thread();

@@ -73,6 +73,26 @@
 #define ffz(x)			((unsigned long)__builtin_ctzl(~(x)))
 #define cond_resched()		do { } while (0)
 #define lockdep_is_held(l)	1
+/* ThreadSanitizer is not used on the core; the marking needs no effect. */
+#define data_race(expr)		(expr)
+
+/* ---- error pointers ---- */
+#define MAX_ERRNO		4095
+#define IS_ERR_VALUE(x)		((unsigned long)(void *)(x) >= (unsigned long)-MAX_ERRNO)
+static inline void *ERR_PTR(long error)
+{
+	return (void *)error;
+}
+
+static inline long PTR_ERR(const void *ptr)
+{
+	return (long)ptr;
+}
+
+static inline bool IS_ERR(const void *ptr)
+{
+	return IS_ERR_VALUE((unsigned long)ptr);
+}
 
 int shim_warn(int cond, const char *what, const char *file, int line);
 
@@ -195,6 +215,8 @@ typedef struct { int unused; } wait_queue_head_t;
 #define init_waitqueue_head(w)	((void)(w))
 #define wake_up_all(w)		((void)(w))
 #define wait_event(w, cond)	do { while (!(cond)) sched_yield(); } while (0)
+/* No signals in the core tests: the wait always ends with @cond true. */
+#define wait_event_killable(w, cond) ({ wait_event(w, cond); 0; })
 
 struct rw_semaphore {
 	pthread_rwlock_t lock;
@@ -251,5 +273,27 @@ void shim_free_rcu(void *p);
 #define kvfree_rcu(ptr, rhf)		shim_free_rcu(ptr)
 #define kvfree_rcu_mightsleep(ptr)	shim_free_rcu(ptr)
 #define kfree_rcu(ptr, rhf)		shim_free_rcu(ptr)
+
+/*
+ * Work after a grace period: the kernel runs it on a workqueue once the
+ * grace period ends; here it runs in liburcu's call_rcu thread, which is
+ * also a context that may block. Flushing waits for every callback queued
+ * so far, so it also waits for the work.
+ */
+struct work_struct {
+	void (*func)(struct work_struct *work);
+};
+
+struct rcu_work {
+	struct work_struct work;
+	struct rcu_head rcu;
+};
+
+struct workqueue_struct;
+#define system_unbound_wq	((struct workqueue_struct *)NULL)
+#define to_rcu_work(w)		container_of((w), struct rcu_work, work)
+#define INIT_RCU_WORK(rw, f)	((rw)->work.func = (f))
+bool queue_rcu_work(struct workqueue_struct *wq, struct rcu_work *rwork);
+bool flush_rcu_work(struct rcu_work *rwork);
 
 #endif /* _HMAP_SHIM_H */

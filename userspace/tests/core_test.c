@@ -20,6 +20,31 @@ static int put(struct hmap_htab *h, u64 k, u64 flags)
 	return hmap_htab_update(h, &k, &v, flags);
 }
 
+/* Waits until every retired element and replaced table of @h is freed. */
+static void settle(struct hmap_htab *h)
+{
+	int i;
+
+	rcu_barrier();
+	for (i = 0; i < 100 && (READ_ONCE(h->rc.busy) || READ_ONCE(h->rc.open)); i++)
+		rcu_barrier();
+}
+
+/* The element holding @key, found by walking the table as a writer would. */
+static struct hmap_elem *find_elem(struct hmap_htab *h, const void *key)
+{
+	struct hmap_tbl *tbl = h->tbl;
+	struct hlist_nulls_node *n;
+	struct hmap_elem *e;
+	u32 b;
+
+	for (b = 0; tbl && b < tbl->size; b++)
+		hlist_nulls_for_each_entry(e, n, &tbl->buckets[b], node)
+			if (!memcmp(e->data, key, h->key_size))
+				return e;
+	return NULL;
+}
+
 TEST(init_rejects_bad_params)
 {
 	struct hmap_htab_params bad[] = {
@@ -392,7 +417,8 @@ TEST(update_alloc_failures)
 /* A budget caps elements and tables, and every charge is given back. */
 TEST(budget_limits_memory)
 {
-	struct hmap_budget budget = { .limit = 8192 };
+	u64 limit = 8192;
+	struct hmap_budget budget = { .limit = &limit };
 	struct hmap_htab_params p = {
 		.key_size = 8, .value_size = 8, .max_entries = 100000,
 		.budget = &budget,
@@ -402,11 +428,16 @@ TEST(budget_limits_memory)
 
 	ASSERT_EQ(0, hmap_htab_init(&h, &p));
 	ASSERT_EQ(0, hmap_htab_init(&h2, &p));
-	for (k = 0; put(&h, k, HMAP_ANY) == 0; k++)
+	/*
+	 * Tables replaced by the grows stay charged until they are freed, so
+	 * the map is full once an insert fails even after they are.
+	 */
+	for (k = 0; put(&h, k, HMAP_ANY) == 0 ||
+		    (settle(&h), put(&h, k, HMAP_ANY) == 0); k++)
 		ASSERT_LT(k, 1000);
 	n = k;
 	EXPECT_EQ(-ENOMEM, put(&h, k, HMAP_ANY));
-	EXPECT_LE(atomic64_read(&budget.used), budget.limit);
+	EXPECT_LE(atomic64_read(&budget.used), limit);
 	EXPECT_EQ(hmap_htab_mem_bytes(&h), atomic64_read(&budget.used));
 	EXPECT_EQ(n, hmap_htab_count(&h));
 	/* The budget is shared: the second map cannot even get a table. */
@@ -414,12 +445,19 @@ TEST(budget_limits_memory)
 	k = 0;
 	ASSERT_EQ(0, hmap_htab_lookup_and_delete(&h, &k, &v));
 	EXPECT_EQ(val_of(0), v);
-	budget.limit = 1 << 20;
+	/* The deleted element stays charged until its grace period ends. */
+	EXPECT_EQ(hmap_htab_mem_bytes(&h) + h.elem_size,
+		  atomic64_read(&budget.used));
+	settle(&h);
+	EXPECT_EQ(hmap_htab_mem_bytes(&h), atomic64_read(&budget.used));
+	limit = 1 << 20;
 	for (k = 0; k < 3000; k++)
 		ASSERT_EQ(0, put(&h2, k, HMAP_ANY));
+	settle(&h2);
 	EXPECT_EQ(hmap_htab_mem_bytes(&h) + hmap_htab_mem_bytes(&h2),
 		  atomic64_read(&budget.used));
 	hmap_htab_clear(&h2);
+	settle(&h2);
 	EXPECT_EQ(hmap_htab_mem_bytes(&h), atomic64_read(&budget.used));
 	hmap_htab_destroy(&h2);
 	DESTROY_AND_CHECK_LEAKS(&h);
@@ -475,18 +513,26 @@ TEST(lazy_init_race)
 	}
 }
 
-/* A pool map allocates nothing after its first insert installed the table. */
+/* A pool map allocates nothing after its creation, not even after a clear. */
 TEST(pool_inserts_never_allocate)
 {
 	struct hmap_htab h;
 	u64 k, v;
 	long before;
 
-	NEW_MAP_POOL(&h, 8, 8, 1000, 1000, true);
-	ASSERT_EQ(0, put(&h, 0, HMAP_ANY));
+	NEW_MAP_POOL(&h, 8, 8, 1000, 0, true);
+	EXPECT_EQ(1024, hmap_htab_buckets(&h));
+	EXPECT_EQ(1, atomic_long_read(&h.stats.tbl_installs));
 	before = shim_alloc_count;
 	shim_fail_nth = 1;
-	for (k = 1; k < 1000; k++)
+	for (k = 0; k < 500; k++)
+		ASSERT_EQ(0, put(&h, k, HMAP_NOEXIST));
+	hmap_htab_clear(&h);
+	EXPECT_EQ(0, hmap_htab_count(&h));
+	EXPECT_EQ(1024, hmap_htab_buckets(&h));
+	for (k = 0; k < 500; k++)
+		ASSERT_EQ(-ENOENT, hmap_htab_lookup(&h, &k, &v));
+	for (k = 0; k < 1000; k++)
 		ASSERT_EQ(0, put(&h, k, HMAP_NOEXIST));
 	EXPECT_EQ(1, shim_fail_nth);
 	shim_fail_nth = 0;
@@ -500,7 +546,123 @@ TEST(pool_inserts_never_allocate)
 	EXPECT_EQ(0, hmap_htab_lookup(&h, &k, &v));
 	EXPECT_EQ(77, v);
 	EXPECT_EQ(1000, hmap_htab_count(&h));
+	EXPECT_EQ(1024, hmap_htab_buckets(&h));
+	EXPECT_EQ(0, atomic_long_read(&h.stats.grows));
 	DESTROY_AND_CHECK_LEAKS(&h);
+}
+
+/* A prealloc map whose table cannot be had is not created, and leaks nothing. */
+TEST(pool_table_failure)
+{
+	struct hmap_htab_params p = {
+		.key_size = 8, .value_size = 8, .max_entries = 100,
+		.prealloc = true,
+	};
+	struct hmap_htab h;
+
+	shim_fail_nth = 2;
+	EXPECT_EQ(-ENOMEM, hmap_htab_init(&h, &p));
+	shim_fail_nth = 0;
+	EXPECT_EQ(0, __lsan_do_recoverable_leak_check());
+}
+
+/* UPDATE with EXIST on an empty map: ENOENT, without allocating anything. */
+TEST(exist_on_empty_map_allocates_nothing)
+{
+	struct hmap_htab h;
+
+	NEW_MAP(&h, 8, 8, 100, 0);
+	shim_fail_nth = 1;
+	EXPECT_EQ(-ENOENT, put(&h, 1, HMAP_EXIST));
+	EXPECT_EQ(1, shim_fail_nth);
+	shim_fail_nth = 0;
+	EXPECT_EQ(0, hmap_htab_buckets(&h));
+	hmap_htab_clear(&h);
+	EXPECT_EQ(-ENOENT, put(&h, 1, HMAP_EXIST));
+	DESTROY_AND_CHECK_LEAKS(&h);
+}
+
+/*
+ * A writer stopped in the middle of replacing a value (preempted, on
+ * PREEMPT_RT, with the element's count odd) must not keep a reader spinning:
+ * the reader gives up its lockless copies and copies under the bucket lock,
+ * which the stopped writer would hold. Before the fix this test never ended.
+ */
+TEST(reader_does_not_spin_on_a_stopped_writer)
+{
+	struct hmap_htab h;
+	u64 k = 3, v = 0, keys[4], vals[4];
+	struct hmap_elem *e;
+	bool end;
+
+	NEW_MAP(&h, 8, 8, 100, 0);
+	ASSERT_EQ(0, put(&h, 3, HMAP_ANY));
+	e = find_elem(&h, &k);
+	ASSERT_NE(NULL, e);
+	WRITE_ONCE(e->seq, e->seq + 1);
+	EXPECT_EQ(0, hmap_htab_lookup(&h, &k, &v));
+	EXPECT_EQ(val_of(3), v);
+	EXPECT_EQ(1, atomic_long_read(&h.stats.locked_reads));
+	EXPECT_EQ(1, hmap_htab_lookup_batch(&h, NULL, keys, vals, 4, &end));
+	EXPECT_EQ(val_of(3), vals[0]);
+	EXPECT_EQ(2, atomic_long_read(&h.stats.locked_reads));
+	WRITE_ONCE(e->seq, e->seq + 1);
+	EXPECT_EQ(0, hmap_htab_lookup(&h, &k, &v));
+	EXPECT_EQ(2, atomic_long_read(&h.stats.locked_reads));
+	DESTROY_AND_CHECK_LEAKS(&h);
+}
+
+/* delete_if_value removes an entry only while it holds the value given. */
+TEST(delete_if_value)
+{
+	struct hmap_htab h;
+	u64 k = 5, v;
+
+	NEW_MAP(&h, 8, 8, 100, 0);
+	v = val_of(5);
+	EXPECT_EQ(-ENOENT, hmap_htab_delete_if_value(&h, &k, &v));
+	ASSERT_EQ(0, put(&h, 5, HMAP_ANY));
+	v = 1;
+	EXPECT_EQ(-EAGAIN, hmap_htab_delete_if_value(&h, &k, &v));
+	EXPECT_EQ(1, hmap_htab_count(&h));
+	v = val_of(5);
+	EXPECT_EQ(0, hmap_htab_delete_if_value(&h, &k, &v));
+	EXPECT_EQ(0, hmap_htab_count(&h));
+	DESTROY_AND_CHECK_LEAKS(&h);
+}
+
+/*
+ * A user's budget inside the module's: a charge over either limit fails
+ * with that budget's error and leaves both as they were.
+ */
+TEST(nested_budgets)
+{
+	u64 outer_limit = 1 << 20, inner_limit = 4096;
+	struct hmap_budget outer = { .limit = &outer_limit, .err = -ENOMEM };
+	struct hmap_budget inner = {
+		.limit = &inner_limit, .parent = &outer, .err = -EDQUOT,
+	};
+	struct hmap_htab_params p = {
+		.key_size = 8, .value_size = 8, .max_entries = 100000,
+		.budget = &inner,
+	};
+	struct hmap_htab h;
+	u64 k;
+	int ret;
+
+	ASSERT_EQ(0, hmap_htab_init(&h, &p));
+	for (k = 0; !(ret = put(&h, k, HMAP_ANY)); k++)
+		ASSERT_LT(k, 1000);
+	EXPECT_EQ(-EDQUOT, ret);
+	EXPECT_EQ(atomic64_read(&inner.used), atomic64_read(&outer.used));
+	EXPECT_LE(atomic64_read(&inner.used), inner_limit);
+	inner_limit = 1 << 30;
+	outer_limit = atomic64_read(&outer.used);
+	EXPECT_EQ(-ENOMEM, put(&h, k, HMAP_ANY));
+	EXPECT_EQ(atomic64_read(&inner.used), atomic64_read(&outer.used));
+	DESTROY_AND_CHECK_LEAKS(&h);
+	EXPECT_EQ(0, atomic64_read(&inner.used));
+	EXPECT_EQ(0, atomic64_read(&outer.used));
 }
 
 /*
@@ -543,8 +705,7 @@ TEST(retired_elements_are_freed)
 	for (k = 0; k < 50000; k++)
 		ASSERT_EQ(0, hmap_htab_delete(&h, &k));
 	/* Every batch ends within a few grace periods, leaving nothing queued. */
-	for (k = 0; k < 100 && (READ_ONCE(h.rc.busy) || READ_ONCE(h.rc.open)); k++)
-		rcu_barrier();
+	settle(&h);
 	EXPECT_EQ(0, READ_ONCE(h.rc.busy));
 	EXPECT_EQ(NULL, READ_ONCE(h.rc.open));
 	DESTROY_AND_CHECK_LEAKS(&h);
