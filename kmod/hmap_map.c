@@ -557,6 +557,10 @@ static void hmap_map_show_fdinfo(struct seq_file *m, struct file *filp)
 		   atomic_long_read(&map->htab.stats.shrinks));
 	seq_printf(m, "tables_installed:\t%lu\n",
 		   atomic_long_read(&map->htab.stats.tbl_installs));
+	seq_printf(m, "resize_lookups:\t%lu\n",
+		   atomic_long_read(&map->htab.stats.resize_lookups));
+	seq_printf(m, "locked_reads:\t%lu\n",
+		   atomic_long_read(&map->htab.stats.locked_reads));
 }
 
 static int hmap_map_release_file(struct inode *inode, struct file *filp)

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * HMAP_F_PREALLOC: the whole pool is taken and charged at creation, inserts
- * then never allocate, a full map still replaces in place, deleted elements
+ * HMAP_F_PREALLOC: the whole pool and the bucket array are taken and
+ * charged at creation and kept through CLEAR, inserts then never allocate, a full map still replaces in place, deleted elements
  * come back after their grace period however hard the map churns, and a pool
  * beyond max_bytes is refused at creation.
  */
@@ -47,20 +47,34 @@ TEST(pool_is_taken_at_creation)
 {
 	struct hmap_info info;
 	int fd = prealloc_map(1000);
-	__u64 k;
+	__u64 k, bytes;
 
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, hmap_info(fd, &info));
 	EXPECT_EQ(HMAP_F_PREALLOC, info.map_flags);
 	EXPECT_TRUE(fdinfo_says(fd, "map_flags:\t0x2\n"));
 	EXPECT_EQ(0, info.count);
-	/* 1000 entries and at least as many spares, before any insert. */
+	/* 1000 entries and at least as many spares, before any insert... */
 	EXPECT_GE(info.bytes, 2000 * ELEM_8_8);
+	/* ...and the bucket array for all of them, which it keeps. */
+	EXPECT_EQ(1024, info.buckets);
+	EXPECT_EQ(1, fdinfo_num(fd, "tables_installed"));
+	bytes = info.bytes;
 	for (k = 0; k < 1000; k++)
 		ASSERT_EQ(0, put(fd, k, k * 10, HMAP_NOEXIST));
 	ASSERT_EQ(0, hmap_info(fd, &info));
-	/* The pool is the same; only the bucket array came on top. */
-	EXPECT_LE(info.bytes, 3000 * ELEM_8_8);
+	/* Inserts took nothing more; a clear gives nothing back. */
+	EXPECT_EQ(bytes, info.bytes);
+	EXPECT_EQ(1024, info.buckets);
+	EXPECT_EQ(0, hmap_clear(fd));
+	ASSERT_EQ(0, hmap_info(fd, &info));
+	EXPECT_EQ(bytes, info.bytes);
+	EXPECT_EQ(1024, info.buckets);
+	EXPECT_EQ(0, info.count);
+	for (k = 0; k < 1000; k++)
+		ASSERT_EQ(0, put(fd, k, k * 10, HMAP_NOEXIST));
+	EXPECT_EQ(1, fdinfo_num(fd, "tables_installed"));
+	EXPECT_EQ(0, fdinfo_num(fd, "resizes"));
 	close(fd);
 }
 

@@ -22,12 +22,21 @@
  * - EINVAL: @size is smaller than the first published version of the
  *   struct; an unknown flag is set; a reserved field or padding is non-zero.
  * - E2BIG: @size is larger than the kernel knows and the extra bytes are not
- *   all zero.
+ *   all zero; or @size is larger than the page size (4096 on x86), whatever
+ *   the extra bytes hold, so that no caller can make the kernel scan an
+ *   arbitrarily long tail for zeros.
  * - EBADFD: a map command on /dev/hmap itself, or a device command on a map
  *   fd.
  * - ENOTTY: an ioctl number hmap does not know.
  *
  * Each command lists the errors it adds.
+ *
+ * Limits. The module's parameters bound what all users together may hold
+ * (max_maps, max_bytes) and what the maps one user created may hold
+ * (max_maps_per_user, max_bytes_per_user), wherever their writers come
+ * from: a user is the creator's fsuid, and maps created by a task with
+ * CAP_SYS_RESOURCE are exempt from the per-user limits. Memory is counted
+ * from its allocation until it is freed, a grace period after a delete.
  */
 #ifndef _UAPI_LINUX_HMAP_H
 #define _UAPI_LINUX_HMAP_H
@@ -57,8 +66,8 @@
 /**
  * define HMAP_NAME_LEN - size of a name buffer, including the terminating NUL
  *
- * Names are 1 to 31 characters from [A-Za-z0-9_.-], NUL-terminated, with
- * every byte after the NUL zero. A map's label (HMAP_IOC_CREATE) may also be
+ * Names are 1 to 31 ASCII characters from [A-Za-z0-9_.-], NUL-terminated,
+ * with every byte after the NUL zero. A map's label (HMAP_IOC_CREATE) may also be
  * empty.
  */
 #define HMAP_NAME_LEN		32
@@ -88,12 +97,15 @@
  * define HMAP_F_PREALLOC - allocate every element when the map is created
  *
  * In &hmap_create.flags. The map takes one pool of max_entries elements plus
- * spares (up to 1024, plus one per possible CPU) at creation, charged to the
- * creator's memory cgroup and the module's max_bytes at once. Inserts then
- * never allocate and never fail with ENOMEM; a deleted element returns to
- * the pool a grace period after its delete, and an insert that finds the
- * pool empty waits for that. Without the flag, elements come from a slab
- * cache of their exact size as they are inserted.
+ * spares (up to 1024, plus one per possible CPU) and a bucket array for
+ * max_entries at creation, charged to the creator's memory cgroup, the
+ * module's max_bytes and the creator's max_bytes_per_user at once. The
+ * table never resizes and CLEAR keeps it, so inserts never allocate and
+ * never fail with ENOMEM or EDQUOT; a deleted element returns to the pool a
+ * grace period after its delete, and an insert that finds the pool empty
+ * waits for that (killably). Without the flag, elements come from a slab
+ * cache of their exact size as they are inserted, and the bucket array is
+ * allocated by the first insert and grows and shrinks with the map.
  *
  * Either way an element is a 24-byte header, the key rounded up to 8 bytes,
  * then the value rounded up to 8 bytes; the bucket array adds 8 bytes per
@@ -119,7 +131,10 @@
  * cgroup.
  *
  * Errors: EINVAL (a size or limit out of range, a bad label); ENOSPC (the
- * module's max_maps limit is reached); ENOMEM; EMFILE/ENFILE (no fd left).
+ * module's max_maps limit is reached); EDQUOT (the caller's
+ * max_maps_per_user is reached, or a HMAP_F_PREALLOC map would take the
+ * caller beyond max_bytes_per_user); ENOMEM (also: a HMAP_F_PREALLOC map
+ * would take the module beyond max_bytes); EMFILE/ENFILE (no fd left).
  */
 struct hmap_create {
 	__u32 size;
@@ -140,21 +155,30 @@ struct hmap_create {
  * @value: user pointer to value_size bytes: read by UPDATE, written by
  *	LOOKUP and LOOKUP_AND_DELETE; must be 0 for DELETE
  *
- * HMAP_IOC_LOOKUP (on a map fd): copy out the value of @key.
+ * HMAP_IOC_LOOKUP (on a map fd): copy out the value of @key. It takes no
+ * lock, unless writers keep replacing that very value: then, after a few
+ * tries, it waits for them on the entry's lock rather than spin.
  * Errors: ENOENT (no such key).
  *
  * HMAP_IOC_UPDATE (on a writable map fd): create or replace an entry.
  * A concurrent LOOKUP sees the old value or the new one, never a mix.
- * Errors: EEXIST (NOEXIST, key present); ENOENT (EXIST, key absent);
- * E2BIG (the map holds max_entries); ENOMEM (allocation failed, or the
- * module's max_bytes limit is reached); EPERM (read-only fd).
+ * Errors: EEXIST (NOEXIST, key present); ENOENT (EXIST, key absent, also in
+ * an empty map); E2BIG (the map holds max_entries); ENOMEM (allocation
+ * failed, or the module's max_bytes limit is reached); EDQUOT (the map's
+ * creator is at max_bytes_per_user); EPERM (read-only fd). A
+ * HMAP_F_PREALLOC map never returns ENOMEM or EDQUOT.
  *
  * HMAP_IOC_DELETE (on a writable map fd): remove an entry.
  * Errors: ENOENT; EPERM (read-only fd).
  *
  * HMAP_IOC_LOOKUP_AND_DELETE (on a writable map fd): remove an entry and
- * copy out the value it held when it was removed.
- * Errors: ENOENT; EPERM (read-only fd).
+ * copy out the value it held when it was removed. The value is copied out
+ * first and the entry removed only if it still holds that value (else it
+ * is copied again), so an EFAULT, even from another thread unmapping
+ * @value during the call, leaves the entry in the map.
+ * Errors: ENOENT (also if another caller removed the entry during the call:
+ * @value may then have been written); EINTR (a signal arrived while
+ * writers kept replacing the value); EPERM (read-only fd).
  *
  * On any error the map is unchanged.
  */
@@ -214,7 +238,7 @@ struct hmap_clear {
  *	if the map was created with it
  * @id: out: the map's id, for HMAP_IOC_OPEN_BY_ID; never reused while the
  *	module is loaded, until ids wrap around
- * @owner_uid: out: the creator's uid (in the initial user namespace)
+ * @owner_uid: out: the creator's fsuid (in the initial user namespace)
  * @bytes: out: memory held by entries and buckets
  * @name: out: the label given at creation
  * @pub_name: out: the published name, or empty
@@ -270,6 +294,7 @@ struct hmap_info {
  *
  * Errors: EINVAL (bad name, bits outside 0666); EEXIST (the name is
  * taken); EBUSY (this map is already published); EPERM (read-only fd).
+ * A published map keeps counting against its creator's per-user limits.
  */
 struct hmap_publish {
 	__u32 size;
@@ -342,7 +367,11 @@ struct hmap_open_by_id {
  * @next_id: out: that map's id
  * @__reserved: must be 0
  *
- * Errors: ENOENT (no live map above @start_id).
+ * Lists only the maps the caller could open with HMAP_IOC_OPEN_BY_ID: those
+ * created with the caller's fsuid, or every map with CAP_SYS_ADMIN, so that
+ * ids do not tell one user what others have.
+ *
+ * Errors: ENOENT (no such map above @start_id).
  */
 struct hmap_get_next_id {
 	__u32 size;
@@ -375,24 +404,33 @@ struct hmap_get_next_id {
  * @values: user pointer to @count values: written by the lookup batches,
  *	read by UPDATE_BATCH; 0 for DELETE_BATCH
  * @status: UPDATE_BATCH, DELETE_BATCH: user pointer to @count __s32, each
- *	written with its entry's result (0 or -errno), or 0 for none; else 0
+ *	written with its entry's result (0 or -errno), or 0 for none; else 0.
+ *	Need not be aligned.
  * @count: in: entries given, or room for entries (at least 1 for the
  *	lookup batches); out: entries done, written back however the command
  *	ends once its arguments are accepted (0 if it failed before the first)
  * @__reserved: must be 0
+ *
+ * Every batch works in chunks of at most 1024 entries and 256 KiB of keys
+ * and values, and between chunks stops with EINTR if a signal is pending,
+ * writing back @count (and @out_cursor) as for any other ending: a batch
+ * with a huge @count is never unkillable, and can be resumed.
  *
  * HMAP_IOC_LOOKUP_BATCH (on a map fd): copy out up to @count entries in
  * iteration order after @in_cursor. Concurrent deletes never make the walk
  * restart or repeat; a bucket larger than @count is simply continued in the
  * next call. Returns 0 if entries may remain, or ENOENT once the walk has
  * reached the last key (@count may still be non-zero).
- * Errors: ENOENT (the end, see above); EINVAL (@count 0); ENOMEM.
+ * Errors: ENOENT (the end, see above); EINVAL (@count 0); EINTR; ENOMEM.
  *
  * HMAP_IOC_LOOKUP_AND_DELETE_BATCH (on a writable map fd): the same, and
  * each entry returned is removed; the value returned is the one it held
  * when it was removed. Entries deleted by others meanwhile are skipped. The
- * output buffers are checked for writing before anything is removed.
- * Errors: as LOOKUP_BATCH; EPERM (read-only fd).
+ * argument struct and @out_cursor are checked for writing before anything
+ * is removed (else EFAULT, the map unchanged), and each entry is copied
+ * into @keys and @values before it is removed: on EFAULT, @count is
+ * exactly the number of entries removed and returned.
+ * Errors: as LOOKUP_BATCH; EINTR; EPERM (read-only fd).
  *
  * HMAP_IOC_UPDATE_BATCH (on a writable map fd): UPDATE each of @count
  * entries in order. HMAP_IOC_DELETE_BATCH (on a writable map fd): DELETE
@@ -401,7 +439,7 @@ struct hmap_get_next_id {
  * end and returns 0, and @status tells which entries failed. @count comes
  * back as the number of entries attempted.
  * Errors: those of UPDATE or DELETE for the first failed entry; EINVAL;
- * EPERM (read-only fd); ENOMEM.
+ * EINTR; EPERM (read-only fd); ENOMEM.
  */
 struct hmap_batch {
 	__u32 size;
