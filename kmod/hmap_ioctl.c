@@ -427,29 +427,29 @@ static u32 hmap_batch_chunk(struct hmap_htab *h, u32 count)
 }
 
 /* Whether a user buffer can be written, checked without writing to it. */
-static bool hmap_writable(u64 uptr, size_t size)
+static bool hmap_writable(void __user *p, size_t size)
 {
-	void __user *p = u64_to_user_ptr(uptr);
-
 	return access_ok(p, size) && !fault_in_safe_writeable(p, size);
 }
 
 /*
  * Removes the @n entries of one LOOKUP_AND_DELETE_BATCH chunk, handing them
- * over at slot *@done and on; *@done counts the entries removed. An entry
- * is handed over before it is removed, so a copy that fails removes nothing
- * more. The whole chunk is copied out at once, then each entry is removed
- * if it still holds the value copied; from the first that changed or went,
- * entries are taken one at a time (an entry deleted by another is skipped).
+ * over at slot *@done and on; *@done counts the entries removed and *@seen
+ * the entries of the chunk dealt with (removed, or gone meanwhile). An
+ * entry is handed over before it is removed, so a copy that fails removes
+ * nothing more. The whole chunk is copied out at once, then each entry is
+ * removed if it still holds the value copied; from the first that changed
+ * or went, entries are taken one at a time.
  */
 static int hmap_batch_take(struct hmap_ucmd *ucmd, u8 *keys, u8 *vals, u32 n,
-			   u32 *done)
+			   u32 *done, u32 *seen)
 {
 	struct hmap_batch *arg = ucmd->cmd;
 	struct hmap_htab *h = &ucmd->map->htab;
 	u32 ks = h->key_size, vs = h->value_size, i;
 	int ret = 0;
 
+	*seen = 0;
 	if (copy_to_user(u64_to_user_ptr(arg->keys) + (size_t)*done * ks, keys,
 			 (size_t)n * ks) ||
 	    copy_to_user(u64_to_user_ptr(arg->values) + (size_t)*done * vs, vals,
@@ -467,9 +467,11 @@ static int hmap_batch_take(struct hmap_ucmd *ucmd, u8 *keys, u8 *vals, u32 n,
 		if (!ret)
 			(*done)++;
 		else if (ret != -ENOENT)
-			return ret;
+			break;
+		ret = 0;
 	}
-	return 0;
+	*seen = i;
+	return ret;
 }
 
 static int hmap_lookup_batch(struct hmap_ucmd *ucmd, bool delete)
@@ -479,7 +481,7 @@ static int hmap_lookup_batch(struct hmap_ucmd *ucmd, bool delete)
 	u8 __user *ukeys = u64_to_user_ptr(arg->keys);
 	u8 __user *uvals = u64_to_user_ptr(arg->values);
 	bool have_cur = false, end = false;
-	u32 chunk, done = 0, n, before;
+	u32 chunk, done = 0, n, before, seen;
 	struct mem_cgroup *old_memcg;
 	u8 *buf, *keys, *vals, *cur;
 	int ret = 0;
@@ -491,9 +493,10 @@ static int hmap_lookup_batch(struct hmap_ucmd *ucmd, bool delete)
 	 * Once entries are removed, @count must reach the caller, and so must
 	 * the cursor: check both can be written before removing any.
 	 */
-	if (delete && (!hmap_writable((uintptr_t)ucmd->ubuffer, ucmd->user_size) ||
+	if (delete && (!hmap_writable(ucmd->ubuffer, ucmd->user_size) ||
 		       (arg->out_cursor &&
-			!hmap_writable(arg->out_cursor, h->key_size))))
+			!hmap_writable(u64_to_user_ptr(arg->out_cursor),
+				       h->key_size))))
 		return -EFAULT;
 	chunk = hmap_batch_chunk(h, arg->count);
 	buf = kvmalloc((size_t)chunk * (h->key_size + h->value_size) +
@@ -523,32 +526,40 @@ static int hmap_lookup_batch(struct hmap_ucmd *ucmd, bool delete)
 					   min(chunk, arg->count - done), &end);
 		if (!n)
 			break;
-		/* The walk goes on after the last key seen, removed or not. */
-		memcpy(cur, keys + (size_t)(n - 1) * h->key_size, h->key_size);
-		have_cur = true;
+		seen = n;
 		if (delete) {
 			before = done;
 			old_memcg = hmap_map_memcg_enter(ucmd->map);
-			ret = hmap_batch_take(ucmd, keys, vals, n, &done);
+			ret = hmap_batch_take(ucmd, keys, vals, n, &done, &seen);
 			hmap_map_memcg_exit(old_memcg);
 			this_cpu_add(ucmd->map->stats->deletes, done - before);
-			if (ret)
-				break;
-			continue;
-		}
-		if (copy_to_user(ukeys + (size_t)done * h->key_size, keys,
-				 (size_t)n * h->key_size) ||
-		    copy_to_user(uvals + (size_t)done * h->value_size, vals,
-				 (size_t)n * h->value_size)) {
+		} else if (copy_to_user(ukeys + (size_t)done * h->key_size, keys,
+					(size_t)n * h->key_size) ||
+			   copy_to_user(uvals + (size_t)done * h->value_size,
+					vals, (size_t)n * h->value_size)) {
 			ret = -EFAULT;
-			break;
+			seen = 0;
+		} else {
+			done += n;
 		}
-		done += n;
+		/*
+		 * The walk goes on after the last key dealt with, removed or
+		 * not: a caller resuming after EINTR or EFAULT from the
+		 * cursor misses nothing.
+		 */
+		if (seen) {
+			memcpy(cur, keys + (size_t)(seen - 1) * h->key_size,
+			       h->key_size);
+			have_cur = true;
+		}
+		if (ret)
+			break;
 	}
-	if (!ret && have_cur && arg->out_cursor &&
-	    copy_to_user(u64_to_user_ptr(arg->out_cursor), cur, h->key_size))
+	if (have_cur && arg->out_cursor &&
+	    copy_to_user(u64_to_user_ptr(arg->out_cursor), cur, h->key_size) &&
+	    !ret)
 		ret = -EFAULT;
-	else if (!ret && end)
+	if (!ret && end)
 		ret = -ENOENT;
 out:
 	kvfree(buf);

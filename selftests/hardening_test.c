@@ -375,6 +375,79 @@ TEST_F_TIMEOUT(worst, huge_batch_stops_at_a_signal, 120)
 	close(fd);
 }
 
+struct pester {
+	pthread_t target;
+	atomic_bool stop;
+};
+
+static void *pester_fn(void *p)
+{
+	struct pester *a = p;
+
+	while (!atomic_load(&a->stop)) {
+		usleep(20000);
+		pthread_kill(a->target, SIGUSR1);
+	}
+	return NULL;
+}
+
+#define RESUME_N	100000
+
+/*
+ * A LOOKUP_AND_DELETE_BATCH interrupted by a signal every 20 ms: each EINTR
+ * writes back @count and @out_cursor, and resuming from the cursor hands
+ * every entry over exactly once.
+ */
+TEST_F_TIMEOUT(worst, batch_resumes_after_eintr, 300)
+{
+	struct sigaction sa = { .sa_handler = on_usr1 };
+	struct pester a = { .target = pthread_self() };
+	/* One spare slot: the call that finds the end needs room for one. */
+	static __u32 keys[RESUME_N + 1], seen[RESUME_N];
+	static unsigned char vals[RESUME_N + 1];
+	__u32 k, cur, n, got = 0, eintr = 0, calls = 0;
+	bool started = false;
+	pthread_t t;
+	int fd, ret;
+
+	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
+	fd = hmap_create("resume", 4, 1, RESUME_N, NULL);
+	ASSERT_LE(0, fd);
+	for (k = 0; k < RESUME_N; k++) {
+		keys[k] = k;
+		vals[k] = k & 0xff;
+	}
+	n = RESUME_N;
+	ASSERT_EQ(0, hmap_update_batch(fd, keys, vals, NULL, &n, HMAP_ANY, 0));
+	ASSERT_EQ(0, pthread_create(&t, NULL, pester_fn, &a));
+	do {
+		n = RESUME_N + 1 - got;
+		ret = hmap_lookup_and_delete_batch(fd, started ? &cur : NULL,
+						   &cur, keys + got, vals + got,
+						   &n);
+		calls++;
+		eintr += ret == -EINTR;
+		ASSERT_TRUE(!ret || ret == -EINTR || ret == -ENOENT)
+			TH_LOG("ret %d", ret);
+		started |= n > 0;
+		got += n;
+	} while (ret != -ENOENT && calls < 100000);
+	atomic_store(&a.stop, true);
+	pthread_join(t, NULL);
+	TH_LOG("%u entries in %u calls, %u of them ended by EINTR", got,
+	       calls, eintr);
+	EXPECT_EQ(RESUME_N, got);
+	for (k = 0; k < got; k++) {
+		ASSERT_GT(RESUME_N, keys[k]);
+		EXPECT_EQ(keys[k] & 0xff, vals[k]);
+		seen[keys[k]]++;
+	}
+	for (k = 0; k < RESUME_N; k++)
+		ASSERT_EQ(1, seen[k]) TH_LOG("key %u", k);
+	EXPECT_LT(0, eintr);
+	close(fd);
+}
+
 /* Fills @fd with keys 0..n-1, values k * 10. */
 static void fill(struct __test_metadata *_metadata, int fd, __u64 n)
 {
@@ -574,6 +647,61 @@ TEST_F_TIMEOUT(worst, lookup_and_delete_while_the_buffer_is_unmapped, 60)
 TEST_F_TIMEOUT(worst, lookup_and_delete_batch_while_the_buffer_is_unmapped, 60)
 {
 	take_while_unmapping(_metadata, true);
+}
+
+struct id_race {
+	atomic_bool stop;
+	long opened, wrong;
+};
+
+static void *create_loop(void *p)
+{
+	struct id_race *r = p;
+	int fd;
+
+	while (!atomic_load(&r->stop)) {
+		fd = hmap_create("idrace", 8, 8, 4, NULL);
+		if (fd >= 0)
+			close(fd);
+	}
+	return NULL;
+}
+
+/*
+ * Defect 5: a map was in the id table before its id was set, so a racing
+ * OPEN_BY_ID could open a map whose INFO said id 0. Openers chase the
+ * newest ids while another thread creates and closes maps.
+ */
+TEST_F_TIMEOUT(worst, open_by_id_never_sees_id_zero, 60)
+{
+	struct id_race r = { 0 };
+	struct hmap_info info;
+	__u32 id, last = 0;
+	pthread_t t;
+	long t0;
+	int fd;
+
+	ASSERT_EQ(0, pthread_create(&t, NULL, create_loop, &r));
+	t0 = now_ms();
+	while (now_ms() - t0 < 1000L * seconds()) {
+		for (id = last; !hmap_get_next_id(id, &id);) {
+			last = id;
+			fd = hmap_open_by_id(id, HMAP_F_RDONLY);
+			if (fd < 0)
+				continue;
+			r.opened++;
+			if (hmap_info(fd, &info) || info.id != id)
+				r.wrong++;
+			close(fd);
+		}
+		/* Ids grow: go back a little, never to the start. */
+		last = last > 8 ? last - 8 : 0;
+	}
+	atomic_store(&r.stop, true);
+	pthread_join(t, NULL);
+	TH_LOG("%ld maps opened by id while being created", r.opened);
+	EXPECT_EQ(0, r.wrong);
+	EXPECT_LT(0, r.opened);
 }
 
 /* Names: ASCII letters, digits and _.- only; no Latin-1 "letters". */
