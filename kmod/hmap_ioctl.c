@@ -220,7 +220,7 @@ static int hmap_cmd_delete(struct hmap_ucmd *ucmd)
 
 	if (arg->__reserved || arg->flags || arg->value)
 		return -EINVAL;
-	ret = hmap_bounce_key(&b, h, arg->key, false, h->value_size);
+	ret = hmap_bounce_key(&b, h, arg->key, false, 0);
 	if (ret)
 		return ret;
 	/* A delete may shrink the table: that allocation is the map's too. */
@@ -245,9 +245,11 @@ static int hmap_cmd_delete(struct hmap_ucmd *ucmd)
  * buffers may have been written), -EFAULT, or -EINTR if a signal arrived
  * while writers kept replacing the value.
  */
-static int hmap_take_one(struct hmap_htab *h, const void *key, void *value,
+static int hmap_take_one(struct hmap_map *map, const void *key, void *value,
 			 u64 ukey, u64 uvalue)
 {
+	struct hmap_htab *h = &map->htab;
+	struct mem_cgroup *old_memcg;
 	int ret;
 
 	for (;;) {
@@ -258,7 +260,10 @@ static int hmap_take_one(struct hmap_htab *h, const void *key, void *value,
 					  h->key_size)) ||
 		    hmap_copy_out(uvalue, value, h->value_size))
 			return -EFAULT;
+		/* A delete may shrink the table: that allocation is the map's. */
+		old_memcg = hmap_map_memcg_enter(map);
 		ret = hmap_htab_delete_if_value(h, key, value);
+		hmap_map_memcg_exit(old_memcg);
 		if (ret != -EAGAIN)
 			return ret;
 		if (signal_pending(current))
@@ -271,7 +276,6 @@ static int hmap_cmd_lookup_and_delete(struct hmap_ucmd *ucmd)
 {
 	struct hmap_elem_op *arg = ucmd->cmd;
 	struct hmap_htab *h = &ucmd->map->htab;
-	struct mem_cgroup *old_memcg;
 	struct hmap_bounce b;
 	int ret;
 
@@ -280,10 +284,7 @@ static int hmap_cmd_lookup_and_delete(struct hmap_ucmd *ucmd)
 	ret = hmap_bounce_key(&b, h, arg->key, false, h->value_size);
 	if (ret)
 		return ret;
-	/* A delete may shrink the table: that allocation is the map's too. */
-	old_memcg = hmap_map_memcg_enter(ucmd->map);
-	ret = hmap_take_one(h, b.key, b.value, 0, arg->value);
-	hmap_map_memcg_exit(old_memcg);
+	ret = hmap_take_one(ucmd->map, b.key, b.value, 0, arg->value);
 	if (!ret)
 		this_cpu_inc(ucmd->map->stats->deletes);
 	hmap_bounce_release(&b);
@@ -447,6 +448,7 @@ static int hmap_batch_take(struct hmap_ucmd *ucmd, u8 *keys, u8 *vals, u32 n,
 	struct hmap_batch *arg = ucmd->cmd;
 	struct hmap_htab *h = &ucmd->map->htab;
 	u32 ks = h->key_size, vs = h->value_size, i;
+	struct mem_cgroup *old_memcg;
 	int ret = 0;
 
 	*seen = 0;
@@ -455,13 +457,17 @@ static int hmap_batch_take(struct hmap_ucmd *ucmd, u8 *keys, u8 *vals, u32 n,
 	    copy_to_user(u64_to_user_ptr(arg->values) + (size_t)*done * vs, vals,
 			 (size_t)n * vs))
 		return -EFAULT;
+	/* No user copy in this scope: only the map's own allocations. */
+	old_memcg = hmap_map_memcg_enter(ucmd->map);
 	for (i = 0; i < n; i++)
 		if (hmap_htab_delete_if_value(h, keys + (size_t)i * ks,
 					      vals + (size_t)i * vs))
 			break;
+	hmap_map_memcg_exit(old_memcg);
 	*done += i;
 	for (; i < n; i++) {
-		ret = hmap_take_one(h, keys + (size_t)i * ks, vals + (size_t)i * vs,
+		ret = hmap_take_one(ucmd->map, keys + (size_t)i * ks,
+				    vals + (size_t)i * vs,
 				    arg->keys + (u64)*done * ks,
 				    arg->values + (u64)*done * vs);
 		if (!ret)
@@ -482,7 +488,6 @@ static int hmap_lookup_batch(struct hmap_ucmd *ucmd, bool delete)
 	u8 __user *uvals = u64_to_user_ptr(arg->values);
 	bool have_cur = false, end = false;
 	u32 chunk, done = 0, n, before, seen;
-	struct mem_cgroup *old_memcg;
 	u8 *buf, *keys, *vals, *cur;
 	int ret = 0;
 
@@ -529,9 +534,7 @@ static int hmap_lookup_batch(struct hmap_ucmd *ucmd, bool delete)
 		seen = n;
 		if (delete) {
 			before = done;
-			old_memcg = hmap_map_memcg_enter(ucmd->map);
 			ret = hmap_batch_take(ucmd, keys, vals, n, &done, &seen);
-			hmap_map_memcg_exit(old_memcg);
 			this_cpu_add(ucmd->map->stats->deletes, done - before);
 		} else if (copy_to_user(ukeys + (size_t)done * h->key_size, keys,
 					(size_t)n * h->key_size) ||
@@ -609,7 +612,6 @@ static int hmap_change_batch(struct hmap_ucmd *ucmd, bool update)
 	keys = buf;
 	vals = keys + chunk * h->key_size;
 	status = (s32 *)(vals + chunk * vsize);
-	old_memcg = hmap_map_memcg_enter(ucmd->map);
 	while (done < arg->count && !err) {
 		if (signal_pending(current)) {
 			ret = -EINTR;
@@ -623,6 +625,8 @@ static int hmap_change_batch(struct hmap_ucmd *ucmd, bool update)
 			ret = -EFAULT;
 			break;
 		}
+		/* No user copy in this scope: only the map's own allocations. */
+		old_memcg = hmap_map_memcg_enter(ucmd->map);
 		for (i = 0; i < n && !err; i++) {
 			u8 *k = keys + i * h->key_size;
 
@@ -636,6 +640,7 @@ static int hmap_change_batch(struct hmap_ucmd *ucmd, bool update)
 			else if (!(arg->flags & HMAP_BATCH_CONTINUE))
 				err = status[i];
 		}
+		hmap_map_memcg_exit(old_memcg);
 		/* @status need not be aligned: copy_to_user() takes bytes. */
 		if (ustatus && copy_to_user(ustatus + done, status, i * sizeof(s32))) {
 			ret = -EFAULT;
@@ -644,7 +649,6 @@ static int hmap_change_batch(struct hmap_ucmd *ucmd, bool update)
 		}
 		done += i;
 	}
-	hmap_map_memcg_exit(old_memcg);
 	kvfree(buf);
 out:
 	/* However it ended, the caller learns how many entries were tried. */
@@ -776,6 +780,13 @@ static long hmap_ioctl(struct file *filp, unsigned int cmd, unsigned long arg,
 	if (op->ioctl_num != cmd)
 		return -ENOTTY;
 
+	/* The kind of fd first: the struct means nothing on the wrong one. */
+	dev_op = op->kind == HMAP_FD_DEV;
+	if (dev_op == !!map)
+		return -EBADFD;
+	if (op->kind == HMAP_FD_MAP_WRITE && !(filp->f_mode & FMODE_WRITE))
+		return -EPERM;
+
 	if (get_user(ucmd.user_size, (u32 __user *)ucmd.ubuffer))
 		return -EFAULT;
 	if (ucmd.user_size < op->min_size)
@@ -787,12 +798,6 @@ static long hmap_ioctl(struct file *filp, unsigned int cmd, unsigned long arg,
 				    ucmd.user_size);
 	if (ret)
 		return ret;
-
-	dev_op = op->kind == HMAP_FD_DEV;
-	if (dev_op == !!map)
-		return -EBADFD;
-	if (op->kind == HMAP_FD_MAP_WRITE && !(filp->f_mode & FMODE_WRITE))
-		return -EPERM;
 	return op->execute(&ucmd);
 }
 

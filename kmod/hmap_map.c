@@ -24,6 +24,7 @@
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
+#include <linux/user_namespace.h>
 
 #include "hmap_priv.h"
 
@@ -46,13 +47,31 @@ static DEFINE_HASHTABLE(hmap_users, 6);
 static DEFINE_MUTEX(hmap_users_lock);
 
 /*
- * Takes a map slot of the caller's fsuid for a new map. Return: its
- * accounting, NULL if the caller is exempt (CAP_SYS_RESOURCE, as for
- * rlimits), or ERR_PTR(-EDQUOT) at max_maps_per_user, ERR_PTR(-ENOMEM).
+ * The user a new map is charged to: the caller's fsuid, or, inside a user
+ * namespace, the owner of the outermost namespace below the initial one.
+ * Every uid a namespace maps belongs to the user who created it, so a user
+ * with a range of subordinate uids cannot multiply its limits by them.
+ */
+static kuid_t hmap_charged_uid(void)
+{
+	struct user_namespace *ns = current_user_ns();
+
+	if (ns == &init_user_ns)
+		return current_fsuid();
+	while (ns->parent != &init_user_ns)
+		ns = ns->parent;
+	return ns->owner;
+}
+
+/*
+ * Takes a map slot of the charged user (see hmap_charged_uid()) for a new
+ * map. Return: its accounting, NULL if the caller is exempt
+ * (CAP_SYS_RESOURCE, as for rlimits), or ERR_PTR(-EDQUOT) at
+ * max_maps_per_user, ERR_PTR(-ENOMEM).
  */
 static struct hmap_user *hmap_user_get(void)
 {
-	kuid_t uid = current_fsuid();
+	kuid_t uid = hmap_charged_uid();
 	struct hmap_user *u;
 
 	/* A question, not a privileged act: no audit record for a "no". */
@@ -88,11 +107,15 @@ found:
 	return u;
 }
 
-/* Drops a freed map's hold on its user: every byte is back by now. */
+/*
+ * Drops a freed map's hold on its user: every byte is back by now, and the
+ * map's slot too: a closed map counts until its memory is gone.
+ */
 static void hmap_user_put(struct hmap_user *u)
 {
 	if (!u)
 		return;
+	atomic_dec(&u->maps);
 	mutex_lock(&hmap_users_lock);
 	if (!--u->refs) {
 		WARN_ON_ONCE(atomic64_read(&u->budget.used));
@@ -116,6 +139,11 @@ static void hmap_map_free_work(struct work_struct *work)
 	free_percpu(map->stats);
 	mem_cgroup_put(map->memcg);
 	kfree(map);
+	/*
+	 * Counted against max_maps until here, not until its release: a
+	 * create-and-close loop must not pile up maps waiting to be freed.
+	 */
+	atomic_dec(&hmap_nr_maps);
 	atomic_long_inc(&hmap_counters.freed);
 }
 
@@ -126,9 +154,6 @@ static void hmap_map_release(struct kref *ref)
 	spin_lock(&hmap_idr_lock);
 	idr_remove(&hmap_idr, map->id);
 	spin_unlock(&hmap_idr_lock);
-	atomic_dec(&hmap_nr_maps);
-	if (map->user)
-		atomic_dec(&map->user->maps);
 	atomic_long_inc(&hmap_counters.released);
 
 	INIT_RCU_WORK(&map->free_work, hmap_map_free_work);
@@ -260,10 +285,7 @@ err_htab:
 err_map:
 	kfree(map);
 err_user:
-	if (user) {
-		atomic_dec(&user->maps);
-		hmap_user_put(user);
-	}
+	hmap_user_put(user);
 err_count:
 	atomic_dec(&hmap_nr_maps);
 	return ERR_PTR(ret);
@@ -312,14 +334,19 @@ static struct hmap_map *hmap_find_name(const char *name)
  * @name: a checked name
  * @mode: permission bits, a subset of 0666
  *
- * The name holds a reference until hmap_unpublish().
+ * The name holds a reference until hmap_unpublish(). Only the map's creator
+ * (or CAP_SYS_ADMIN) may publish it: a name keeps the map alive, charged to
+ * its creator, so another user with a writable fd must not be able to.
  *
- * Return: 0, -EBUSY if @map already has a name, -EEXIST if @name is taken.
+ * Return: 0, -EPERM if the caller did not create @map, -EBUSY if @map
+ * already has a name, -EEXIST if @name is taken.
  */
 int hmap_map_publish(struct hmap_map *map, const char *name, umode_t mode)
 {
 	int ret = 0;
 
+	if (!uid_eq(current_fsuid(), map->owner_uid) && !capable(CAP_SYS_ADMIN))
+		return -EPERM;
 	mutex_lock(&hmap_names_lock);
 	if (map->pub_name[0]) {
 		ret = -EBUSY;
@@ -342,7 +369,7 @@ int hmap_map_publish(struct hmap_map *map, const char *name, umode_t mode)
  * @name: a checked name
  *
  * Return: 0, -ENOENT if no map has @name, -EPERM if the caller neither owns
- * the name nor has CAP_SYS_ADMIN.
+ * the name nor created the map, nor has CAP_SYS_ADMIN.
  */
 int hmap_unpublish(const char *name)
 {
@@ -354,7 +381,8 @@ int hmap_unpublish(const char *name)
 		mutex_unlock(&hmap_names_lock);
 		return -ENOENT;
 	}
-	if (!uid_eq(current_fsuid(), map->pub_uid) && !capable(CAP_SYS_ADMIN)) {
+	if (!uid_eq(current_fsuid(), map->pub_uid) &&
+	    !uid_eq(current_fsuid(), map->owner_uid) && !capable(CAP_SYS_ADMIN)) {
 		mutex_unlock(&hmap_names_lock);
 		return -EPERM;
 	}
@@ -409,8 +437,8 @@ struct hmap_map *hmap_map_get_by_name(const char *name, bool write)
  * An id does not keep a map alive: a map whose last reference is gone is
  * not returned even if it has not been freed yet.
  *
- * Return: the map, or ERR_PTR(-ENOENT) or ERR_PTR(-EPERM) if the caller
- * neither created it nor has CAP_SYS_ADMIN.
+ * Return: the map, or ERR_PTR(-ENOENT), also if the caller neither created
+ * it nor has CAP_SYS_ADMIN: an id must not tell which maps others have.
  */
 struct hmap_map *hmap_map_get_by_id(u32 id)
 {
@@ -427,7 +455,7 @@ struct hmap_map *hmap_map_get_by_id(u32 id)
 		return ERR_PTR(-ENOENT);
 	if (!uid_eq(current_fsuid(), map->owner_uid) && !capable(CAP_SYS_ADMIN)) {
 		hmap_map_put(map);
-		return ERR_PTR(-EPERM);
+		return ERR_PTR(-ENOENT);
 	}
 	return map;
 }

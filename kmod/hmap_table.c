@@ -2,7 +2,9 @@
 /*
  * The hmap hash-table core.
  *
- * Readers (lookup) take rcu_read_lock() and nothing else. Single-entry
+ * Readers (lookup) take rcu_read_lock() and nothing else, unless writers
+ * keep replacing the very value they copy: then, after a few tries, they
+ * copy under the bucket lock (see hmap_elem_read_value()). Single-entry
  * writers take the map's rwsem for read and then one bucket lock, so writers
  * of different buckets run in parallel. Whole-table operations (resize,
  * clear) take the rwsem for write, which excludes every writer but no reader.
@@ -33,8 +35,10 @@
 #include <linux/random.h>
 #include <linux/rculist_nulls.h>
 #include <linux/sched.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/wait_bit.h>
 #include <linux/workqueue.h>
 #include <linux/hmap.h>
 #include <asm/unaligned.h>
@@ -283,6 +287,17 @@ static bool hmap_needs_shrink(const struct hmap_htab *h, u32 size, u32 count)
 }
 
 /*
+ * Past two entries per bucket a table that could grow must grow before it
+ * takes another key: a grow that failed to allocate (out of memory or
+ * budget) must not let chains, walked under a bucket lock and in RCU read
+ * sections, lengthen without bound. The insert fails with the grow's error.
+ */
+static bool hmap_overloaded(const struct hmap_htab *h, u32 size, u32 count)
+{
+	return size < h->max_size && count >= 2 * size;
+}
+
+/*
  * Charges @bytes to the map's budget and every budget above it (a user's,
  * then the module's). Return: 0, or the error of the first budget that the
  * charge would take over its limit, with nothing charged.
@@ -379,8 +394,12 @@ static void hmap_tbl_free(struct hmap_htab *h, struct hmap_tbl *tbl)
 static void hmap_tbl_free_rcu(struct rcu_head *head)
 {
 	struct hmap_tbl *tbl = container_of(head, struct hmap_tbl, rcu);
+	struct hmap_htab *h = tbl->h;
 
-	hmap_tbl_free(tbl->h, tbl);
+	hmap_tbl_free(h, tbl);
+	/* The last access to @h: wake_up_var() only hashes its address. */
+	if (atomic_dec_and_test(&h->tbl_pending))
+		wake_up_var(&h->tbl_pending);
 }
 
 /*
@@ -411,7 +430,7 @@ static void hmap_elem_release(struct hmap_htab *h, struct hmap_elem *e)
 	}
 	spin_lock(&rc->lock);
 	e->free_next = rc->free;
-	rc->free = e;
+	WRITE_ONCE(rc->free, e);
 	spin_unlock(&rc->lock);
 }
 
@@ -460,7 +479,7 @@ static void hmap_retire_work(struct work_struct *work)
 	spin_lock(&rc->lock);
 	if (rc->pool) {
 		b->last->free_next = rc->free;
-		rc->free = b->first;
+		WRITE_ONCE(rc->free, b->first);
 	}
 	rc->busy &= ~BIT(b - rc->slots);
 	/* What queued while this batch waited goes on now, as one batch. */
@@ -508,7 +527,7 @@ static struct hmap_elem *hmap_pool_get(struct hmap_htab *h)
 		spin_lock(&rc->lock);
 		e = rc->free;
 		if (e)
-			rc->free = e->free_next;
+			WRITE_ONCE(rc->free, e->free_next);
 		spin_unlock(&rc->lock);
 		if (e)
 			return e;
@@ -696,8 +715,12 @@ void hmap_htab_destroy(struct hmap_htab *h)
 	spin_unlock(&rc->lock);
 	for (i = 0; i < HMAP_RETIRE_SLOTS; i++)
 		flush_rcu_work(&rc->slots[i].work);
-	/* Tables replaced by resizes: their callbacks uncharge @h's budget. */
-	rcu_barrier();
+	/*
+	 * Tables replaced by resizes: their callbacks uncharge @h's budget.
+	 * Waiting for these, not for every callback (rcu_barrier()), keeps
+	 * the free of a map that never resized cheap.
+	 */
+	wait_var_event(&h->tbl_pending, !atomic_read(&h->tbl_pending));
 	/* Unlinked before the caller's grace period: no reader can see them. */
 	for (; e; e = next) {
 		next = e->free_next;
@@ -881,12 +904,15 @@ static void hmap_move_bucket(struct hmap_tbl *old, u32 b, struct hmap_tbl *new)
 
 /*
  * Resizes the table if its load still calls for it once writers are held
- * off. A failure to allocate leaves the table as it is: slower, still right.
+ * off. A failure to allocate leaves the table as it is: slower, still right,
+ * and hmap_overloaded() keeps it from getting much slower.
+ * Return: 0, or the allocation's error.
  */
-static void hmap_htab_resize(struct hmap_htab *h)
+static int hmap_htab_resize(struct hmap_htab *h)
 {
 	struct hmap_tbl *old, *new;
 	u32 count, size, b;
+	int ret = 0;
 
 	down_write(&h->rwsem);
 	old = rcu_dereference_protected(h->tbl, lockdep_is_held(&h->rwsem));
@@ -900,8 +926,10 @@ static void hmap_htab_resize(struct hmap_htab *h)
 	if (size == old->size)
 		goto out;
 	new = hmap_tbl_alloc(h, size);
-	if (IS_ERR(new))
+	if (IS_ERR(new)) {
+		ret = PTR_ERR(new);
 		goto out;
+	}
 
 	rcu_assign_pointer(old->future, new);
 	for (b = 0; b < old->size; b++) {
@@ -913,9 +941,11 @@ static void hmap_htab_resize(struct hmap_htab *h)
 	rcu_assign_pointer(h->tbl, new);
 	atomic_long_inc(size > old->size ? &h->stats.grows : &h->stats.shrinks);
 	/* Last use of @old: this task is no RCU reader, it may go any time. */
+	atomic_inc(&h->tbl_pending);
 	call_rcu(&old->rcu, hmap_tbl_free_rcu);
 out:
 	up_write(&h->rwsem);
+	return ret;
 }
 
 /*
@@ -1035,6 +1065,9 @@ again:
 		hmap_elem_write_value(h, old, value);
 	} else if ((u32)atomic_read(&h->count) >= h->max_entries) {
 		ret = -E2BIG;
+	} else if (hmap_overloaded(h, tbl->size, atomic_read(&h->count))) {
+		/* Grow first, with no lock held, then look again. */
+		ret = -EXFULL;
 	} else if (!new) {
 		/* Allocate with no lock held, then look again. */
 		ret = -EAGAIN;
@@ -1050,6 +1083,11 @@ again:
 unlock_rwsem:
 	up_read(&h->rwsem);
 
+	if (ret == -EXFULL) {
+		ret = hmap_htab_resize(h);
+		if (!ret)
+			goto again;
+	}
 	if (ret == -EAGAIN) {
 		new = hmap_elem_alloc(h, key, value, hash);
 		if (IS_ERR(new))
@@ -1216,10 +1254,10 @@ u32 hmap_htab_lookup_batch(struct hmap_htab *h, const void *cursor,
 		cur_rev = bitrev32(hmap_hash(h, cursor));
 	last_rev = cur_rev;
 
-	/* Held for read, the rwsem keeps a resize from moving elements. */
+	/* Held for read, the rwsem keeps @tbl, and its elements in place. */
 	down_read(&h->rwsem);
 	rcu_read_lock();
-	tbl = rcu_dereference(h->tbl);
+	tbl = rcu_dereference_protected(h->tbl, lockdep_is_held(&h->rwsem));
 	if (!tbl)
 		goto out;
 	for (pos = cursor ? cur_rev >> (32 - tbl->shift) : 0; pos < tbl->size;
@@ -1231,6 +1269,12 @@ u32 hmap_htab_lookup_batch(struct hmap_htab *h, const void *cursor,
 		if (copied >= HMAP_RCU_COPY_MAX ||
 		    !(++visited % HMAP_RESCHED_BUCKETS)) {
 			rcu_read_unlock();
+			/* A dying caller has no use for the rest of the walk. */
+			if (fatal_signal_pending(current)) {
+				rcu_read_lock();
+				*end = false;
+				goto out;
+			}
 			cond_resched();
 			rcu_read_lock();
 			copied = 0;
@@ -1240,6 +1284,8 @@ u32 hmap_htab_lookup_batch(struct hmap_htab *h, const void *cursor,
 		for (;;) {
 			best = NULL;
 			hlist_nulls_for_each_entry_rcu(e, nn, &tbl->buckets[b], node) {
+				/* Chains are short, but count them too. */
+				copied += sizeof(*e);
 				rev = bitrev32(e->hash);
 				if (last && hmap_iter_cmp(h, rev, hmap_elem_key(e),
 							  last_rev, last) <= 0)

@@ -75,9 +75,8 @@ struct hmap_retire_batch {
 
 /**
  * struct hmap_reclaim - how a map gets and gives back element memory
- * @lock: protects every field below but @cache and @pool. Taken with
- *	interrupts disabled, as the RCU callbacks that end a retire batch
- *	take it too.
+ * @lock: protects every field below but @cache and @pool. Taken in
+ *	process context only: retire batches end in work items.
  * @free: pool maps only: elements no reader can see, ready for use.
  * @open: unlinked elements not yet handed to a grace period.
  * @open_last: the last element of @open.
@@ -201,9 +200,12 @@ struct hmap_htab_stats {
  *	held for write; the first insert installs it with cmpxchg() under
  *	@rwsem held for read.
  * @rwsem: held for read by every single-entry writer and by iteration, for
- *	write by resize and clear. Lookups never take it.
+ *	write by resize and clear. Lookups take it only when writers keep
+ *	them from copying a value locklessly.
  * @count: entries linked in @tbl, changed under a bucket lock.
  * @tbl_gen: generation of the last table allocated, folded into nulls values.
+ * @tbl_pending: tables replaced by a resize whose RCU callback has not yet
+ *	freed them; hmap_htab_destroy() waits for none to remain.
  * @key_size: bytes per key.
  * @value_size: bytes per value.
  * @value_off: offset of the value in &hmap_elem.data.
@@ -221,6 +223,7 @@ struct hmap_htab {
 	struct rw_semaphore rwsem;
 	atomic_t count;
 	atomic_t tbl_gen;
+	atomic_t tbl_pending;
 	u32 key_size;
 	u32 value_size;
 	u32 value_off;

@@ -66,6 +66,8 @@ FIXTURE_SETUP(nil)
 	ASSERT_LE(0, self->witness);
 	for (k = 0; k < 10; k++)
 		ASSERT_EQ(0, hmap_update(self->witness, &k, &k, 0));
+	/* A closed map counts until it is freed: let earlier ones go. */
+	settle_frees();
 	self->live = stat_num("maps_live");
 }
 
@@ -79,6 +81,7 @@ FIXTURE_TEARDOWN(nil)
 		EXPECT_EQ(k, v);
 	}
 	EXPECT_EQ(-ENOENT, hmap_open_by_name("nil_test", 0));
+	settle_frees();
 	if (self->live >= 0)
 		EXPECT_EQ(self->live, stat_num("maps_live"));
 	close(self->witness);

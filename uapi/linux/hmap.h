@@ -26,7 +26,9 @@
  *   the extra bytes hold, so that no caller can make the kernel scan an
  *   arbitrarily long tail for zeros.
  * - EBADFD: a map command on /dev/hmap itself, or a device command on a map
- *   fd.
+ *   fd (checked before the argument is read).
+ * - ENOMEM: the kernel could not allocate the command's own buffer: the
+ *   bounce buffer of a key and value over 256 bytes together, or a batch's.
  * - ENOTTY: an ioctl number hmap does not know.
  *
  * Each command lists the errors it adds.
@@ -34,9 +36,13 @@
  * Limits. The module's parameters bound what all users together may hold
  * (max_maps, max_bytes) and what the maps one user created may hold
  * (max_maps_per_user, max_bytes_per_user), wherever their writers come
- * from: a user is the creator's fsuid, and maps created by a task with
- * CAP_SYS_RESOURCE are exempt from the per-user limits. Memory is counted
- * from its allocation until it is freed, a grace period after a delete.
+ * from: a user is the creator's fsuid, or, for a creator inside a user
+ * namespace, the owner of the outermost namespace (the uids a namespace
+ * maps all belong to whoever made it); maps created by a task with
+ * CAP_SYS_RESOURCE are exempt from the per-user limits. A map counts from
+ * its creation until it is freed, a grace period after its last fd and
+ * name are gone; memory from its allocation until it is freed, a grace
+ * period after a delete.
  */
 #ifndef _UAPI_LINUX_HMAP_H
 #define _UAPI_LINUX_HMAP_H
@@ -100,12 +106,14 @@
  * spares (up to 1024, plus one per possible CPU) and a bucket array for
  * max_entries at creation, charged to the creator's memory cgroup, the
  * module's max_bytes and the creator's max_bytes_per_user at once. The
- * table never resizes and CLEAR keeps it, so inserts never allocate and
- * never fail with ENOMEM or EDQUOT; a deleted element returns to the pool a
+ * table never resizes and CLEAR keeps it, so inserts never allocate map
+ * memory and never fail with EDQUOT, nor with ENOMEM but for the command's
+ * own bounce buffer (see above); a deleted element returns to the pool a
  * grace period after its delete, and an insert that finds the pool empty
- * waits for that (killably). Without the flag, elements come from a slab
- * cache of their exact size as they are inserted, and the bucket array is
- * allocated by the first insert and grows and shrinks with the map.
+ * waits for that (killably: a fatal signal ends it with EINTR). Without
+ * the flag, elements come from a slab cache of their exact size as they
+ * are inserted, and the bucket array is allocated by the first insert and
+ * grows and shrinks with the map.
  *
  * Either way an element is a 24-byte header, the key rounded up to 8 bytes,
  * then the value rounded up to 8 bytes; the bucket array adds 8 bytes per
@@ -164,9 +172,12 @@ struct hmap_create {
  * A concurrent LOOKUP sees the old value or the new one, never a mix.
  * Errors: EEXIST (NOEXIST, key present); ENOENT (EXIST, key absent, also in
  * an empty map); E2BIG (the map holds max_entries); ENOMEM (allocation
- * failed, or the module's max_bytes limit is reached); EDQUOT (the map's
- * creator is at max_bytes_per_user); EPERM (read-only fd). A
- * HMAP_F_PREALLOC map never returns ENOMEM or EDQUOT.
+ * failed, or the module's max_bytes limit is reached, also for a larger
+ * bucket array: past two entries per bucket a map that cannot grow its
+ * table takes no more keys); EDQUOT (the map's creator is at
+ * max_bytes_per_user); EINTR (HMAP_F_PREALLOC: a fatal signal ended the
+ * wait for a free element); EPERM (read-only fd). A HMAP_F_PREALLOC map
+ * never returns EDQUOT, nor ENOMEM but for the bounce buffer.
  *
  * HMAP_IOC_DELETE (on a writable map fd): remove an entry.
  * Errors: ENOENT; EPERM (read-only fd).
@@ -292,9 +303,13 @@ struct hmap_info {
  * A published map lives on after its last fd is closed, like a pinned BPF
  * map, until HMAP_IOC_UNPUBLISH.
  *
+ * Only the map's creator (same fsuid) or CAP_SYS_ADMIN may publish it: a
+ * name keeps the map alive against its creator's per-user limits, so a
+ * user given a writable fd must not be able to pin it.
+ *
  * Errors: EINVAL (bad name, bits outside 0666); EEXIST (the name is
- * taken); EBUSY (this map is already published); EPERM (read-only fd).
- * A published map keeps counting against its creator's per-user limits.
+ * taken); EBUSY (this map is already published); EPERM (read-only fd, or
+ * the caller did not create the map).
  */
 struct hmap_publish {
 	__u32 size;
@@ -311,7 +326,7 @@ struct hmap_publish {
  * The map itself goes away when no fd refers to it either.
  *
  * Errors: EINVAL (bad name); ENOENT (no such name); EPERM (the caller is
- * neither the name's owner nor has CAP_SYS_ADMIN).
+ * neither the name's owner nor the map's creator, nor has CAP_SYS_ADMIN).
  */
 struct hmap_unpublish {
 	__u32 size;
@@ -348,10 +363,12 @@ struct hmap_open_by_name {
  * @__reserved: must be 0
  *
  * An id never keeps a map alive: this succeeds only while some fd or name
- * still does. The caller must have created the map or have CAP_SYS_ADMIN.
- * Returns a new map fd (close-on-exec).
+ * still does. The caller must have created the map or have CAP_SYS_ADMIN;
+ * to anyone else a map is as absent as an unused id. Returns a new map fd
+ * (close-on-exec).
  *
- * Errors: ENOENT (no live map has this id); EPERM; EMFILE/ENFILE.
+ * Errors: ENOENT (no live map has this id that the caller may open);
+ * EMFILE/ENFILE.
  */
 struct hmap_open_by_id {
 	__u32 size;
@@ -412,9 +429,9 @@ struct hmap_get_next_id {
  * @__reserved: must be 0
  *
  * Every batch works in chunks of at most 1024 entries and 256 KiB of keys
- * and values, and between chunks stops with EINTR if a signal is pending,
- * writing back @count (and @out_cursor) as for any other ending: a batch
- * with a huge @count is never unkillable, and can be resumed.
+ * and values, and before each chunk stops with EINTR if a signal is
+ * pending, writing back @count (and @out_cursor) as for any other ending:
+ * a batch with a huge @count is never unkillable, and can be resumed.
  *
  * HMAP_IOC_LOOKUP_BATCH (on a map fd): copy out up to @count entries in
  * iteration order after @in_cursor. Concurrent deletes never make the walk
@@ -429,7 +446,8 @@ struct hmap_get_next_id {
  * argument struct and @out_cursor are checked for writing before anything
  * is removed (else EFAULT, the map unchanged), and each entry is copied
  * into @keys and @values before it is removed: on EFAULT, @count is
- * exactly the number of entries removed and returned.
+ * exactly the number of entries removed and returned (unless another
+ * thread unmaps the argument struct itself during the call).
  * Errors: as LOOKUP_BATCH; EINTR; EPERM (read-only fd).
  *
  * HMAP_IOC_UPDATE_BATCH (on a writable map fd): UPDATE each of @count

@@ -191,6 +191,7 @@ typedef struct { long counter; } atomic_long_t;
 #define atomic_dec(v)		((void)__atomic_sub_fetch(&(v)->counter, 1, __ATOMIC_SEQ_CST))
 #define atomic_inc_return(v)	__atomic_add_fetch(&(v)->counter, 1, __ATOMIC_SEQ_CST)
 #define atomic_dec_return(v)	__atomic_sub_fetch(&(v)->counter, 1, __ATOMIC_SEQ_CST)
+#define atomic_dec_and_test(v)	(atomic_dec_return(v) == 0)
 typedef struct { long long counter; } atomic64_t;
 #define atomic64_read(v)		atomic_read(v)
 #define atomic64_set(v, i)		atomic_set(v, i)
@@ -217,6 +218,10 @@ typedef struct { int unused; } wait_queue_head_t;
 #define wait_event(w, cond)	do { while (!(cond)) sched_yield(); } while (0)
 /* No signals in the core tests: the wait always ends with @cond true. */
 #define wait_event_killable(w, cond) ({ wait_event(w, cond); 0; })
+#define wait_var_event(var, cond)	wait_event(var, cond)
+#define wake_up_var(var)		((void)(var))
+#define current				((void *)0)
+#define fatal_signal_pending(task)	((void)(task), 0)
 
 struct rw_semaphore {
 	pthread_rwlock_t lock;

@@ -566,6 +566,47 @@ TEST(pool_table_failure)
 	EXPECT_EQ(0, __lsan_do_recoverable_leak_check());
 }
 
+/*
+ * A table whose grow cannot be allocated takes no more than two entries per
+ * bucket: past that, inserts fail with the grow's error instead of
+ * lengthening chains that are walked under bucket locks and in RCU read
+ * sections. Here the budget has room for many more elements, not for a
+ * larger table.
+ */
+TEST(failed_grow_caps_the_load)
+{
+	u64 limit = 1 << 20;
+	struct hmap_budget budget = { .limit = &limit };
+	struct hmap_htab_params p = {
+		.key_size = 8, .value_size = 8, .max_entries = 100000,
+		.budget = &budget,
+	};
+	struct hmap_htab h;
+	u64 k, one;
+	int ret;
+
+	ASSERT_EQ(0, hmap_htab_init(&h, &p));
+	ASSERT_EQ(0, put(&h, 0, HMAP_ANY));
+	EXPECT_EQ(8, hmap_htab_buckets(&h));
+	one = atomic64_read(&budget.used);
+	/*
+	 * Room for 18 more elements, never for a 16-bucket table, which is
+	 * about twice the 8-bucket one (one - elem_size).
+	 */
+	limit = one + 18 * h.elem_size;
+	ASSERT_LT(18 * h.elem_size, 2 * (one - h.elem_size) - 128);
+	for (k = 1; !(ret = put(&h, k, HMAP_ANY)); k++)
+		ASSERT_LT(k, 1000);
+	EXPECT_EQ(-ENOMEM, ret);
+	EXPECT_EQ(16, hmap_htab_count(&h));
+	EXPECT_EQ(8, hmap_htab_buckets(&h));
+	/* Room again: the next insert grows the table first. */
+	limit = 1 << 20;
+	EXPECT_EQ(0, put(&h, k, HMAP_ANY));
+	EXPECT_EQ(32, hmap_htab_buckets(&h));
+	DESTROY_AND_CHECK_LEAKS(&h);
+}
+
 /* UPDATE with EXIST on an empty map: ENOENT, without allocating anything. */
 TEST(exist_on_empty_map_allocates_nothing)
 {
