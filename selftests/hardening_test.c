@@ -25,6 +25,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <sched.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -920,6 +921,97 @@ TEST_F(limits, max_bytes_per_user)
 		ASSERT_EQ(0, hmap_update(fd, &k, &k, HMAP_ANY));
 	close(fd);
 	EXPECT_EQ(0, hmap_unpublish("quota1000"));
+}
+
+/*
+ * In the namespace: as ns uid @uid, creates maps until EDQUOT and publishes
+ * each (as ns<uid>_<n>), so that they outlive this process.
+ */
+static int ns_create(uid_t uid)
+{
+	char name[HMAP_NAME_LEN];
+	int status, n, fd;
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return -1;
+	if (!pid) {
+		if (setresgid(0, 0, 0) || setresuid(uid, uid, uid))
+			_exit(255);
+		for (n = 0; n < 20; n++) {
+			fd = hmap_create("ns", 8, 8, 4, NULL);
+			if (fd < 0)
+				break;
+			snprintf(name, sizeof(name), "ns%u_%d", uid, n);
+			if (hmap_publish(fd, name, 0600))
+				_exit(254);
+		}
+		_exit(n);
+	}
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+/*
+ * As uid 1000 in a new user namespace, into which the parent maps ten uids
+ * (as newuidmap does with a user's subordinate range): each uid there
+ * creates maps until EDQUOT. They all share the namespace owner's quota.
+ */
+static int userns_owner(int go_r, int done_w)
+{
+	int total = 0, n;
+	char c;
+	uid_t u;
+
+	if (setresgid(UNPRIV_UID, UNPRIV_UID, UNPRIV_UID) ||
+	    setresuid(UNPRIV_UID, UNPRIV_UID, UNPRIV_UID) ||
+	    unshare(CLONE_NEWUSER))
+		return 250;
+	if (write(done_w, "u", 1) != 1 || read(go_r, &c, 1) != 1)
+		return 251;
+	for (u = 0; u < 10; u++) {
+		n = ns_create(u);
+		if (n < 0)
+			return 252;
+		total += n;
+	}
+	return total;
+}
+
+/*
+ * Defect 6: subordinate uids must not multiply a user's limits. A user
+ * namespace owned by uid 1000 maps ten uids; together they get the
+ * owner's four maps, not four each.
+ */
+TEST_F(limits, userns_uids_share_the_owners_quota)
+{
+	int go[2], done[2], status;
+	char path[64], c;
+	pid_t pid;
+
+	ASSERT_EQ(0, write_str(HMAP_PARAM("max_maps_per_user"), "4"));
+	ASSERT_EQ(0, pipe(go));
+	ASSERT_EQ(0, pipe(done));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		_exit(userns_owner(go[0], done[1]));
+	ASSERT_EQ(1, read(done[0], &c, 1));
+	snprintf(path, sizeof(path), "/proc/%d/uid_map", pid);
+	ASSERT_EQ(0, write_str(path, "0 200000 10"));
+	snprintf(path, sizeof(path), "/proc/%d/gid_map", pid);
+	ASSERT_EQ(0, write_str(path, "0 200000 10"));
+	ASSERT_EQ(1, write(go[1], "g", 1));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(4, WEXITSTATUS(status));
+	for (pid = 0; pid < 10; pid++) {
+		for (status = 0; status < 20; status++) {
+			snprintf(path, sizeof(path), "ns%d_%d", pid, status);
+			hmap_unpublish(path);
+		}
+	}
 }
 
 struct ids {
