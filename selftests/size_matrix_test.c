@@ -1,0 +1,564 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Every map command over every key size x value size, not a few hand-picked
+ * ones: search, do not sample.
+ *
+ * Why: GET_NEXT_KEY bounced the next key through the value half of its
+ * bounce buffer, so with a key larger than the value it wrote past the end
+ * of the buffer and panicked the host (key 200 / value 8, key 300 / value
+ * 1). No test found it, because every test used sizes that happened to be
+ * safe. Copies in the kernel take different paths by size (4 and 8 bytes
+ * with get_user/put_user, a bounce buffer on the stack up to 256 bytes of
+ * key and value together, on the heap beyond, slab caches up to 512-byte
+ * elements, kmalloc beyond), so each boundary is tried from both sides:
+ * key sizes 1 3 4 7 8 9 16 31 64 200 255 256 257 300 511 512 times value
+ * sizes 1 3 4 8 16 64 255 256 257 4096 65536, with and without
+ * HMAP_F_PREALLOC.
+ *
+ * Each size pair gets a fresh small map (4 entries for the large values, 6
+ * for the others) and every command, single and batch, each errno on its
+ * path (ENOENT, EEXIST, E2BIG, EPERM on a read-only fd, EINVAL, EFAULT for a
+ * buffer one byte short), checked against a model (model.h): every return
+ * code, every byte of every key and value returned, the count and INFO.
+ * Keys and values are distinct non-zero patterns, so a mix-up shows. Every
+ * buffer the kernel reads or writes is followed, one command in two, by
+ * guard bytes, and in the other by a PROT_NONE page, so a kernel that reads
+ * or writes one byte too many fails the check or faults (EFAULT).
+ *
+ * The test names carry the key size (and _prealloc); a failure names the
+ * value size and the command. GET_NEXT_KEY is its own fixture, run after
+ * every other case, so that on a module that still overruns (see above)
+ * every other result is in before it brings the machine down.
+ */
+#include <time.h>
+
+#include "kselftest_harness.h"
+#include "model.h"
+
+static const __u32 value_sizes[] = { 1, 3, 4, 8, 16, 64, 255, 256, 257, 4096, 65536 };
+
+/* A map of @vs byte values: 4 entries for the large values, 6 for the rest. */
+static __u32 max_entries_for(__u32 vs)
+{
+	return vs >= 4096 ? 4 : 6;
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Sets up the rig for one size pair; false (with rig->err) if it cannot. */
+static bool setup(struct rig *r, __u32 ks, __u32 vs, __u32 flags)
+{
+	__u32 max = max_entries_for(vs);
+
+	/* Room for every key of the universe, and a duplicate or two. */
+	if (rig_init(r, ks, vs, max, 0, flags, max + 4, max + 6))
+		return false;
+	return rig_info(r, false) && rig_learn_order(r) && rig_info(r, false);
+}
+
+/* Looks up every key of the universe, on the writable fd or the read-only one. */
+static bool lookup_all(struct rig *r, bool ro)
+{
+	__u32 id;
+
+	for (id = 0; id < r->nkeys; id++)
+		if (!rig_lookup(r, id, ro))
+			return false;
+	return true;
+}
+
+/* Fills the map with keys 0..max_entries-1 by single UPDATEs. */
+static bool fill(struct rig *r, __u64 tag)
+{
+	__u32 id;
+
+	for (id = 0; id < r->max_entries; id++)
+		if (!rig_update(r, id, tag + id, id & 1 ? HMAP_ANY : HMAP_NOEXIST, false))
+			return false;
+	return true;
+}
+
+/*
+ * The keys the kernel holds, by a LOOKUP_BATCH walk outside the model (no
+ * counters move), one entry at a time through the single-entry buffers so
+ * that the batch buffers keep what the last batch returned: present[id] set
+ * for each. False if the walk fails or returns a key outside the universe.
+ */
+static bool kernel_keys(struct rig *r, __u8 *present)
+{
+	__u8 *key = gbuf_place(&r->kout, r->ks, false);
+	__u8 *val = gbuf_place(&r->vout, r->vs, false);
+	__u8 *cur = gbuf_place(&r->cin, r->ks, false);
+	bool started = false;
+	__u32 count;
+	int ret, id;
+
+	memset(present, 0, r->nkeys);
+	do {
+		count = 1;
+		ret = hmap_lookup_batch(r->fd, started ? cur : NULL, cur, key, val, &count);
+		started = true;
+		if ((ret && ret != -ENOENT) || count > 1)
+			return false;
+		if (count) {
+			id = rig_key_id(r, key);
+			if (id < 0)
+				return false;
+			present[id] = 1;
+		}
+	} while (!ret);
+	return true;
+}
+
+/*
+ * Buffers one byte short, right before a PROT_NONE page: EFAULT, and the
+ * map as it was (for LOOKUP_AND_DELETE, the entry stays: spec item 6).
+ * @id is present.
+ */
+static bool short_single_buffers(struct rig *r, __u32 id)
+{
+	__u8 *k, *v;
+	int ret;
+
+	rig_begin(r, "LOOKUP key %u, value buffer one byte short", id);
+	k = gbuf_place(&r->kin, r->ks, false);
+	key_fill(k, r->ks, id);
+	v = gbuf_place(&r->vout, r->vs - 1, true);
+	ret = hmap_lookup(r->fd, k, v);
+	if (!rig_ret(r, -EFAULT, ret) || !rig_absorb_lookups(r, 1))
+		return false;
+
+	rig_begin(r, "LOOKUP_AND_DELETE key %u, value buffer one byte short", id);
+	v = gbuf_place(&r->vout, r->vs - 1, true);
+	ret = hmap_lookup_and_delete(r->fd, k, v);
+	if (!rig_ret(r, -EFAULT, ret) || !rig_info(r, false) || !rig_lookup(r, id, false))
+		return false;
+
+	rig_begin(r, "LOOKUP, key buffer one byte short");
+	k = gbuf_place(&r->kin, r->ks - 1, true);
+	key_fill(r->exp, r->ks, id);
+	memcpy(k, r->exp, r->ks - 1);
+	v = gbuf_place(&r->vout, r->vs, false);
+	ret = hmap_lookup(r->fd, k, v);
+	if (!rig_ret(r, -EFAULT, ret) || !rig_absorb_lookups(r, 0))
+		return false;
+
+	rig_begin(r, "UPDATE key %u, value buffer one byte short", id);
+	k = gbuf_place(&r->kin, r->ks, false);
+	key_fill(k, r->ks, id);
+	v = gbuf_place(&r->vin, r->vs - 1, true);
+	memset(v, 0x81, r->vs - 1);
+	if (!rig_ret(r, -EFAULT, hmap_update(r->fd, k, v, HMAP_ANY)))
+		return false;
+
+	rig_begin(r, "UPDATE, key buffer one byte short");
+	k = gbuf_place(&r->kin, r->ks - 1, true);
+	memcpy(k, r->exp, r->ks - 1);
+	v = gbuf_place(&r->vin, r->vs, false);
+	memset(v, 0x81, r->vs);
+	if (!rig_ret(r, -EFAULT, hmap_update(r->fd, k, v, HMAP_ANY)))
+		return false;
+
+	rig_begin(r, "DELETE, key buffer one byte short");
+	k = gbuf_place(&r->kin, r->ks - 1, true);
+	memcpy(k, r->exp, r->ks - 1);
+	if (!rig_ret(r, -EFAULT, hmap_delete(r->fd, k)))
+		return false;
+	return rig_info(r, false) && rig_check_content(r, r->max_entries);
+}
+
+/*
+ * Lookup batches with a buffer one byte short. LOOKUP_BATCH: EFAULT.
+ * LOOKUP_AND_DELETE_BATCH with short values: EFAULT, and @count says
+ * exactly how many entries were removed and returned, which are the first
+ * ones, whole, the last of them in @out_cursor; with a short out_cursor:
+ * EFAULT, nothing removed (spec item 7). The map must hold at least two
+ * entries.
+ */
+static bool short_batch_buffers(struct rig *r)
+{
+	__u32 room = r->m.count, count, i, removed = 0;
+	__u8 *ks, *vs, *oc, *kernel = malloc(r->nkeys);
+	char where[48];
+	int id, ret;
+	__u64 tag;
+
+	if (!kernel)
+		return rig_fail(r, "out of memory");
+
+	rig_begin(r, "LOOKUP_BATCH room %u, values one byte short", room);
+	oc = gbuf_place(&r->cout, r->ks, false);
+	ks = gbuf_place(&r->bkeys, (size_t)room * r->ks, false);
+	vs = gbuf_place(&r->bvals, (size_t)room * r->vs - 1, true);
+	count = room;
+	ret = hmap_lookup_batch(r->fd, NULL, oc, ks, vs, &count);
+	if (!rig_ret(r, -EFAULT, ret))
+		goto out;
+
+	rig_begin(r, "LOOKUP_AND_DELETE_BATCH room %u, values one byte short", room);
+	oc = gbuf_place(&r->cout, r->ks, false);
+	ks = gbuf_place(&r->bkeys, (size_t)room * r->ks, false);
+	vs = gbuf_place(&r->bvals, (size_t)room * r->vs - 1, true);
+	count = room;
+	ret = hmap_lookup_and_delete_batch(r->fd, NULL, oc, ks, vs, &count);
+	if (!rig_ret(r, -EFAULT, ret) || !rig_guards(r, &r->bkeys, "the keys") ||
+	    !rig_guards(r, &r->cout, "out_cursor"))
+		goto out;
+	if (!kernel_keys(r, kernel)) {
+		rig_fail(r, "cannot walk the map afterwards");
+		goto out;
+	}
+	for (id = 0; id < (int)r->nkeys; id++) {
+		if (kernel[id] && !r->m.present[id]) {
+			rig_fail(r, "key %d appeared", id);
+			goto out;
+		}
+		removed += r->m.present[id] && !kernel[id];
+	}
+	/* @count is exactly the number of entries removed and returned. */
+	if (removed >= room) {
+		rig_fail(r, "all %u entries removed, yet the last value cannot be written", removed);
+		goto out;
+	}
+	if (count != removed) {
+		rig_fail(r, "count %u, but %u entries were removed", count, removed);
+		goto out;
+	}
+	for (i = 0, id = -1; i < removed; i++) {
+		id = m_next(&r->m, id);
+		if (kernel[id]) {
+			rig_fail(r, "entry %u removed out of order", i);
+			goto out;
+		}
+		snprintf(where, sizeof(where), "entry %u of %u removed", i, removed);
+		if (!rig_key_is(r, ks + (size_t)i * r->ks, id, where) ||
+		    !rig_val_is(r, vs + (size_t)i * r->vs, r->m.tag[id], where))
+			goto out;
+	}
+	/* The cursor is written back however the batch ends. */
+	if (removed && !rig_key_is(r, oc, id, "out_cursor"))
+		goto out;
+	for (id = 0; id < (int)r->nkeys; id++)
+		if (r->m.present[id] && !kernel[id])
+			m_delete(&r->m, id, &tag);
+	room = r->m.count ? r->m.count : 1;
+	rig_begin(r, "LOOKUP_AND_DELETE_BATCH room %u, out_cursor one byte short", room);
+	oc = gbuf_place(&r->cout, r->ks - 1, true);
+	ks = gbuf_place(&r->bkeys, (size_t)room * r->ks, false);
+	vs = gbuf_place(&r->bvals, (size_t)room * r->vs, false);
+	count = room;
+	ret = hmap_lookup_and_delete_batch(r->fd, NULL, oc, ks, vs, &count);
+	if (!rig_ret(r, -EFAULT, ret) || !rig_info(r, false) ||
+	    !rig_check_content(r, 1))
+		goto out;
+	free(kernel);
+	return rig_info(r, false);
+out:
+	free(kernel);
+	return false;
+}
+
+/* The single-entry commands, every errno on their paths, INFO. */
+static bool single_ops(struct rig *r)
+{
+	__u32 max = r->max_entries, id;
+
+	if (!lookup_all(r, false) ||
+	    /* An empty map: EXIST is ENOENT (spec item 4), nothing to delete. */
+	    !rig_update(r, 0, 1, HMAP_EXIST, false) || !rig_delete(r, 0, false) ||
+	    !rig_lookup_and_delete(r, 0, false) || !rig_info(r, false) ||
+	    /* Each mode on a present and an absent key. */
+	    !rig_update(r, 0, 2, HMAP_NOEXIST, false) ||
+	    !rig_update(r, 0, 3, HMAP_NOEXIST, false) ||
+	    !rig_lookup(r, 0, false) ||
+	    !rig_update(r, 0, 4, HMAP_EXIST, false) || !rig_lookup(r, 0, false) ||
+	    !rig_update(r, 0, 5, HMAP_ANY, false) || !rig_lookup(r, 0, true) ||
+	    !rig_update(r, 1, 6, HMAP_ANY, false) || !rig_info(r, false) ||
+	    /* Full: a new key is E2BIG whatever the mode, a present one is fine. */
+	    !fill(r, 100) || !rig_info(r, false) ||
+	    !rig_update(r, max, 7, HMAP_ANY, false) ||
+	    !rig_update(r, max + 1, 8, HMAP_NOEXIST, false) ||
+	    !rig_update(r, max + 2, 9, HMAP_EXIST, false) ||
+	    !rig_update(r, max - 1, 10, HMAP_EXIST, false) ||
+	    !rig_update(r, 0, 11, HMAP_NOEXIST, false) ||
+	    !rig_update(r, 0, 12, HMAP_ANY, false) ||
+	    !lookup_all(r, false) || !lookup_all(r, true) || !rig_info(r, false) ||
+	    /* A read-only fd looks but does not change. */
+	    !rig_update(r, 0, 13, HMAP_ANY, true) ||
+	    !rig_update(r, max, 14, HMAP_ANY, true) ||
+	    !rig_delete(r, 0, true) || !rig_lookup_and_delete(r, 0, true) ||
+	    !rig_clear(r, true) || !rig_info(r, true) || !lookup_all(r, false))
+		return false;
+	/* Deletes make room again. */
+	if (!rig_delete(r, 1, false) || !rig_delete(r, 1, false) ||
+	    !rig_lookup_and_delete(r, 2, false) || !rig_lookup_and_delete(r, 2, false) ||
+	    !rig_lookup(r, 2, false) ||
+	    !rig_update(r, max, 15, HMAP_NOEXIST, false) ||
+	    !rig_update(r, max + 1, 16, HMAP_ANY, false) ||
+	    !rig_update(r, max + 2, 17, HMAP_ANY, false) ||
+	    !rig_info(r, false) || !lookup_all(r, false) ||
+	    !short_single_buffers(r, max) || !rig_check_content(r, 3))
+		return false;
+	/* CLEAR, twice, and the map works as new. */
+	if (!rig_clear(r, false) || !rig_info(r, false) || !lookup_all(r, false) ||
+	    !rig_clear(r, false) || !rig_info(r, false) ||
+	    !rig_update(r, 3, 18, HMAP_EXIST, false) ||
+	    !rig_update(r, 3, 19, HMAP_NOEXIST, false) ||
+	    !rig_lookup(r, 3, false) || !rig_lookup_and_delete(r, 3, false) ||
+	    !rig_info(r, false))
+		return false;
+	for (id = 0; id < 4; id++)
+		if (!rig_update(r, id, 20 + id, HMAP_ANY, false) ||
+		    !rig_lookup_and_delete(r, id, false))
+			return false;
+	return rig_info(r, false) && rig_check_content(r, 1);
+}
+
+/* All four batch commands, with cursors, status, stop and continue. */
+static bool batches(struct rig *r)
+{
+	__u32 max = r->max_entries, n = r->nkeys, ids[64], i, room;
+	__u64 tags[64];
+	int last;
+
+	for (i = 0; i < n; i++) {
+		ids[i] = (i * 7 + 3) % n;	/* every key once: 7 is prime to n */
+		tags[i] = 1000 + i;
+	}
+	/* An empty map ends every walk at once. */
+	if (!rig_lookup_batch(r, false, -1, 1, false, false, NULL) ||
+	    !rig_lookup_batch(r, false, 2, 3, false, false, NULL) ||
+	    !rig_lookup_batch(r, true, -1, 2, false, false, NULL) ||
+	    !rig_lookup_batch(r, false, -1, 0, false, false, NULL) ||
+	    !rig_update_batch(r, ids, tags, 0, HMAP_ANY, 0, ST_ALIGNED, false) ||
+	    !rig_update_batch(r, ids, tags, 3, HMAP_EXIST, HMAP_BATCH_CONTINUE,
+			      ST_UNALIGNED, false) ||
+	    !rig_delete_batch(r, ids, 3, 0, ST_ALIGNED, false) ||
+	    !rig_info(r, false))
+		return false;
+	/* Every key at once: max_entries go in, the rest are E2BIG. */
+	if (!rig_update_batch(r, ids, tags, n, HMAP_ANY, HMAP_BATCH_CONTINUE,
+			      ST_ALIGNED, false) || !rig_info(r, false))
+		return false;
+	for (room = 1; room <= max + 1; room++)
+		if (!rig_check_content(r, room))
+			return false;
+	/* NOEXIST stops at the first present key; EXIST goes on past absent ones. */
+	for (i = 0; i < n; i++)
+		tags[i] = 2000 + i;
+	if (!rig_update_batch(r, ids, tags, n, HMAP_NOEXIST, 0, ST_UNALIGNED, false) ||
+	    !rig_update_batch(r, ids, tags, n, HMAP_EXIST, HMAP_BATCH_CONTINUE,
+			      ST_NONE, false) ||
+	    !rig_update_batch(r, ids + 1, tags + 1, n - 1, HMAP_EXIST, 0,
+			      ST_ALIGNED, false) ||
+	    !rig_info(r, false) || !rig_check_content(r, max))
+		return false;
+	/* The same key twice in one batch: the later value wins. */
+	ids[n] = ids[0];
+	tags[n] = 3000;
+	ids[n + 1] = ids[0];
+	tags[n + 1] = 3001;
+	if (!rig_update_batch(r, ids + n, tags + n, 2, HMAP_ANY, 0, ST_ALIGNED, false) ||
+	    !rig_update_batch(r, ids + n, tags + n, 2, HMAP_NOEXIST, HMAP_BATCH_CONTINUE,
+			      ST_ALIGNED, false) ||
+	    !rig_check_content(r, 2))
+		return false;
+	/* Cursors: absent keys, one buffer for both, walks in steps. */
+	for (i = 0; i < n; i++)
+		if (!rig_lookup_batch(r, false, i, 2, i & 1, false, NULL) ||
+		    !rig_lookup_batch(r, false, i, max, false, true, NULL))
+			return false;
+	/* A read-only fd may walk, not change. */
+	if (!rig_lookup_batch(r, true, -1, 2, false, true, NULL) ||
+	    !rig_update_batch(r, ids, tags, 2, HMAP_ANY, 0, ST_ALIGNED, true) ||
+	    !rig_delete_batch(r, ids, 2, 0, ST_ALIGNED, true) ||
+	    !rig_info(r, true))
+		return false;
+	/* DELETE_BATCH: stop at the first absent key, or go on. */
+	if (!rig_delete_batch(r, ids + 1, 4, 0, ST_ALIGNED, false) ||
+	    !rig_delete_batch(r, ids, n, 0, ST_UNALIGNED, false) ||
+	    !rig_info(r, false) ||
+	    !rig_update_batch(r, ids, tags, n, HMAP_ANY, HMAP_BATCH_CONTINUE,
+			      ST_NONE, false) ||
+	    !rig_delete_batch(r, ids + 2, n - 2, HMAP_BATCH_CONTINUE, ST_UNALIGNED,
+			      false) ||
+	    !rig_info(r, false) || !rig_check_content(r, 1) ||
+	    !rig_delete_batch(r, ids, n, HMAP_BATCH_CONTINUE, ST_NONE, false) ||
+	    !rig_info(r, false))
+		return false;
+	/* LOOKUP_AND_DELETE_BATCH: walks that empty the map, a key or all at a time. */
+	for (room = 1; room <= max + 1; room += max) {
+		if (!rig_update_batch(r, ids, tags, n, HMAP_ANY, HMAP_BATCH_CONTINUE,
+				      ST_ALIGNED, false))
+			return false;
+		/* From the middle first, then from the start. */
+		last = r->m.by_rank[n / 2];
+		do {
+			if (!rig_lookup_batch(r, true, last, room, room & 1, false, &last))
+				return false;
+		} while (m_next(&r->m, last) >= 0);
+		last = -1;
+		do {
+			if (!rig_lookup_batch(r, true, last, room, false, false, &last))
+				return false;
+		} while (r->m.count);
+		if (!rig_lookup_batch(r, true, last, room, false, false, &last) ||
+		    !rig_info(r, false))
+			return false;
+	}
+	/* Buffers one byte short. */
+	return rig_update_batch(r, ids, tags, n, HMAP_ANY, HMAP_BATCH_CONTINUE,
+				ST_NONE, false) &&
+	       short_batch_buffers(r) && rig_info(r, false);
+}
+
+/* GET_NEXT_KEY from the start and from every key, present or not. */
+static bool next_keys(struct rig *r)
+{
+	__u32 max = r->max_entries, id;
+	__u8 *k, *nk;
+	int ret;
+
+	for (id = 0; id < r->nkeys; id++)
+		if (!rig_get_next_key(r, id, false))
+			return false;
+	if (!rig_walk(r, false) || !rig_update(r, 2, 1, HMAP_ANY, false) ||
+	    !rig_walk(r, false) || !rig_walk(r, true) || !fill(r, 10) ||
+	    !rig_walk(r, false) || !rig_walk(r, true))
+		return false;
+	/* Twice, so that each call meets each buffer placement. */
+	for (id = 0; id < 2 * r->nkeys; id++)
+		if (!rig_get_next_key(r, id % r->nkeys, id >= r->nkeys))
+			return false;
+	/* A walk goes on past the key it stands on when that key goes. */
+	if (!rig_delete(r, r->m.by_rank[0], false) ||
+	    !rig_get_next_key(r, r->m.by_rank[0], false) ||
+	    !rig_delete(r, max / 2, false) ||
+	    !rig_get_next_key(r, max / 2, false) || !rig_walk(r, false))
+		return false;
+
+	rig_begin(r, "GET_NEXT_KEY, next_key buffer one byte short");
+	nk = gbuf_place(&r->kout, r->ks - 1, true);
+	ret = hmap_get_next_key(r->fd, NULL, nk);
+	if (!rig_ret(r, -EFAULT, ret))
+		return false;
+	rig_begin(r, "GET_NEXT_KEY, key buffer one byte short");
+	k = gbuf_place(&r->kin, r->ks - 1, true);
+	key_fill(r->exp, r->ks, 0);
+	memcpy(k, r->exp, r->ks - 1);
+	nk = gbuf_place(&r->kout, r->ks, false);
+	ret = hmap_get_next_key(r->fd, k, nk);
+	if (!rig_ret(r, -EFAULT, ret))
+		return false;
+
+	if (!rig_clear(r, false) || !rig_get_next_key(r, -1, false) ||
+	    !rig_get_next_key(r, 0, true) || !rig_info(r, false))
+		return false;
+	return true;
+}
+
+/*
+ * Runs @scenario for each value size with key size @ks. Every size pair is
+ * tried, whatever failed before; each failure is logged with its sizes.
+ */
+static void run_matrix(struct __test_metadata *_metadata, __u32 ks, __u32 flags,
+		       bool (*scenario)(struct rig *r))
+{
+	double t0 = now();
+	unsigned int i, failed = 0;
+	struct rig r;
+
+	/* The largest buffers first, so that they are mapped only once. */
+	ASSERT_EQ(0, rig_reserve(ks, HMAP_MAX_VALUE_SIZE, max_entries_for(1) + 6));
+	for (i = 0; i < ARRAY_SIZE(value_sizes); i++) {
+		__u32 vs = value_sizes[i];
+
+		if (!setup(&r, ks, vs, flags) || !scenario(&r) || r.note[0]) {
+			TH_LOG("key_size %u value_size %u%s: %s%s%s", ks, vs,
+			       flags & HMAP_F_PREALLOC ? " HMAP_F_PREALLOC" : "",
+			       r.err[0] ? r.err : r.note,
+			       r.err[0] && r.note[0] ? "; and before that, " : "",
+			       r.err[0] && r.note[0] ? r.note : "");
+			failed++;
+		}
+		rig_fini(&r);
+	}
+	TH_LOG("key_size %u%s: %u value sizes, %u failed, %.2f s", ks,
+	       flags & HMAP_F_PREALLOC ? " HMAP_F_PREALLOC" : "",
+	       (unsigned int)ARRAY_SIZE(value_sizes), failed, now() - t0);
+	EXPECT_EQ(0, failed);
+}
+
+FIXTURE(sizes) {
+	int unused;
+};
+
+FIXTURE_VARIANT(sizes) {
+	__u32 key_size;
+	__u32 flags;
+};
+
+FIXTURE_SETUP(sizes)
+{
+}
+
+FIXTURE_TEARDOWN(sizes)
+{
+}
+
+#define SIZES(f, ks)							\
+	FIXTURE_VARIANT_ADD(f, k##ks) { .key_size = ks };		\
+	FIXTURE_VARIANT_ADD(f, k##ks##_prealloc) {			\
+		.key_size = ks, .flags = HMAP_F_PREALLOC,		\
+	}
+
+#define ALL_KEY_SIZES(f)						\
+	SIZES(f, 1); SIZES(f, 3); SIZES(f, 4); SIZES(f, 7);		\
+	SIZES(f, 8); SIZES(f, 9); SIZES(f, 16); SIZES(f, 31);		\
+	SIZES(f, 64); SIZES(f, 200); SIZES(f, 255); SIZES(f, 256);	\
+	SIZES(f, 257); SIZES(f, 300); SIZES(f, 511); SIZES(f, 512)
+
+ALL_KEY_SIZES(sizes);
+
+TEST_F_TIMEOUT(sizes, single_ops, 900)
+{
+	run_matrix(_metadata, variant->key_size, variant->flags, single_ops);
+}
+
+TEST_F_TIMEOUT(sizes, batches, 900)
+{
+	run_matrix(_metadata, variant->key_size, variant->flags, batches);
+}
+
+/* Last: on a module that overruns in GET_NEXT_KEY, everything else is in. */
+FIXTURE(next_key) {
+	int unused;
+};
+
+FIXTURE_VARIANT(next_key) {
+	__u32 key_size;
+	__u32 flags;
+};
+
+FIXTURE_SETUP(next_key)
+{
+}
+
+FIXTURE_TEARDOWN(next_key)
+{
+}
+
+ALL_KEY_SIZES(next_key);
+
+TEST_F_TIMEOUT(next_key, get_next_key, 900)
+{
+	run_matrix(_metadata, variant->key_size, variant->flags, next_keys);
+}
+
+TEST_HARNESS_MAIN
