@@ -5,6 +5,7 @@
 #   make test         everything the README test command runs
 #   make demo         boot the VM, load the module, show it working
 #   make shell        boot the VM with the module loaded, interactive
+#   make fuzz         >= 1,000,000 KCOV-guided ioctls on the debug kernel
 #
 # The module is built against the newest installed Debian amd64 headers,
 # which is also the kernel the VM boots; override with KDIR=/path/to/build
@@ -40,7 +41,8 @@ SELFTEST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Wno-unused-parameter \
 	-Wno-sign-compare -D_GNU_SOURCE -static -pthread -Iuapi -Iuserspace/include -I$(KSFT)
 SELFTEST_SRCS := $(wildcard selftests/*_test.c)
 SELFTESTS := $(patsubst selftests/%.c,$(BUILD)/selftests/%,$(SELFTEST_SRCS)) \
-	$(BUILD)/selftests/runas $(BUILD)/selftests/hmapctl
+	$(BUILD)/selftests/runas $(BUILD)/selftests/hmapctl \
+	$(BUILD)/selftests/hmap_fuzz
 
 HMAPCTL := $(BUILD)/bin/hmapctl
 PREFIX ?= /usr/local
@@ -49,7 +51,7 @@ LIBDIR ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 BINDIR ?= $(PREFIX)/bin
 
-.PHONY: all module lib hmapctl install bench core-tests selftests test demo shell ksrc clean print-kver
+.PHONY: all module lib hmapctl install bench core-tests selftests test demo shell ksrc clean print-kver fuzz
 
 all: module lib hmapctl core-tests selftests
 
@@ -112,8 +114,16 @@ $(BUILD)/selftests/%: selftests/%.c $(wildcard selftests/*.h) $(LIB_HDRS) $(LIBH
 	@mkdir -p $(dir $@)
 	$(CC) $(SELFTEST_CFLAGS) -o $@ $< $(LIBHMAP_A)
 
+# The KCOV-guided ioctl fuzzer: not a *_test, job-test.sh runs it last.
+$(BUILD)/selftests/hmap_fuzz: selftests/fuzz/hmap_fuzz.c uapi/linux/hmap.h | ksrc
+	@mkdir -p $(dir $@)
+	$(CC) $(SELFTEST_CFLAGS) -o $@ $<
+
 test:
 	scripts/test.sh
+
+fuzz:
+	scripts/fuzz.sh
 
 demo:
 	scripts/demo.sh

@@ -19,4 +19,6 @@ cp -r "$BUILD/readme" "$job/readme"
 [ $# -eq 0 ] || echo "$*" >"$job/suites"
 # Settings the guest's suites read, passed on from this environment.
 echo "export HMAP_STRESS_SECONDS=${HMAP_STRESS_SECONDS:-}" >"$job/env"
+echo "export HMAP_SEED=${HMAP_SEED:-} HMAP_MODEL_OPS=${HMAP_MODEL_OPS:-}" >>"$job/env"
+echo "export HMAP_FUZZ_SECONDS=${HMAP_FUZZ_SECONDS:-} HMAP_FUZZ_EXECS=${HMAP_FUZZ_EXECS:-} HMAP_FUZZ_SEED=${HMAP_FUZZ_SEED:-}" >>"$job/env"
 echo "$job"

@@ -11,6 +11,10 @@
 #     --timeout S      seconds before the VM is declared hung (default 600)
 #     --kernel PATH    bzImage to boot (default /boot/vmlinuz-$KVER)
 #     --interactive    console on this terminal, no log checks
+#     --append ARGS    more kernel command line (e.g. rcu_nocbs=0-3)
+#     --panic-dump F   on a kernel panic, save guest RAM to F (raw, from
+#                      physical address 0) before stopping the VM; the guest
+#                      then waits at a panic (panic=0) instead of rebooting
 #
 # Writes $BUILD/vm/NAME/{console.log,results.log}. Exits non-zero if the VM
 # did not finish its job and power off in time, or if the kernel log shows a
@@ -18,7 +22,7 @@
 set -euo pipefail
 
 BUILD=${BUILD:-$(pwd)/build}
-smp=2 icount=0 timeout_s=600 kernel="" interactive=0 mem=1024
+smp=2 icount=0 timeout_s=600 kernel="" interactive=0 mem=1024 dump="" extra=""
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--smp) smp=$2; shift 2 ;;
@@ -27,11 +31,15 @@ while [ $# -gt 0 ]; do
 	--kernel) kernel=$2; shift 2 ;;
 	--mem) mem=$2; shift 2 ;;
 	--interactive) interactive=1; shift ;;
+	--panic-dump) dump=$2; shift 2 ;;
+	--append) extra=$2; shift 2 ;;
 	*) break ;;
 	esac
 done
 [ $# -eq 2 ] || { echo "usage: vm.sh [options] NAME JOBDIR" >&2; exit 2; }
 name=$1 jobdir=$2
+# An empty JOBDIR would copy the host's whole root file system below.
+[ -n "$name" ] && [ -f "$jobdir/job.sh" ] || { echo "vm: no job.sh in '$jobdir'" >&2; exit 2; }
 if [ -z "$kernel" ]; then
 	: "${KVER:?KVER not set}"
 	kernel=/boot/vmlinuz-$KVER
@@ -57,19 +65,44 @@ cp -a "$jobdir"/. "$root/hmap/"
 
 qemu=(qemu-system-x86_64 -M q35 -cpu max -smp "$smp" -m "$mem"
       -no-reboot -kernel "$kernel" -initrd "$out/initramfs.gz")
-append="console=ttyS0 panic=-1 oops=panic"
+append="console=ttyS0 panic=-1 oops=panic${extra:+ $extra}"
 [ $icount -eq 1 ] && qemu+=(-icount shift=0,align=off,sleep=off)
 
 if [ $interactive -eq 1 ]; then
 	exec "${qemu[@]}" -nographic -append "$append"
 fi
 
-qemu+=(-display none -monitor none -serial "file:$out/console.log"
-       -serial "file:$out/results.log" -append "$append loglevel=7")
+qemu+=(-display none -serial "file:$out/console.log" -serial "file:$out/results.log")
+if [ -z "$dump" ]; then
+	qemu+=(-monitor none -append "$append loglevel=7")
+else
+	# A monitor on two FIFOs (qemu opens them read-write: no blocking),
+	# and a watcher that saves RAM once the panic message is complete.
+	rm -f "$dump"
+	mkfifo "$out/mon.in" "$out/mon.out"
+	qemu+=(-monitor "pipe:$out/mon" -append "$append loglevel=7 panic=0")
+	(
+		while [ ! -s "$out/console.log" ] ||
+		      ! grep -q -- '---\[ end Kernel panic' "$out/console.log"; do
+			sleep 1
+		done
+		# Quoted: the monitor would parse "SIZE /path" as a division.
+		# It runs one command at a time: quit comes after the save.
+		printf 'pmemsave 0 %#x "%s"\nquit\n' $((mem << 20)) "$dump" >"$out/mon.in"
+	) &
+	watcher=$!
+	cat "$out/mon.out" >"$out/monitor.log" 2>/dev/null &
+	monreader=$!
+fi
 set +e
 timeout --foreground -k 10 "$timeout_s" "${qemu[@]}" </dev/null
 qrc=$?
 set -e
+if [ -n "$dump" ]; then
+	kill "$watcher" "$monreader" 2>/dev/null || true
+	wait "$watcher" "$monreader" 2>/dev/null || true
+	[ -s "$dump" ] && echo "vm[$name]: kernel panic: guest RAM saved to $dump" >&2
+fi
 
 fail=0
 if [ $qrc -eq 124 ] || [ $qrc -eq 137 ]; then

@@ -16,8 +16,11 @@ run()
 		return
 	fi
 	echo "HMAP-SUITE $name"
+	t0=$(date +%s)
 	"$@"
-	echo "HMAP-SUITE-END $name rc=$?"
+	rc=$?
+	echo "# time: $name $(($(date +%s) - t0)) s"
+	echo "HMAP-SUITE-END $name rc=$rc"
 }
 
 # Suites that also run as an unprivileged user, with /dev/hmap opened up.
@@ -40,5 +43,7 @@ for t in $UNPRIV; do
 done
 chmod 0600 /dev/hmap
 run readme_test sh /hmap/tests/readme_test.sh
+# The ioctl fuzzer, last: it lowers the module's limits while it runs.
+run hmap_fuzz /hmap/tests/hmap_fuzz
 run module_unload sh /hmap/tests/module_unload.sh
 [ -e $kml ] && run kmemleak sh /hmap/tests/kmemleak.sh

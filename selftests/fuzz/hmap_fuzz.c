@@ -1,0 +1,2498 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * hmap_fuzz: a coverage-guided fuzzer of hmap.ko's ioctls, driven by KCOV.
+ *
+ * A program is a few ioctls: usually a CREATE or two, then commands on the
+ * maps they made and on /dev/hmap. Each call carries the bytes of its
+ * argument struct and says how to pass it and the buffers it points to:
+ * valid, too short (ending at a PROT_NONE page), NULL, unmapped, read-only,
+ * misaligned, straddling a page, a kernel or non-canonical address, or the
+ * raw bytes as mutated. The fd is /dev/hmap, a map fd, a read-only fd of a
+ * map, a closed fd, /dev/null or a pipe. Programs that reach new edges of
+ * hmap.ko (KCOV PCs inside its .text, hashed AFL-style as prev/cur pairs)
+ * join the corpus, and new programs are mutations of corpus programs.
+ *
+ * The parent sets the module's limits low, forks the executor, and watches
+ * it. Everything the parent needs once the executor is gone (the corpus,
+ * the coverage, the last programs run) lives in MAP_SHARED memory, so a
+ * kernel report can be pinned to the program that caused it:
+ *
+ * - the executor reads /dev/kmsg after every program, so a KASAN, lockdep
+ *   or WARN report (none of which kill the task) names the program running;
+ * - panic_on_oops is turned off while fuzzing, so an oops kills only the
+ *   executor and the parent prints what it was running; the kernel is then
+ *   unfit to go on (locks held by a dead task), so the parent powers the VM
+ *   off after reporting, as oops=panic would have done without a report;
+ * - a real panic (a smashed stack canary, a fault in atomic context) leaves
+ *   nothing running: the ring of last programs sits in page-aligned slots
+ *   with a magic header, and scripts/fuzz.sh has qemu save guest memory on
+ *   panic and runs "hmap_fuzz --extract DUMP" on the host to print them.
+ *
+ * Without KCOV (Debian's stock kernel) the same generator runs unguided, so
+ * that lane still catches crashes; the results say so.
+ *
+ * Every reproducer is printed decoded, call by call, and as a hex line that
+ * "hmap_fuzz --replay HEX" runs again.
+ *
+ * Budget: HMAP_FUZZ_SECONDS (default 75 with KCOV, 20 without) and
+ * HMAP_FUZZ_EXECS (ioctls; 0 or unset: no limit), whichever ends first;
+ * HMAP_FUZZ_SEED fixes the random seed.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <regex.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <dirent.h>
+#include <sys/fsuid.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/reboot.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/capability.h>
+#include <linux/hmap.h>
+
+#include "kselftest.h"
+
+#define offsetofend(t, m)	(offsetof(t, m) + sizeof(((t *)0)->m))
+
+#define KCOV_INIT_TRACE		_IOR('c', 1, unsigned long)
+#define KCOV_ENABLE		_IO('c', 100)
+#define KCOV_DISABLE		_IO('c', 101)
+#define KCOV_TRACE_PC		0
+#define KCOV_PATH		"/sys/kernel/debug/kcov"
+/* PCs per syscall: a batch over thousands of entries records many. */
+#define KCOV_WORDS		(1UL << 18)
+
+#define PARAM_DIR		"/sys/module/hmap/parameters/"
+#define FZ_MAX_BYTES		(64ULL << 20)
+
+#define FZ_MAX_CALLS		16	/* a CREATE costs ms: make programs long */
+#define FZ_DATA			192	/* argument bytes kept per call */
+#define FZ_NPTR			5	/* pointer fields of the largest struct */
+#define FZ_SLOTS		4	/* map fds one program may hold */
+#define FZ_ARG_MAX		8192	/* memory behind an argument struct */
+#define FZ_CORPUS_MAX		4096
+#define FZ_RING			16	/* last programs kept for reports */
+#define FZ_EDGES		(1U << 16)
+#define FZ_TEXT_MAX		(8U << 20)	/* largest .text we map PCs of */
+#define FZ_HANG_SECS		60
+#define FZ_PROCS_MAX		4	/* executors */
+#define FZ_FUZZ_UID		1000
+
+#define PAGE			4096UL
+#define SLAB			(256 * 1024UL)	/* one buffer's room */
+#define NSLABS			(1 + FZ_NPTR)	/* the struct, then each pointer */
+
+/* How a pointer (to the struct itself or from one of its fields) is made. */
+enum {
+	P_VALID,	/* right size, page-aligned */
+	P_SHORT,	/* px bytes short, ending at a PROT_NONE page */
+	P_NULL,
+	P_UNMAPPED,	/* never mapped, a guard page, or the end of user space */
+	P_RDONLY,	/* right size, in a read-only mapping */
+	P_MISALIGN,	/* right size, at an odd offset */
+	P_STRADDLE,	/* right size, across a page boundary */
+	P_KERNEL,	/* a kernel address */
+	P_NONCANON,	/* a non-canonical address */
+	P_RAW,		/* whatever the struct bytes say */
+	P_NKINDS
+};
+
+static const char *const p_names[P_NKINDS] = {
+	"valid", "short", "NULL", "unmapped", "read-only", "misaligned",
+	"straddling", "kernel", "non-canonical", "raw",
+};
+
+enum {
+	FD_DEV,		/* /dev/hmap, read-write */
+	FD_DEV_RO,	/* /dev/hmap, read-only */
+	FD_SLOT,	/* the map fd in a slot */
+	FD_SLOT_RO,	/* a read-only fd of a slot's map (OPEN_BY_ID) */
+	FD_CLOSED,	/* a number that was an fd and was closed */
+	FD_NULLDEV,	/* /dev/null */
+	FD_PIPE,	/* a pipe */
+	FD_BAD,		/* -1 */
+	FD_NKINDS
+};
+
+static const char *const fd_names[FD_NKINDS] = {
+	"/dev/hmap", "/dev/hmap(O_RDONLY)", "map", "map(read-only)",
+	"closed-fd", "/dev/null", "pipe", "-1",
+};
+
+/* What a pointer field points to, which sizes its buffer. */
+enum { R_KEY, R_VALUE, R_KEYS, R_VALUES, R_STATUS };
+
+enum { F_INT, F_PTR, F_NAME };
+
+struct fz_field {
+	const char *name;
+	uint8_t off;
+	uint8_t width;
+	uint8_t kind;
+	uint8_t role;
+};
+
+#define FI(s, f)	{ #f, offsetof(struct s, f), sizeof(((struct s *)0)->f), F_INT, 0 }
+#define FP(s, f, r)	{ #f, offsetof(struct s, f), 8, F_PTR, r }
+#define FN(s, f)	{ #f, offsetof(struct s, f), HMAP_NAME_LEN, F_NAME, 0 }
+
+static const struct fz_field f_create[] = {
+	FI(hmap_create, size), FI(hmap_create, flags),
+	FI(hmap_create, key_size), FI(hmap_create, value_size),
+	FI(hmap_create, max_entries), FI(hmap_create, capacity_hint),
+	FN(hmap_create, name),
+};
+
+static const struct fz_field f_elem[] = {
+	FI(hmap_elem_op, size), FI(hmap_elem_op, __reserved),
+	FI(hmap_elem_op, flags),
+	FP(hmap_elem_op, key, R_KEY), FP(hmap_elem_op, value, R_VALUE),
+};
+
+static const struct fz_field f_next_key[] = {
+	FI(hmap_get_next_key, size), FI(hmap_get_next_key, flags),
+	FP(hmap_get_next_key, key, R_KEY),
+	FP(hmap_get_next_key, next_key, R_KEY),
+};
+
+static const struct fz_field f_clear[] = {
+	FI(hmap_clear, size), FI(hmap_clear, flags),
+};
+
+/* INFO's other fields are written, never read. */
+static const struct fz_field f_info[] = {
+	FI(hmap_info, size), FI(hmap_info, flags),
+};
+
+static const struct fz_field f_publish[] = {
+	FI(hmap_publish, size), FI(hmap_publish, mode), FN(hmap_publish, name),
+};
+
+static const struct fz_field f_unpublish[] = {
+	FI(hmap_unpublish, size), FI(hmap_unpublish, flags),
+	FN(hmap_unpublish, name),
+};
+
+static const struct fz_field f_open_name[] = {
+	FI(hmap_open_by_name, size), FI(hmap_open_by_name, flags),
+	FN(hmap_open_by_name, name),
+};
+
+static const struct fz_field f_open_id[] = {
+	FI(hmap_open_by_id, size), FI(hmap_open_by_id, flags),
+	FI(hmap_open_by_id, id), FI(hmap_open_by_id, __reserved),
+};
+
+static const struct fz_field f_next_id[] = {
+	FI(hmap_get_next_id, size), FI(hmap_get_next_id, start_id),
+	FI(hmap_get_next_id, next_id), FI(hmap_get_next_id, __reserved),
+};
+
+static const struct fz_field f_batch[] = {
+	FI(hmap_batch, size), FI(hmap_batch, flags),
+	FI(hmap_batch, elem_flags),
+	FP(hmap_batch, in_cursor, R_KEY), FP(hmap_batch, out_cursor, R_KEY),
+	FP(hmap_batch, keys, R_KEYS), FP(hmap_batch, values, R_VALUES),
+	FP(hmap_batch, status, R_STATUS),
+	FI(hmap_batch, count), FI(hmap_batch, __reserved),
+};
+
+struct fz_cmd {
+	const char *name;
+	unsigned long nr;
+	unsigned int size;
+	bool dev;			/* issued on /dev/hmap */
+	const struct fz_field *fields;
+	unsigned int nfields;
+	unsigned int weight;		/* how often generated */
+};
+
+#define CMD(n, s, d, f, w) \
+	{ #n, n, sizeof(struct s), d, f, ARRAY_SIZE(f), w }
+
+/* In the order of the HMAP_CMD_* numbers. */
+static const struct fz_cmd fz_cmds[] = {
+	CMD(HMAP_IOC_CREATE, hmap_create, true, f_create, 3),
+	CMD(HMAP_IOC_LOOKUP, hmap_elem_op, false, f_elem, 12),
+	CMD(HMAP_IOC_UPDATE, hmap_elem_op, false, f_elem, 22),
+	CMD(HMAP_IOC_DELETE, hmap_elem_op, false, f_elem, 7),
+	CMD(HMAP_IOC_LOOKUP_AND_DELETE, hmap_elem_op, false, f_elem, 7),
+	CMD(HMAP_IOC_GET_NEXT_KEY, hmap_get_next_key, false, f_next_key, 10),
+	CMD(HMAP_IOC_CLEAR, hmap_clear, false, f_clear, 1),
+	CMD(HMAP_IOC_INFO, hmap_info, false, f_info, 4),
+	CMD(HMAP_IOC_PUBLISH, hmap_publish, false, f_publish, 5),
+	CMD(HMAP_IOC_UNPUBLISH, hmap_unpublish, true, f_unpublish, 3),
+	CMD(HMAP_IOC_OPEN_BY_NAME, hmap_open_by_name, true, f_open_name, 5),
+	CMD(HMAP_IOC_OPEN_BY_ID, hmap_open_by_id, true, f_open_id, 4),
+	CMD(HMAP_IOC_GET_NEXT_ID, hmap_get_next_id, true, f_next_id, 3),
+	CMD(HMAP_IOC_LOOKUP_BATCH, hmap_batch, false, f_batch, 5),
+	CMD(HMAP_IOC_LOOKUP_AND_DELETE_BATCH, hmap_batch, false, f_batch, 4),
+	CMD(HMAP_IOC_UPDATE_BATCH, hmap_batch, false, f_batch, 6),
+	CMD(HMAP_IOC_DELETE_BATCH, hmap_batch, false, f_batch, 4),
+};
+
+#define FZ_NCMDS	(ARRAY_SIZE(fz_cmds))
+
+enum {
+	C_CREATE, C_LOOKUP, C_UPDATE, C_DELETE, C_LAD, C_NEXT_KEY, C_CLEAR,
+	C_INFO, C_PUBLISH, C_UNPUBLISH, C_OPEN_NAME, C_OPEN_ID, C_NEXT_ID,
+	C_LBATCH, C_LDBATCH, C_UBATCH, C_DBATCH,
+};
+
+_Static_assert(FZ_NCMDS == HMAP_CMD_DELETE_BATCH - HMAP_CMD_BASE + 1,
+	       "one entry per command");
+_Static_assert(sizeof(struct hmap_info) <= FZ_DATA, "FZ_DATA holds any struct");
+
+/* One ioctl of a program. Plain bytes: programs are copied and hex-dumped. */
+struct fz_call {
+	uint8_t op;		/* layout and command: index into fz_cmds */
+	uint8_t fd;		/* FD_* */
+	uint8_t slot;		/* for FD_SLOT, FD_SLOT_RO */
+	uint8_t argp;		/* P_* of the struct itself */
+	uint8_t idref;		/* OPEN_BY_ID, GET_NEXT_ID: 1 + slot whose id to use */
+	uint8_t as_user;	/* issue it as uid FZ_FUZZ_UID, no capabilities */
+	uint8_t tail_val;	/* byte at tail_off, past FZ_DATA */
+	uint8_t pad0;
+	uint16_t len;		/* bytes of memory behind the struct */
+	uint16_t argx;		/* P_SHORT: bytes missing; else a variant */
+	uint16_t tail_off;
+	uint16_t pad1;
+	uint32_t nr;		/* ioctl number; 0: the command's own */
+	uint8_t pkind[FZ_NPTR];	/* P_* per pointer field, in field order */
+	uint8_t pfill[FZ_NPTR];	/* content of each buffer, see fill_elems() */
+	uint16_t px[FZ_NPTR];	/* as argx, per pointer */
+	uint8_t data[FZ_DATA];	/* the struct's bytes; pointers set at run time */
+};
+
+struct fz_prog {
+	uint32_t ncalls;
+	uint32_t pad;
+	struct fz_call call[FZ_MAX_CALLS];
+};
+
+#define FZ_RING_MAGIC	"hmap-fuzz-ring:1"
+
+/* One page each, so that a dump of guest memory can be searched for them. */
+struct fz_ring_slot {
+	char magic[16];
+	uint64_t nonce;		/* this run's */
+	uint64_t seq;		/* program number, from 1 */
+	int32_t cur;		/* call running, or -1 when the program is done */
+	int32_t ret[FZ_MAX_CALLS];	/* result: >= 0, or -errno */
+	struct fz_prog prog;
+} __attribute__((aligned(PAGE)));
+
+_Static_assert(sizeof(struct fz_ring_slot) == 4096, "one page per ring slot");
+
+/* What the executors and the parent share. */
+struct fz_shm {
+	uint64_t execs;		/* fuzzed ioctls issued, by all executors */
+	uint64_t progs;		/* programs started: the last one's number */
+	uint64_t pexecs[FZ_PROCS_MAX];	/* per executor, to tell a hang */
+	uint64_t text_lo, text_len, kcov_adjust;
+	uint32_t nprocs;
+	uint32_t corpus_n;
+	uint32_t corpus_lock;
+	uint32_t nedges, npcs;
+	uint32_t kcov;		/* 1: coverage-guided */
+	uint32_t stop;		/* every executor stops after its program */
+	uint32_t splat;		/* an executor saw a kernel report */
+	uint32_t seeds, seeds_kept;	/* programs of HMAP_FUZZ_CORPUS */
+	char splat_line[256];
+	char kcov_note[256];
+	/* Per executor and command: successes, then failures by errno. */
+	uint64_t results[FZ_PROCS_MAX][FZ_NCMDS][64];
+	double secs[FZ_PROCS_MAX][FZ_NCMDS];	/* time in each command */
+	uint8_t edges[FZ_EDGES];
+	uint8_t pcs[FZ_TEXT_MAX / 8];
+	struct fz_prog corpus[FZ_CORPUS_MAX];
+};
+
+static struct fz_shm *shm;
+static struct fz_ring_slot *rings;	/* FZ_RING per executor */
+static unsigned int me;			/* this executor's number */
+static pid_t pids[FZ_PROCS_MAX];
+
+/* Budget */
+static double budget_secs;
+static uint64_t budget_execs;
+static uint64_t seed;
+
+/* ---- randomness ---- */
+
+static uint64_t rng_state;
+
+static uint64_t rnd64(void)
+{
+	uint64_t x = rng_state;
+
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	rng_state = x;
+	return x * 0x2545F4914F6CDD1DULL;
+}
+
+static uint32_t rnd(uint32_t n)
+{
+	return n ? (uint32_t)(rnd64() % n) : 0;
+}
+
+static bool one_in(uint32_t n)
+{
+	return rnd(n) == 0;
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* ---- argument generation ---- */
+
+/* A few names, so that PUBLISH, OPEN_BY_NAME and UNPUBLISH meet. */
+static const char *const fz_names[] = {
+	"a", "fz", "fz.0", "fz-1", "Fz_2", "a.b-c_D9",
+	"0123456789012345678901234567890",	/* 31: the longest */
+	/* Then invalid ones. */
+	"", "bad name", "a/b", "\xff", "caf\xc3\xa9", "x\n", "\x80",
+};
+
+#define FZ_VALID_NAMES	7
+
+static const uint64_t interesting[] = {
+	0, 1, 2, 3, 4, 7, 8, 9, 16, 31, 32, 33, 63, 64, 100, 127, 128, 255,
+	256, 257, 511, 512, 513, 1023, 1024, 4095, 4096, 4097, 65535, 65536,
+	65537, HMAP_MAX_ENTRIES - 1, HMAP_MAX_ENTRIES, HMAP_MAX_ENTRIES + 1,
+	0x7fffffff, 0x80000000, 0xfffffffe, 0xffffffff, 0x100000000ULL,
+	~0ULL, 0x8000000000000000ULL,
+};
+
+static uint64_t pick_interesting(void)
+{
+	return interesting[rnd(ARRAY_SIZE(interesting))];
+}
+
+static uint64_t get_field(const struct fz_call *c, const struct fz_field *f)
+{
+	uint64_t v = 0;
+
+	memcpy(&v, c->data + f->off, f->width > 8 ? 8 : f->width);
+	return v;
+}
+
+static void set_field(struct fz_call *c, const struct fz_field *f, uint64_t v)
+{
+	memcpy(c->data + f->off, &v, f->width);
+}
+
+static const struct fz_field *field(const struct fz_call *c, const char *name)
+{
+	const struct fz_cmd *cmd = &fz_cmds[c->op % FZ_NCMDS];
+	unsigned int i;
+
+	for (i = 0; i < cmd->nfields; i++)
+		if (!strcmp(cmd->fields[i].name, name))
+			return &cmd->fields[i];
+	return NULL;
+}
+
+static void set(struct fz_call *c, const char *name, uint64_t v)
+{
+	const struct fz_field *f = field(c, name);
+
+	if (f)
+		set_field(c, f, v);
+}
+
+/* Index of a pointer field among the struct's pointer fields, or -1. */
+static int ptr_index(const struct fz_call *c, const char *name)
+{
+	const struct fz_cmd *cmd = &fz_cmds[c->op % FZ_NCMDS];
+	unsigned int i;
+	int n = 0;
+
+	for (i = 0; i < cmd->nfields; i++) {
+		if (cmd->fields[i].kind != F_PTR)
+			continue;
+		if (!strcmp(cmd->fields[i].name, name))
+			return n;
+		n++;
+	}
+	return -1;
+}
+
+static void set_ptr(struct fz_call *c, const char *name, int kind)
+{
+	int i = ptr_index(c, name);
+
+	if (i >= 0)
+		c->pkind[i] = kind;
+}
+
+static void set_name(struct fz_call *c, const struct fz_field *f)
+{
+	const char *n = fz_names[one_in(8) ? rnd(ARRAY_SIZE(fz_names)) :
+				 rnd(FZ_VALID_NAMES)];
+	char *p = (char *)c->data + f->off;
+
+	memset(p, 0, HMAP_NAME_LEN);
+	memcpy(p, n, strlen(n));
+	switch (rnd(32)) {
+	case 0:		/* no NUL at all */
+		memset(p, 'A', HMAP_NAME_LEN);
+		break;
+	case 1:		/* garbage after the NUL */
+		p[HMAP_NAME_LEN - 1 - rnd(8)] = 'x';
+		break;
+	case 2:
+		p[rnd(HMAP_NAME_LEN)] = rnd64();
+		break;
+	}
+}
+
+/* Sizes around the 4/8-byte fast paths, the stack bounce and the limits. */
+static uint32_t pick_key_size(void)
+{
+	static const uint32_t ks[] = {
+		1, 2, 3, 4, 4, 5, 8, 8, 8, 12, 16, 32, 64, 100, 128, 200, 248,
+		255, 256, 257, 300, 511, 512,
+	};
+
+	return ks[rnd(ARRAY_SIZE(ks))];
+}
+
+static uint32_t pick_value_size(void)
+{
+	static const uint32_t vs[] = {
+		1, 3, 4, 4, 8, 8, 8, 16, 24, 64, 100, 248, 256,
+	};
+
+	static const uint32_t big[] = { 1000, 4096, 65536 };
+
+	/* Big values cost time in every copy: now and then only. */
+	if (one_in(16))
+		return big[rnd(ARRAY_SIZE(big))];
+	return vs[rnd(ARRAY_SIZE(vs))];
+}
+
+static uint32_t pick_count(void)
+{
+	static const uint32_t cs[] = {
+		1, 1, 2, 3, 4, 8, 16, 33, 64, 0,
+	};
+
+	/* Big batches cost time: now and then only. */
+	if (one_in(16))
+		return one_in(2) ? 100 : 1000;
+	return cs[rnd(ARRAY_SIZE(cs))];
+}
+
+/* Mostly 4 distinct keys, so that lookups find what updates put. */
+static uint8_t pick_fill(void)
+{
+	return one_in(8) ? 0x80 | rnd(0x80) : one_in(4) ? rnd(16) : rnd(4);
+}
+
+/* A well-formed call of command @op, aimed at map slot @slot. */
+static void gen_call(struct fz_call *c, unsigned int op, unsigned int slot)
+{
+	static const char *const create_fields[] = {
+		"flags", "key_size", "value_size", "max_entries", "capacity_hint",
+	};
+	static const uint32_t modes[] = { 0600, 0644, 0666, 0400, 0 };
+	const struct fz_cmd *cmd = &fz_cmds[op];
+	unsigned int i;
+
+	memset(c, 0, sizeof(*c));
+	c->op = op;
+	c->fd = cmd->dev ? FD_DEV : FD_SLOT;
+	c->slot = slot;
+	c->argp = P_VALID;
+	c->len = cmd->size;
+	set(c, "size", cmd->size);
+	for (i = 0; i < FZ_NPTR; i++) {
+		c->pkind[i] = P_VALID;
+		c->pfill[i] = pick_fill();
+	}
+	switch (op) {
+	case C_CREATE: {
+		uint32_t me = 1 + rnd(one_in(8) ? 2048 : 64);
+
+		set(c, "flags", (one_in(6) ? HMAP_F_PREALLOC : 0) |
+		    (one_in(10) ? HMAP_F_RDONLY : 0));
+		set(c, "key_size", pick_key_size());
+		set(c, "value_size", pick_value_size());
+		set(c, "max_entries", me);
+		set(c, "capacity_hint", one_in(2) ? 0 : rnd(me + 1));
+		if (one_in(2))
+			set_name(c, field(c, "name"));
+		/* Now and then one field out of range (mutations do the rest). */
+		if (one_in(8))
+			set(c, create_fields[rnd(ARRAY_SIZE(create_fields))], pick_interesting());
+		break;
+	}
+	case C_UPDATE:
+		set(c, "flags", one_in(16) ? rnd64() : rnd(3));
+		break;
+	case C_DELETE:
+		set_ptr(c, "value", P_NULL);
+		break;
+	case C_NEXT_KEY:
+		if (one_in(2))
+			set_ptr(c, "key", P_NULL);
+		break;
+	case C_PUBLISH:
+		set(c, "mode", one_in(8) ? rnd(01000) : modes[rnd(ARRAY_SIZE(modes))]);
+		set_name(c, field(c, "name"));
+		break;
+	case C_UNPUBLISH:
+	case C_OPEN_NAME:
+		set_name(c, field(c, "name"));
+		if (op == C_OPEN_NAME)
+			set(c, "flags", rnd(2));
+		break;
+	case C_OPEN_ID:
+		set(c, "flags", rnd(2));
+		c->idref = one_in(8) ? 0 : 1 + slot;
+		if (!c->idref)
+			set(c, "id", pick_interesting());
+		break;
+	case C_NEXT_ID:
+		c->idref = one_in(2) ? 0 : 1 + slot;
+		break;
+	case C_LBATCH:
+	case C_LDBATCH:
+		set(c, "count", pick_count());
+		if (one_in(2))
+			set_ptr(c, "in_cursor", P_NULL);
+		if (one_in(4))
+			set_ptr(c, "out_cursor", P_NULL);
+		set_ptr(c, "status", P_NULL);
+		break;
+	case C_UBATCH:
+	case C_DBATCH:
+		set(c, "count", pick_count());
+		set(c, "flags", rnd(2));
+		if (op == C_UBATCH)
+			set(c, "elem_flags", rnd(3));
+		else
+			set_ptr(c, "values", P_NULL);
+		set_ptr(c, "in_cursor", P_NULL);
+		set_ptr(c, "out_cursor", P_NULL);
+		if (one_in(2))
+			set_ptr(c, "status", P_NULL);
+		break;
+	}
+}
+
+static unsigned int pick_op(void)
+{
+	unsigned int total = 0, i, r;
+
+	for (i = 0; i < FZ_NCMDS; i++)
+		total += fz_cmds[i].weight;
+	r = rnd(total);
+	for (i = 0; i < FZ_NCMDS; i++) {
+		if (r < fz_cmds[i].weight)
+			return i;
+		r -= fz_cmds[i].weight;
+	}
+	return C_LOOKUP;
+}
+
+/* Counts the map slots the calls before @n may fill, to aim at them. */
+static unsigned int slots_before(const struct fz_prog *p, unsigned int n)
+{
+	unsigned int i, s = 0;
+
+	for (i = 0; i < n && i < p->ncalls; i++) {
+		unsigned int op = p->call[i].op;
+
+		if (op == C_CREATE || op == C_OPEN_NAME || op == C_OPEN_ID)
+			s++;
+	}
+	return s > FZ_SLOTS ? FZ_SLOTS : s;
+}
+
+/*
+ * Names meet by chance one time in seven: make an OPEN_BY_NAME or an
+ * UNPUBLISH use the name an earlier PUBLISH of the program gave, mostly.
+ */
+static void link_name(struct fz_prog *p, unsigned int i)
+{
+	struct fz_call *c = &p->call[i];
+	const struct fz_field *to = field(c, "name"), *from;
+	int k;
+
+	if ((c->op != C_OPEN_NAME && c->op != C_UNPUBLISH) || !to || one_in(4))
+		return;
+	for (k = i - 1; k >= 0; k--) {
+		if (p->call[k].op != C_PUBLISH)
+			continue;
+		from = field(&p->call[k], "name");
+		memcpy(c->data + to->off, p->call[k].data + from->off, HMAP_NAME_LEN);
+		return;
+	}
+}
+
+static void gen_prog(struct fz_prog *p)
+{
+	unsigned int i, n = 1 + rnd(one_in(4) ? 4 : FZ_MAX_CALLS), s;
+
+	memset(p, 0, sizeof(*p));
+	p->ncalls = n;
+	/* Mostly: make a map or two, put entries in, then anything. */
+	for (i = 0; i < n; i++) {
+		unsigned int op = pick_op();
+
+		if (i == 0 && !one_in(10))
+			op = C_CREATE;
+		else if (i == 1 && one_in(5))
+			op = C_CREATE;
+		else if (i <= 3 && one_in(2))
+			op = one_in(4) ? C_UBATCH : C_UPDATE;
+		s = slots_before(p, i);
+		gen_call(&p->call[i], op, s ? rnd(s) : 0);
+		link_name(p, i);
+	}
+}
+
+/* ---- mutation ---- */
+
+static const uint32_t size_choices[] = {
+	0, 1, 3, 4, 7, 8, 12, 16, 24, 32, 40, 56, 64, 168, 4095, 4096, 4097,
+	8192, 65536, 0xffffffff,
+};
+
+static void mutate_size(struct fz_call *c)
+{
+	const struct fz_cmd *cmd = &fz_cmds[c->op % FZ_NCMDS];
+	uint32_t sz;
+
+	switch (rnd(6)) {
+	case 0:
+		sz = cmd->size - 1 - rnd(cmd->size < 8 ? cmd->size : 8);
+		break;
+	case 1:		/* larger, zero or non-zero tail */
+		sz = cmd->size + 1 + rnd(64);
+		break;
+	case 2:
+		sz = cmd->size;
+		break;
+	default:
+		sz = size_choices[rnd(ARRAY_SIZE(size_choices))];
+		break;
+	}
+	set(c, "size", sz);
+	/* Back it with memory of the same size most of the time. */
+	if (!one_in(4))
+		c->len = sz > FZ_ARG_MAX ? FZ_ARG_MAX : sz < 4 ? 4 : sz;
+	if (sz > cmd->size && one_in(2)) {
+		c->tail_off = cmd->size + rnd(sz - cmd->size);
+		if (c->tail_off < FZ_DATA)
+			c->data[c->tail_off] = 1 + rnd(255);
+		else
+			c->tail_val = 1 + rnd(255);
+	}
+}
+
+static void mutate_field(struct fz_call *c)
+{
+	const struct fz_cmd *cmd = &fz_cmds[c->op % FZ_NCMDS];
+	const struct fz_field *f = &cmd->fields[1 + rnd(cmd->nfields - 1)];
+	uint64_t v = get_field(c, f);
+
+	if (f->kind == F_NAME) {
+		set_name(c, f);
+		return;
+	}
+	if (f->kind == F_PTR) {
+		int i = ptr_index(c, f->name);
+
+		if (one_in(3)) {
+			c->pkind[i] = P_RAW;
+			set_field(c, f, one_in(2) ? pick_interesting() : rnd64());
+		} else {
+			c->pkind[i] = rnd(P_NKINDS);
+			c->px[i] = one_in(2) ? 1 + rnd(8) : rnd(0x10000);
+		}
+		return;
+	}
+	switch (rnd(5)) {
+	case 0:
+		v = pick_interesting();
+		break;
+	case 1:
+		v += one_in(2) ? 1 : -1;
+		break;
+	case 2:
+		v ^= 1ULL << rnd(f->width * 8);
+		break;
+	case 3:
+		v = rnd64();
+		break;
+	default:
+		v = rnd(8);
+		break;
+	}
+	set_field(c, f, v);
+}
+
+static void mutate_call(struct fz_prog *p, struct fz_call *c)
+{
+	unsigned int s = slots_before(p, c - p->call);
+	int i;
+
+	switch (rnd(16)) {
+	case 0:
+	case 1:
+		mutate_size(c);
+		break;
+	case 2:
+	case 3:
+	case 4:
+	case 5:
+		mutate_field(c);
+		break;
+	case 6:
+		c->data[rnd(c->len < FZ_DATA ? (c->len ? c->len : 1) : FZ_DATA)] ^= 1 << rnd(8);
+		break;
+	case 7:
+		c->argp = rnd(P_NKINDS - 1);	/* the struct has no raw address */
+		c->argx = one_in(2) ? 1 + rnd(8) : rnd(0x10000);
+		break;
+	case 8:
+		i = rnd(FZ_NPTR);
+		c->pkind[i] = rnd(P_NKINDS);
+		c->px[i] = one_in(2) ? 1 + rnd(8) : rnd(0x10000);
+		break;
+	case 9:
+		c->pfill[rnd(FZ_NPTR)] = pick_fill();
+		break;
+	case 10:
+		c->fd = rnd(FD_NKINDS);
+		c->slot = rnd(FZ_SLOTS);
+		break;
+	case 11:
+		c->slot = s ? rnd(s) : 0;
+		c->fd = fz_cmds[c->op].dev ? FD_DEV : FD_SLOT;
+		break;
+	case 12:
+		c->as_user = !c->as_user;
+		break;
+	case 13:		/* another ioctl number, the same bytes */
+		switch (rnd(4)) {
+		case 0:
+			c->nr = _IO(HMAP_TYPE, rnd(256));
+			break;
+		case 1:
+			c->nr = _IOWR(HMAP_TYPE, HMAP_CMD_BASE + rnd(FZ_NCMDS + 1),
+				      char[1 + rnd(256)]);
+			break;
+		case 2:
+			c->nr = rnd64();
+			break;
+		default:
+			c->nr = 0;
+			break;
+		}
+		break;
+	case 14:		/* another command, the same bytes */
+		c->op = rnd(FZ_NCMDS);
+		break;
+	default:
+		c->idref = rnd(FZ_SLOTS + 1);
+		break;
+	}
+}
+
+static void mutate_prog(struct fz_prog *p, const struct fz_prog *other)
+{
+	unsigned int n = 1 + (one_in(2) ? 0 : rnd(4)), i, k, sl;
+
+	for (k = 0; k < n; k++) {
+		switch (rnd(10)) {
+		case 0:		/* insert a new call */
+			if (p->ncalls < FZ_MAX_CALLS) {
+				i = rnd(p->ncalls + 1);
+				memmove(&p->call[i + 1], &p->call[i],
+					(p->ncalls - i) * sizeof(p->call[0]));
+				p->ncalls++;
+				sl = slots_before(p, i);
+				gen_call(&p->call[i], pick_op(), sl ? rnd(sl) : 0);
+				link_name(p, i);
+			}
+			break;
+		case 1:		/* remove one */
+			if (p->ncalls > 1) {
+				i = rnd(p->ncalls);
+				memmove(&p->call[i], &p->call[i + 1],
+					(p->ncalls - i - 1) * sizeof(p->call[0]));
+				p->ncalls--;
+			}
+			break;
+		case 2:		/* repeat one */
+			if (p->ncalls < FZ_MAX_CALLS) {
+				i = rnd(p->ncalls);
+				p->call[p->ncalls++] = p->call[i];
+			}
+			break;
+		case 3:		/* splice another program's tail */
+			if (other && other->ncalls) {
+				unsigned int a = rnd(p->ncalls + 1), b = rnd(other->ncalls);
+
+				while (a < FZ_MAX_CALLS && b < other->ncalls)
+					p->call[a++] = other->call[b++];
+				p->ncalls = a;
+			}
+			break;
+		default:
+			mutate_call(p, &p->call[rnd(p->ncalls)]);
+			break;
+		}
+	}
+	if (!p->ncalls) {
+		p->ncalls = 1;
+		gen_call(&p->call[0], C_CREATE, 0);
+	}
+}
+
+/* ---- execution ---- */
+
+static int dev_fd = -1, dev_ro_fd = -1, null_fd = -1, pipe_fds[2] = { -1, -1 };
+static int closed_fd = -1, kmsg_fd = -1, kcov_fd = -1;
+static uint64_t *kcov_area;
+static uint8_t *arena_rw, *arena_ro;
+static uint64_t hole_addr;
+
+struct fz_exec {
+	int fd[FZ_SLOTS];
+	int ro_fd[FZ_SLOTS];
+	uint32_t key_size[FZ_SLOTS];
+	uint32_t value_size[FZ_SLOTS];
+	uint32_t id[FZ_SLOTS];
+	unsigned int n;
+	char pub[FZ_MAX_CALLS][HMAP_NAME_LEN];
+	unsigned int npub;
+};
+
+static int arena_init(void)
+{
+	size_t stride = SLAB + PAGE, total = NSLABS * stride, i;
+	int mfd = memfd_create("hmap_fuzz", MFD_CLOEXEC);
+	void *hole;
+
+	if (mfd < 0 || ftruncate(mfd, NSLABS * SLAB))
+		return -1;
+	arena_rw = mmap(NULL, total, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	arena_ro = mmap(NULL, total, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (arena_rw == MAP_FAILED || arena_ro == MAP_FAILED)
+		return -1;
+	/* Each slab is followed by a PROT_NONE guard page of the reservation. */
+	for (i = 0; i < NSLABS; i++) {
+		if (mmap(arena_rw + i * stride, SLAB, PROT_READ | PROT_WRITE,
+			 MAP_SHARED | MAP_FIXED, mfd, i * SLAB) == MAP_FAILED ||
+		    mmap(arena_ro + i * stride, SLAB, PROT_READ,
+			 MAP_SHARED | MAP_FIXED, mfd, i * SLAB) == MAP_FAILED)
+			return -1;
+	}
+	close(mfd);
+	hole = mmap(NULL, PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (hole == MAP_FAILED)
+		return -1;
+	munmap(hole, PAGE);
+	hole_addr = (uintptr_t)hole;
+	return 0;
+}
+
+static uint8_t *slab_rw(unsigned int s)
+{
+	return arena_rw + s * (SLAB + PAGE);
+}
+
+static uint8_t *slab_ro(unsigned int s)
+{
+	return arena_ro + s * (SLAB + PAGE);
+}
+
+/*
+ * Places a buffer the kernel expects to hold @need bytes in slab @s the way
+ * @kind says. Returns the address to pass; *@wr and *@wlen tell where its
+ * accessible bytes are, for filling (NULL when none are).
+ */
+static const uint64_t kernel_addr[] = {
+	0xffff888000000000ULL, 0xffffffff81000000ULL, 0xffffffffff600000ULL,
+	0xfffffffffffff000ULL,
+};
+
+static const uint64_t noncanon_addr[] = {
+	0x0000800000000000ULL, 0x8000000000000000ULL, 0xdead000000000100ULL,
+	0x00007ffffffff000ULL,
+};
+
+static uint64_t place(unsigned int s, unsigned int kind, uint64_t need,
+		      unsigned int x, uint8_t **wr, size_t *wlen)
+{
+	size_t off = 0, len = need > SLAB ? SLAB : need;
+
+	*wr = NULL;
+	*wlen = 0;
+	switch (kind % P_NKINDS) {
+	case P_VALID:
+	case P_RDONLY:
+		break;
+	case P_SHORT:
+		len = need > x ? need - x : 0;
+		if (len > SLAB)
+			len = SLAB;
+		off = SLAB - len;
+		break;
+	case P_MISALIGN:
+		off = 1 + x % 63;
+		break;
+	case P_STRADDLE:
+		off = PAGE - (need < 2 ? 1 : need / 2 < PAGE ? need / 2 : PAGE - 1);
+		break;
+	case P_NULL:
+		return 0;
+	case P_UNMAPPED:
+		switch (x % 4) {
+		case 0:
+			return 0x1000;	/* below mmap_min_addr */
+		case 1:
+			return (uintptr_t)slab_rw(s) + SLAB;	/* a guard page */
+		case 2:
+			return hole_addr;
+		default:	/* across the end of user space */
+			return 0x7ffffffff000ULL - (need / 2 ? need / 2 : 1);
+		}
+	case P_KERNEL:		/* direct map, kernel text, vsyscall page, top */
+		return kernel_addr[x % ARRAY_SIZE(kernel_addr)];
+	case P_NONCANON:
+		return noncanon_addr[x % ARRAY_SIZE(noncanon_addr)];
+	default:
+		return 0;
+	}
+	if (off + len > SLAB)
+		len = SLAB - off;
+	*wr = slab_rw(s) + off;
+	*wlen = len;
+	return (uintptr_t)((kind == P_RDONLY ? slab_ro(s) : slab_rw(s)) + off);
+}
+
+/*
+ * Element i of a key or value array is the 64-bit number (fill & 15) + i,
+ * little-endian, zero-padded; a fill with the top bit set is that byte
+ * repeated instead.
+ */
+static void fill_elems(uint8_t *p, size_t n, uint32_t esize, uint8_t fill)
+{
+	uint64_t i, v;
+	size_t o, k;
+
+	if (fill & 0x80 || !esize) {
+		memset(p, fill, n);
+		return;
+	}
+	memset(p, 0, n);
+	for (i = 0, o = 0; o < n; i++, o += esize) {
+		v = (fill & 15) + i;
+		k = n - o < esize ? n - o : esize;
+		memcpy(p + o, &v, k < 8 ? k : 8);
+	}
+}
+
+static int slot_ro_fd(struct fz_exec *x, unsigned int s)
+{
+	struct hmap_open_by_id o = { .size = sizeof(o), .flags = HMAP_F_RDONLY };
+
+	if (x->ro_fd[s] >= 0 || x->fd[s] < 0)
+		return x->ro_fd[s];
+	o.id = x->id[s];
+	x->ro_fd[s] = ioctl(dev_fd, HMAP_IOC_OPEN_BY_ID, &o);
+	return x->ro_fd[s];
+}
+
+static int pick_fd(struct fz_exec *x, const struct fz_call *c)
+{
+	unsigned int s = c->slot % FZ_SLOTS;
+
+	switch (c->fd % FD_NKINDS) {
+	case FD_DEV:
+		return dev_fd;
+	case FD_DEV_RO:
+		return dev_ro_fd;
+	case FD_SLOT:
+		return x->fd[s];
+	case FD_SLOT_RO:
+		return slot_ro_fd(x, s);
+	case FD_CLOSED:
+		return closed_fd;
+	case FD_NULLDEV:
+		return null_fd;
+	case FD_PIPE:
+		return pipe_fds[0];
+	default:
+		return -1;
+	}
+}
+
+/* Learns a new map fd's sizes and id, and keeps it in a slot. */
+static void adopt_fd(struct fz_exec *x, int fd)
+{
+	struct hmap_info info = { .size = sizeof(info) };
+
+	if (x->n >= FZ_SLOTS || ioctl(fd, HMAP_IOC_INFO, &info)) {
+		close(fd);
+		return;
+	}
+	x->fd[x->n] = fd;
+	x->key_size[x->n] = info.key_size;
+	x->value_size[x->n] = info.value_size;
+	x->id[x->n] = info.id;
+	x->n++;
+}
+
+static void exec_reset(struct fz_exec *x)
+{
+	memset(x, 0, sizeof(*x));
+	memset(x->fd, -1, sizeof(x->fd));
+	memset(x->ro_fd, -1, sizeof(x->ro_fd));
+}
+
+/* Closes what a program left open and removes the names it published. */
+static void exec_cleanup(struct fz_exec *x)
+{
+	struct hmap_unpublish u = { .size = sizeof(u) };
+	unsigned int i;
+
+	for (i = 0; i < x->npub; i++) {
+		memcpy(u.name, x->pub[i], HMAP_NAME_LEN);
+		ioctl(dev_fd, HMAP_IOC_UNPUBLISH, &u);
+	}
+	for (i = 0; i < FZ_SLOTS; i++) {
+		if (x->fd[i] >= 0)
+			close(x->fd[i]);
+		if (x->ro_fd[i] >= 0)
+			close(x->ro_fd[i]);
+	}
+	exec_reset(x);
+}
+
+/* ---- coverage ---- */
+
+static void kcov_reset(void)
+{
+	if (kcov_area)
+		__atomic_store_n(&kcov_area[0], 0, __ATOMIC_RELAXED);
+}
+
+static uint32_t hash32(uint32_t x)
+{
+	x ^= x >> 16;
+	x *= 0x7feb352d;
+	x ^= x >> 15;
+	x *= 0x846ca68b;
+	x ^= x >> 16;
+	return x;
+}
+
+/* Folds the PCs of the last syscall into the maps; true if any edge is new. */
+static bool kcov_collect(void)
+{
+	uint64_t n, i, pc, off;
+	uint32_t prev = 0, h, e;
+	bool fresh = false;
+
+	if (!kcov_area)
+		return false;
+	n = __atomic_load_n(&kcov_area[0], __ATOMIC_RELAXED);
+	if (n > KCOV_WORDS - 1)
+		n = KCOV_WORDS - 1;
+	for (i = 1; i <= n; i++) {
+		pc = kcov_area[i] + shm->kcov_adjust;
+		off = pc - shm->text_lo;
+		if (off >= shm->text_len)
+			continue;
+		h = hash32(off);
+		e = (h ^ prev) & (FZ_EDGES - 1);
+		prev = h >> 1;
+		/* Executors race here: whoever sets a bit counts it. */
+		if (!shm->edges[e] && !__atomic_exchange_n(&shm->edges[e], 1, __ATOMIC_RELAXED)) {
+			__atomic_add_fetch(&shm->nedges, 1, __ATOMIC_RELAXED);
+			fresh = true;
+		}
+		if (!(shm->pcs[off / 8] & (1 << (off % 8))) &&
+		    !(__atomic_fetch_or(&shm->pcs[off / 8], 1 << (off % 8), __ATOMIC_RELAXED) &
+		      (1 << (off % 8))))
+			__atomic_add_fetch(&shm->npcs, 1, __ATOMIC_RELAXED);
+	}
+	return fresh;
+}
+
+static unsigned long long read_hex_file(const char *path)
+{
+	unsigned long long v = 0;
+	FILE *f = fopen(path, "r");
+
+	if (f) {
+		if (fscanf(f, "%llx", &v) != 1)
+			v = 0;
+		fclose(f);
+	}
+	return v;
+}
+
+/*
+ * hmap.ko's text: from its .text section to the end of its highest text
+ * symbol in /proc/kallsyms (cold parts sit in .text.unlikely after .text),
+ * bounded by the next section of the module above that.
+ */
+static int text_range(uint64_t *lo, uint64_t *len)
+{
+	unsigned long long text, a, hi = 0, bound = ~0ULL;
+	char line[512], type, sym[256], mod[64];
+	struct dirent *de;
+	DIR *d;
+	FILE *f;
+
+	text = read_hex_file("/sys/module/hmap/sections/.text");
+	if (!text)
+		return -1;
+	f = fopen("/proc/kallsyms", "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%llx %c %255s [%63[^]]]", &a, &type, sym, mod) != 4)
+			continue;
+		if (strcmp(mod, "hmap") || (type != 't' && type != 'T'))
+			continue;
+		if (a >= text && a > hi)
+			hi = a;
+	}
+	fclose(f);
+	if (!hi)
+		return -1;
+	d = opendir("/sys/module/hmap/sections");
+	while (d && (de = readdir(d))) {
+		char p[300];
+
+		if (de->d_name[0] == '.' && (!de->d_name[1] || !strcmp(de->d_name, "..")))
+			continue;
+		if (!strncmp(de->d_name, ".init", 5))
+			continue;	/* a separate allocation, freed after load */
+		snprintf(p, sizeof(p), "/sys/module/hmap/sections/%s", de->d_name);
+		a = read_hex_file(p);
+		if (a > hi && a < bound)
+			bound = a;
+	}
+	if (d)
+		closedir(d);
+	/* The last function's size is not known: allow a generous page. */
+	hi += PAGE;
+	if (hi > bound)
+		hi = bound;
+	*lo = text;
+	*len = hi - text;
+	return *len <= FZ_TEXT_MAX ? 0 : -1;
+}
+
+/*
+ * KCOV reports PCs minus the kernel image's KASLR offset. Finds the
+ * adjustment that puts the PCs of an hmap ioctl inside hmap.ko's text.
+ */
+static int kcov_calibrate(void)
+{
+	struct hmap_get_next_id g = { .size = sizeof(g) };
+	uint64_t n, i, in0 = 0, in1 = 0, adj1 = 0, a;
+	char line[256], sym[128];
+	char type;
+	FILE *f;
+
+	f = fopen("/proc/kallsyms", "r");
+	while (f && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%" SCNx64 " %c %127s", &a, &type, sym) == 3 &&
+		    !strcmp(sym, "_text")) {
+			adj1 = a - 0xffffffff81000000ULL;
+			break;
+		}
+	}
+	if (f)
+		fclose(f);
+	kcov_reset();
+	ioctl(dev_fd, HMAP_IOC_GET_NEXT_ID, &g);
+	n = __atomic_load_n(&kcov_area[0], __ATOMIC_RELAXED);
+	for (i = 1; i <= n && i < KCOV_WORDS; i++) {
+		in0 += kcov_area[i] - shm->text_lo < shm->text_len;
+		in1 += kcov_area[i] + adj1 - shm->text_lo < shm->text_len;
+	}
+	if (in0 && in0 >= in1)
+		shm->kcov_adjust = 0;
+	else if (in1)
+		shm->kcov_adjust = adj1;
+	else
+		return -1;
+	return 0;
+}
+
+static void kcov_open(void)
+{
+	kcov_fd = open(KCOV_PATH, O_RDWR | O_CLOEXEC);
+	if (kcov_fd < 0)
+		return;
+	if (ioctl(kcov_fd, KCOV_INIT_TRACE, KCOV_WORDS))
+		goto fail;
+	kcov_area = mmap(NULL, KCOV_WORDS * 8, PROT_READ | PROT_WRITE, MAP_SHARED, kcov_fd, 0);
+	if (kcov_area == MAP_FAILED)
+		goto fail;
+	if (ioctl(kcov_fd, KCOV_ENABLE, KCOV_TRACE_PC))
+		goto fail;
+	return;
+fail:
+	snprintf(shm->kcov_note, sizeof(shm->kcov_note), "kcov setup failed: %s",
+		 strerror(errno));
+	kcov_area = NULL;
+	close(kcov_fd);
+	kcov_fd = -1;
+}
+
+/* ---- running a call ---- */
+
+/*
+ * For one call, an unprivileged user holding the same fds: fsuid and fsgid
+ * FZ_FUZZ_UID and no effective capability (CAP_SYS_ADMIN, CAP_DAC_OVERRIDE
+ * and CAP_SYS_RESOURCE all change what hmap allows). The permitted set
+ * stays, so that both come back after the call: two or three syscalls.
+ */
+static void become_user(bool user)
+{
+	static struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	static struct __user_cap_data_struct saved[2], none[2];
+	static bool have;
+
+	if (!have) {
+		have = !syscall(SYS_capget, &hdr, saved);
+		memcpy(none, saved, sizeof(none));
+		none[0].effective = none[1].effective = 0;
+	}
+	if (user) {
+		setfsgid(FZ_FUZZ_UID);
+		setfsuid(FZ_FUZZ_UID);
+		if (have)
+			syscall(SYS_capset, &hdr, none);
+	} else {
+		/* Allowed without capabilities: 0 is the effective uid/gid. */
+		setfsuid(0);
+		setfsgid(0);
+		if (have)
+			syscall(SYS_capset, &hdr, saved);
+	}
+}
+
+/* Bytes a pointer field's buffer should hold for the map the call is on. */
+static uint64_t role_bytes(const struct fz_field *f, uint32_t ks, uint32_t vs, uint32_t count)
+{
+	switch (f->role) {
+	case R_KEY:
+		return ks;
+	case R_VALUE:
+		return vs;
+	case R_KEYS:
+		return (uint64_t)count * ks;
+	case R_VALUES:
+		return (uint64_t)count * vs;
+	default:
+		return (uint64_t)count * 4;
+	}
+}
+
+/*
+ * Runs call @c of a program. Returns its result (>= 0 or -errno) and sets
+ * *@fresh when it reached a new edge.
+ */
+static long run_call(struct fz_exec *x, const struct fz_call *c, bool *fresh)
+{
+	const struct fz_cmd *cmd = &fz_cmds[c->op % FZ_NCMDS];
+	unsigned int s = c->slot % FZ_SLOTS, i, np = 0;
+	uint32_t ks = 8, vs = 8, count = 0;
+	size_t wlen, n;
+	uint8_t *wr, *buf;
+	uint64_t argp;
+	double t0;
+	long ret;
+	int fd, err;
+
+	fd = pick_fd(x, c);
+	if ((c->fd == FD_SLOT || c->fd == FD_SLOT_RO) && x->fd[s] >= 0) {
+		ks = x->key_size[s];
+		vs = x->value_size[s];
+	} else if (x->fd[0] >= 0) {
+		ks = x->key_size[0];
+		vs = x->value_size[0];
+	}
+
+	/* The struct: its bytes, zeros up to len, the tail byte. */
+	argp = place(0, c->argp == P_RAW ? P_VALID : c->argp, c->len, c->argx, &buf, &wlen);
+	if (buf) {
+		n = wlen < FZ_DATA ? wlen : FZ_DATA;
+		memcpy(buf, c->data, n);
+		if (wlen > n)
+			memset(buf + n, 0, wlen - n);
+		if (c->tail_val && c->tail_off >= FZ_DATA && c->tail_off < wlen)
+			buf[c->tail_off] = c->tail_val;
+	}
+	/* The buffers its pointer fields point to, in their own slabs. */
+	for (i = 0; i < cmd->nfields; i++) {
+		const struct fz_field *f = &cmd->fields[i];
+
+		if (f->kind == F_INT && !strcmp(f->name, "count"))
+			count = get_field(c, f);
+	}
+	for (i = 0; i < cmd->nfields; i++) {
+		const struct fz_field *f = &cmd->fields[i];
+		uint64_t need, a;
+
+		if (f->kind != F_PTR)
+			continue;
+		if (c->pkind[np] != P_RAW) {
+			need = role_bytes(f, ks, vs, count);
+			a = place(1 + np, c->pkind[np], need, c->px[np], &wr, &n);
+			if (wr)
+				fill_elems(wr, n, f->role == R_VALUE || f->role == R_VALUES ? vs :
+					   f->role == R_STATUS ? 4 : ks, c->pfill[np]);
+			if (buf && f->off + 8U <= wlen)
+				memcpy(buf + f->off, &a, 8);
+		}
+		np++;
+	}
+	if (c->idref && buf) {
+		uint32_t id = x->id[(c->idref - 1) % FZ_SLOTS];
+
+		if (c->op == C_OPEN_ID && wlen >= offsetofend(struct hmap_open_by_id, id))
+			memcpy(buf + offsetof(struct hmap_open_by_id, id), &id, 4);
+		if (c->op == C_NEXT_ID && wlen >= offsetofend(struct hmap_get_next_id, start_id)) {
+			id = id ? id - 1 : 0;
+			memcpy(buf + offsetof(struct hmap_get_next_id, start_id), &id, 4);
+		}
+	}
+
+	if (c->as_user)
+		become_user(true);
+	kcov_reset();
+	t0 = now();
+	ret = ioctl(fd, c->nr ? c->nr : cmd->nr, (unsigned long)argp);
+	err = errno;
+	shm->secs[me][c->op % FZ_NCMDS] += now() - t0;
+	if (kcov_collect())
+		*fresh = true;
+	if (c->as_user)
+		become_user(false);
+	if (ret < 0)
+		return -err;
+	if (ret > 0 && fd >= 0) {
+		/* A new map fd. */
+		adopt_fd(x, ret);
+	} else if (!ret && (c->nr ? c->nr : cmd->nr) == HMAP_IOC_PUBLISH && buf &&
+		   x->npub < FZ_MAX_CALLS && wlen >= sizeof(struct hmap_publish)) {
+		/* Whatever layout the call had, the kernel read a publish. */
+		memcpy(x->pub[x->npub++], buf + offsetof(struct hmap_publish, name),
+		       HMAP_NAME_LEN);
+	}
+	return ret;
+}
+
+/* ---- reporting ---- */
+
+static const char *errname(long r)
+{
+	static char b[32];
+
+	switch (-r) {
+	case EPERM: return "EPERM";
+	case ENOENT: return "ENOENT";
+	case EINTR: return "EINTR";
+	case EBADF: return "EBADF";
+	case ENOMEM: return "ENOMEM";
+	case EACCES: return "EACCES";
+	case EFAULT: return "EFAULT";
+	case EBUSY: return "EBUSY";
+	case EEXIST: return "EEXIST";
+	case EINVAL: return "EINVAL";
+	case ENFILE: return "ENFILE";
+	case EMFILE: return "EMFILE";
+	case ENOTTY: return "ENOTTY";
+	case ENOSPC: return "ENOSPC";
+	case E2BIG: return "E2BIG";
+	case EBADFD: return "EBADFD";
+	case EDQUOT: return "EDQUOT";
+	}
+	snprintf(b, sizeof(b), "errno %ld", -r);
+	return b;
+}
+
+static void print_name(char *out, size_t sz, const uint8_t *n)
+{
+	size_t i, o = 0;
+
+	o += snprintf(out + o, sz - o, "\"");
+	for (i = 0; i < HMAP_NAME_LEN && o + 6 < sz; i++) {
+		if (!n[i]) {
+			size_t j;
+
+			for (j = i; j < HMAP_NAME_LEN && !n[j]; j++)
+				;
+			if (j == HMAP_NAME_LEN)
+				break;
+			o += snprintf(out + o, sz - o, "\\0");
+		} else if (isprint(n[i]) && n[i] != '"' && n[i] != '\\') {
+			out[o++] = n[i];
+		} else {
+			o += snprintf(out + o, sz - o, "\\x%02x", n[i]);
+		}
+	}
+	snprintf(out + o, sz - o, "\"%s", i == HMAP_NAME_LEN && n[HMAP_NAME_LEN - 1] ? " (no NUL)" : "");
+}
+
+static void describe_ptr(char *out, size_t sz, unsigned int kind, unsigned int x,
+			 uint8_t fill, const char *what)
+{
+	static const char *const unmapped_names[] = {
+		"(void *)0x1000", "&guard_page(PROT_NONE)", "&unmapped_page",
+		"(end of user space - need/2)",
+	};
+
+	switch (kind % P_NKINDS) {
+	case P_NULL:
+		snprintf(out, sz, "NULL");
+		break;
+	case P_SHORT:
+		snprintf(out, sz, "&buf(%s, %u bytes short, ends at a PROT_NONE page, fill 0x%02x)",
+			 what, x, fill);
+		break;
+	case P_UNMAPPED:
+		snprintf(out, sz, "%s", unmapped_names[x % ARRAY_SIZE(unmapped_names)]);
+		break;
+	case P_KERNEL:
+	case P_NONCANON: {
+		uint8_t *w;
+		size_t l;
+
+		snprintf(out, sz, "(void *)0x%" PRIx64 " (%s)",
+			 place(1, kind, 0, x, &w, &l), p_names[kind]);
+		break;
+	}
+	case P_MISALIGN:
+		snprintf(out, sz, "&buf(%s, at offset %u, fill 0x%02x)", what, 1 + x % 63, fill);
+		break;
+	default:
+		snprintf(out, sz, "&buf(%s, %s, fill 0x%02x)", what, p_names[kind % P_NKINDS], fill);
+		break;
+	}
+}
+
+static void print_call(const struct fz_call *c, unsigned int i, const char *result)
+{
+	const struct fz_cmd *cmd = &fz_cmds[c->op % FZ_NCMDS];
+	char fdd[48], nr[64], line[1024], v[200];
+	unsigned int k, np = 0;
+	size_t o = 0;
+
+	if (c->fd == FD_SLOT || c->fd == FD_SLOT_RO)
+		snprintf(fdd, sizeof(fdd), "%s%u", c->fd == FD_SLOT ? "map" : "map_ro", c->slot % FZ_SLOTS);
+	else
+		snprintf(fdd, sizeof(fdd), "%s", fd_names[c->fd % FD_NKINDS]);
+	if (c->nr)
+		snprintf(nr, sizeof(nr), "0x%x /* %s layout */", c->nr, cmd->name);
+	else
+		snprintf(nr, sizeof(nr), "%s", cmd->name);
+	ksft_print_msg("  [%u] ioctl(%s, %s, &arg)%s%s%s\n", i, fdd, nr,
+		       c->as_user ? " as fsuid/fsgid 1000, no capabilities" : "", result ? " = " : "",
+		       result ? result : "");
+	switch (c->argp) {
+	case P_VALID:
+	case P_RAW:
+	case P_RDONLY:
+	case P_STRADDLE:
+		snprintf(v, sizeof(v), "%u bytes, %s", c->len, p_names[c->argp]);
+		break;
+	case P_SHORT:
+		snprintf(v, sizeof(v), "%u bytes then a PROT_NONE page",
+			 c->len > c->argx ? c->len - c->argx : 0);
+		break;
+	case P_MISALIGN:
+		snprintf(v, sizeof(v), "%u bytes at page offset %u", c->len, 1 + c->argx % 63);
+		break;
+	default:
+		describe_ptr(v, sizeof(v), c->argp, c->argx, 0, "arg");
+		break;
+	}
+	o += snprintf(line + o, sizeof(line) - o, "arg (%s): {", v);
+	for (k = 0; k < cmd->nfields && o < sizeof(line) - 1; k++) {
+		const struct fz_field *f = &cmd->fields[k];
+
+		if (f->kind == F_NAME) {
+			print_name(v, sizeof(v), c->data + f->off);
+		} else if (f->kind == F_PTR) {
+			const char *what = f->role == R_KEY ? "key_size" :
+				f->role == R_VALUE ? "value_size" :
+				f->role == R_KEYS ? "count * key_size" :
+				f->role == R_VALUES ? "count * value_size" : "count * 4";
+
+			if (c->pkind[np] == P_RAW)
+				snprintf(v, sizeof(v), "0x%" PRIx64, get_field(c, f));
+			else
+				describe_ptr(v, sizeof(v), c->pkind[np], c->px[np], c->pfill[np], what);
+			np++;
+		} else if (c->idref && ((c->op == C_OPEN_ID && !strcmp(f->name, "id")) ||
+					(c->op == C_NEXT_ID && !strcmp(f->name, "start_id")))) {
+			snprintf(v, sizeof(v), "id of map%u%s", (c->idref - 1) % FZ_SLOTS,
+				 c->op == C_NEXT_ID ? " - 1" : "");
+		} else {
+			snprintf(v, sizeof(v), "%#" PRIx64, get_field(c, f));
+		}
+		o += snprintf(line + o, sizeof(line) - o, "%s.%s = %s", k ? ", " : " ", f->name, v);
+	}
+	if (o < sizeof(line))
+		snprintf(line + o, sizeof(line) - o, " }");
+	ksft_print_msg("      %s\n", line);
+	/* Set bytes outside the fields shown: INFO's outputs, padding, tails. */
+	for (k = 0; k < FZ_DATA && k < c->len; k++) {
+		unsigned int j;
+		bool named = false;
+
+		for (j = 0; j < cmd->nfields && !named; j++)
+			named = k >= cmd->fields[j].off &&
+				k < cmd->fields[j].off + cmd->fields[j].width;
+		if (c->data[k] && !named)
+			ksft_print_msg("      arg byte %u = 0x%02x\n", k, c->data[k]);
+	}
+	if (c->tail_val && c->tail_off >= FZ_DATA && c->tail_off < c->len)
+		ksft_print_msg("      arg byte %u = 0x%02x\n", c->tail_off, c->tail_val);
+}
+
+/* Hex, with runs of zero bytes as "zN.". */
+static void print_hex(const struct fz_prog *p, const char *prefix)
+{
+	size_t n = offsetof(struct fz_prog, call) + p->ncalls * sizeof(p->call[0]), i, z;
+	const uint8_t *b = (const uint8_t *)p;
+	char *out = malloc(n * 2 + 16), *o = out;
+
+	if (!out)
+		return;
+	for (i = 0; i < n; ) {
+		for (z = 0; i + z < n && !b[i + z]; z++)
+			;
+		if (z >= 3) {
+			o += sprintf(o, "z%zu.", z);
+			i += z;
+		} else {
+			o += sprintf(o, "%02x", b[i++]);
+		}
+	}
+	ksft_print_msg("%s%s\n", prefix, out);
+	free(out);
+}
+
+static int parse_hex(const char *s, struct fz_prog *p)
+{
+	uint8_t *b = (uint8_t *)p;
+	size_t n = 0, max = sizeof(*p);
+	unsigned int v;
+
+	memset(p, 0, sizeof(*p));
+	while (*s && n < max) {
+		if (*s == 'z') {
+			char *e;
+			unsigned long z = strtoul(s + 1, &e, 10);
+
+			if (*e != '.' || n + z > max)
+				return -1;
+			n += z;
+			s = e + 1;
+		} else if (sscanf(s, "%2x", &v) == 1 && isxdigit(s[1])) {
+			b[n++] = v;
+			s += 2;
+		} else {
+			return -1;
+		}
+	}
+	return p->ncalls >= 1 && p->ncalls <= FZ_MAX_CALLS ? 0 : -1;
+}
+
+static void print_prog(const struct fz_prog *p, const int32_t *ret, int cur)
+{
+	char r[48];
+	unsigned int i;
+
+	for (i = 0; i < p->ncalls && i < FZ_MAX_CALLS; i++) {
+		if (ret && (int)i == cur)
+			snprintf(r, sizeof(r), "(running when it happened)");
+		else if (ret && cur >= 0 && (int)i > cur)
+			snprintf(r, sizeof(r), "(not reached)");
+		else if (ret && ret[i] < 0)
+			snprintf(r, sizeof(r), "-1 %s", errname(ret[i]));
+		else if (ret)
+			snprintf(r, sizeof(r), "%d", ret[i]);
+		print_call(&p->call[i], i, ret ? r : NULL);
+	}
+	if (ret && cur >= 0 && cur < (int)p->ncalls) {
+		/* The calls not reached are not part of the reproducer. */
+		struct fz_prog t = *p;
+
+		t.ncalls = cur + 1;
+		print_hex(&t, "  replay: hmap_fuzz --replay ");
+	} else {
+		print_hex(p, "  replay: hmap_fuzz --replay ");
+	}
+}
+
+static void print_legend(void)
+{
+	ksft_print_msg("  (a program starts with /dev/hmap open; map fds that CREATE or OPEN_* return go to\n");
+	ksft_print_msg("   slots map0..map3; map_roN is OPEN_BY_ID(id of mapN, HMAP_F_RDONLY); buffer element i\n");
+	ksft_print_msg("   holds the u64 (fill & 15) + i, zero-padded, or with fill >= 0x80 that byte repeated;\n");
+	ksft_print_msg("   'short' buffers and args end at a PROT_NONE page)\n");
+}
+
+static int cmp_seq(const void *a, const void *b)
+{
+	const struct fz_ring_slot *x = *(const struct fz_ring_slot *const *)a;
+	const struct fz_ring_slot *y = *(const struct fz_ring_slot *const *)b;
+
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/*
+ * Prints the newest programs of @n ring slots: the one running (if any)
+ * and the one before it, which left state behind for RCU callbacks and
+ * workers to trip on.
+ */
+static void print_slots(struct fz_ring_slot **slot, unsigned int n, const char *who)
+{
+	unsigned int i, k;
+
+	qsort(slot, n, sizeof(slot[0]), cmp_seq);
+	for (i = n, k = 0; i-- > 0 && k < 2; ) {
+		const struct fz_ring_slot *r = slot[i];
+
+		if (!r->seq)
+			continue;
+		ksft_print_msg("reproducer: %s, program %" PRIu64 " (run seed %#" PRIx64 ")%s\n",
+			       who, r->seq, r->nonce,
+			       r->cur >= 0 ? ": a call was running" :
+			       r->cur == -2 ? ": its cleanup was running" :
+			       k ? ": the one before" : ": the last one it ran");
+		print_prog(&r->prog, r->ret, r->cur >= 0 ? r->cur : -1);
+		k++;
+	}
+}
+
+static void print_executor(unsigned int p, const char *why)
+{
+	struct fz_ring_slot *slot[FZ_RING];
+	char who[96];
+	unsigned int i;
+
+	for (i = 0; i < FZ_RING; i++)
+		slot[i] = &rings[p * FZ_RING + i];
+	snprintf(who, sizeof(who), "%s executor %u (pid %d)", why, p, pids[p]);
+	print_slots(slot, FZ_RING, who);
+}
+
+/* ---- kernel reports ---- */
+
+/* The same list scripts/vm.sh fails a run on. */
+static const char splat_re[] =
+	"BUG:|WARNING:|Oops|suspected memory leak|cut here|Call Trace|general protection|"
+	"Kernel panic|KASAN|UBSAN|unreferenced object|possible recursive locking|"
+	"possible circular locking|inconsistent lock state|suspicious RCU usage|"
+	"DEBUG_LOCKS_WARN_ON|lockdep is turned off|sleeping function called|"
+	"scheduling while atomic|rcu_.*stall|INFO: task .* blocked|refcount_t:|"
+	"list_add corruption|list_del corruption|stack-protector";
+static regex_t splat_rx;
+
+/* Copies a string, cutting it to fit. */
+static void copy_str(char *dst, size_t sz, const char *src)
+{
+	size_t n = strlen(src);
+
+	if (n >= sz)
+		n = sz - 1;
+	memcpy(dst, src, n);
+	dst[n] = 0;
+}
+
+static int kmsg_open(void)
+{
+	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd >= 0)
+		lseek(fd, 0, SEEK_END);
+	return fd;
+}
+
+/* Next record's text from /dev/kmsg, without the header; false if none. */
+static bool kmsg_next(int fd, char *text, size_t sz)
+{
+	char rec[2048], *p, *nl;
+	ssize_t n;
+
+	for (;;) {
+		n = read(fd, rec, sizeof(rec) - 1);
+		if (n < 0 && errno == EPIPE)
+			continue;	/* overwritten records: go on with the next */
+		if (n <= 0)
+			return false;
+		rec[n] = 0;
+		p = strchr(rec, ';');
+		p = p ? p + 1 : rec;
+		nl = strchr(p, '\n');
+		if (nl)
+			*nl = 0;
+		copy_str(text, sz, p);
+		return true;
+	}
+}
+
+/* ---- the executor ---- */
+
+static void exec_setup_fds(void)
+{
+	int fd;
+
+	dev_fd = open("/dev/hmap", O_RDWR | O_CLOEXEC);
+	dev_ro_fd = open("/dev/hmap", O_RDONLY | O_CLOEXEC);
+	null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (pipe2(pipe_fds, O_CLOEXEC | O_NONBLOCK))
+		pipe_fds[0] = pipe_fds[1] = -1;
+	/* A number above any the programs get, so it stays closed. */
+	fd = fcntl(dev_fd, F_DUPFD_CLOEXEC, 900);
+	close(fd);
+	closed_fd = fd;
+}
+
+static void count_result(const struct fz_call *c, int32_t ret)
+{
+	unsigned int k = ret >= 0 ? 0 : -ret < 64 ? -ret : 0;
+
+	if (!c->nr)
+		shm->results[me][c->op % FZ_NCMDS][k]++;
+}
+
+/* Runs one program into ring slot @r; true if it reached new edges. */
+static bool run_prog(struct fz_exec *x, struct fz_ring_slot *r, unsigned int *last_new)
+{
+	bool fresh_any = false, fresh;
+	unsigned int i;
+
+	r->seq = __atomic_add_fetch(&shm->progs, 1, __ATOMIC_RELAXED);
+	r->cur = 0;
+	*last_new = 0;
+	for (i = 0; i < r->prog.ncalls; i++) {
+		fresh = false;
+		__atomic_store_n(&r->cur, (int32_t)i, __ATOMIC_RELAXED);
+		r->ret[i] = run_call(x, &r->prog.call[i], &fresh);
+		count_result(&r->prog.call[i], r->ret[i]);
+		__atomic_add_fetch(&shm->execs, 1, __ATOMIC_RELAXED);
+		shm->pexecs[me]++;
+		if (fresh) {
+			fresh_any = true;
+			*last_new = i + 1;
+		}
+	}
+	r->cur = -2;	/* cleanup: closing fds, unpublishing */
+	kcov_reset();
+	exec_cleanup(x);
+	if (kcov_collect()) {
+		fresh_any = true;
+		*last_new = r->prog.ncalls;
+	}
+	r->cur = -1;
+	return fresh_any;
+}
+
+static void corpus_add(const struct fz_prog *p, unsigned int ncalls)
+{
+	uint32_t n;
+
+	while (__atomic_exchange_n(&shm->corpus_lock, 1, __ATOMIC_ACQUIRE))
+		;
+	n = shm->corpus_n;
+	if (n < FZ_CORPUS_MAX) {
+		shm->corpus[n] = *p;
+		shm->corpus[n].ncalls = ncalls;
+		__atomic_store_n(&shm->corpus_n, n + 1, __ATOMIC_RELEASE);
+	}
+	__atomic_store_n(&shm->corpus_lock, 0, __ATOMIC_RELEASE);
+}
+
+/*
+ * Runs the programs of a corpus file (HMAP_FUZZ_CORPUS: "corpus-entry HEX"
+ * lines, as a previous run printed them) and keeps those that still reach
+ * new edges.
+ */
+static void run_seeds(struct fz_exec *x, struct fz_ring_slot *r)
+{
+	const char *path = getenv("HMAP_FUZZ_CORPUS");
+	char *line = NULL, *h;
+	unsigned int last_new, n = 0, kept = 0;
+	size_t cap = 0;
+	FILE *f;
+
+	if (!path || !*path)
+		return;
+	f = fopen(path, "r");
+	if (!f)
+		return;
+	while (getline(&line, &cap, f) > 0 && !shm->stop) {
+		h = strstr(line, "corpus-entry ");
+		if (!h)
+			continue;
+		h += strlen("corpus-entry ");
+		h[strcspn(h, " \r\n")] = 0;
+		if (parse_hex(h, &r->prog))
+			continue;
+		n++;
+		if (run_prog(x, r, &last_new) && shm->kcov) {
+			corpus_add(&r->prog, r->prog.ncalls);
+			kept++;
+		}
+	}
+	free(line);
+	fclose(f);
+	shm->seeds = n;
+	shm->seeds_kept = kept;
+}
+
+static int executor(void)
+{
+	double t_end = budget_secs > 0 ? now() + budget_secs : 0;
+	struct fz_ring_slot *ring = &rings[me * FZ_RING];
+	unsigned int ri = 0, last_new, i, n = 0;
+	struct fz_exec x;
+	char text[512];
+
+	exec_setup_fds();
+	if (dev_fd < 0 || arena_init())
+		return 2;
+	kmsg_fd = kmsg_open();
+	if (shm->kcov) {
+		kcov_open();
+		if (!kcov_area || kcov_calibrate()) {
+			if (!shm->kcov_note[0])
+				snprintf(shm->kcov_note, sizeof(shm->kcov_note),
+					 "kcov recorded no PC inside hmap.ko's text");
+			shm->kcov = 0;
+			if (kcov_area)
+				ioctl(kcov_fd, KCOV_DISABLE, 0);
+			kcov_area = NULL;
+		}
+	}
+	exec_reset(&x);
+	rng_state = seed + me * 0x9E3779B97F4A7C15ULL;
+	if (!rng_state)
+		rng_state = 1;
+	for (i = 0; i < FZ_RING; i++)
+		ring[i].nonce = seed;
+
+	if (!me)
+		run_seeds(&x, &ring[ri++]);
+	while (!__atomic_load_n(&shm->stop, __ATOMIC_RELAXED)) {
+		struct fz_ring_slot *r = &ring[ri];
+		struct fz_prog *p = &r->prog;
+		uint32_t cn = __atomic_load_n(&shm->corpus_n, __ATOMIC_ACQUIRE);
+
+		ri = (ri + 1) % FZ_RING;
+		if (!shm->kcov) {
+			/* Unguided: fresh programs, lightly mutated, never drifting. */
+			gen_prog(p);
+			if (one_in(2))
+				mutate_prog(p, NULL);
+		} else if (!cn || one_in(10)) {
+			gen_prog(p);
+		} else {
+			*p = shm->corpus[rnd(cn)];
+			mutate_prog(p, one_in(4) ? &shm->corpus[rnd(cn)] : NULL);
+		}
+		/* Calls after the last one that found something add nothing. */
+		if (run_prog(&x, r, &last_new) && shm->kcov)
+			corpus_add(p, last_new ? last_new : p->ncalls);
+		/* A report printed while this program ran names it. */
+		while (kmsg_fd >= 0 && kmsg_next(kmsg_fd, text, sizeof(text))) {
+			if (regexec(&splat_rx, text, 0, NULL, 0))
+				continue;
+			if (!__atomic_exchange_n(&shm->splat, 1, __ATOMIC_ACQ_REL))
+				copy_str(shm->splat_line, sizeof(shm->splat_line), text);
+			__atomic_store_n(&shm->stop, 1, __ATOMIC_RELEASE);
+			return 1;
+		}
+		if (budget_execs && shm->execs >= budget_execs)
+			break;
+		if (t_end && !(++n % 8) && now() >= t_end)
+			break;
+	}
+	return 0;
+}
+
+/* ---- the parent ---- */
+
+static unsigned long long read_num(const char *path)
+{
+	unsigned long long v = 0;
+	FILE *f = fopen(path, "r");
+
+	if (f) {
+		if (fscanf(f, "%llu", &v) != 1)
+			v = 0;
+		fclose(f);
+	}
+	return v;
+}
+
+static int write_num(const char *path, unsigned long long v)
+{
+	FILE *f = fopen(path, "w");
+	int ret;
+
+	if (!f)
+		return -1;
+	ret = fprintf(f, "%llu\n", v) < 0;
+	return fclose(f) || ret ? -1 : 0;
+}
+
+/* Unpublishes every name left on a live map (an executor died mid-way). */
+static void sweep_names(void)
+{
+	struct hmap_get_next_id g = { .size = sizeof(g) };
+	int dfd = open("/dev/hmap", O_RDWR | O_CLOEXEC);
+
+	while (dfd >= 0 && !ioctl(dfd, HMAP_IOC_GET_NEXT_ID, &g)) {
+		struct hmap_open_by_id o = { .size = sizeof(o), .id = g.next_id,
+					     .flags = HMAP_F_RDONLY };
+		struct hmap_info info = { .size = sizeof(info) };
+		struct hmap_unpublish u = { .size = sizeof(u) };
+		int fd = ioctl(dfd, HMAP_IOC_OPEN_BY_ID, &o);
+
+		g.start_id = g.next_id;
+		if (fd < 0)
+			continue;
+		if (!ioctl(fd, HMAP_IOC_INFO, &info) && info.pub_name[0]) {
+			memcpy(u.name, info.pub_name, HMAP_NAME_LEN);
+			ioctl(dfd, HMAP_IOC_UNPUBLISH, &u);
+		}
+		close(fd);
+	}
+	if (dfd >= 0)
+		close(dfd);
+}
+
+static bool kernel_died(void)
+{
+	/* TAINT_DIE: an oops happened. */
+	return read_num("/proc/sys/kernel/tainted") & (1ULL << 7);
+}
+
+struct fz_sym {
+	uint64_t addr;
+	char name[64];
+	unsigned int pcs;
+};
+
+static int cmp_sym(const void *a, const void *b)
+{
+	const struct fz_sym *x = a, *y = b;
+
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+/*
+ * Covered PCs per function of hmap.ko (kallsyms): all of them with
+ * HMAP_FUZZ_COVER set (scripts/fuzz.sh sets it and adds the totals from
+ * the .ko), else the functions never entered.
+ */
+static void print_coverage(void)
+{
+	static struct fz_sym sym[2048];
+	unsigned int n = 0, i, lo, hi, mid;
+	char line[512], type, name[256], mod[64];
+	bool all = getenv("HMAP_FUZZ_COVER") && *getenv("HMAP_FUZZ_COVER");
+	unsigned long long a;
+	uint64_t off;
+	size_t o = 0;
+	FILE *f;
+
+	f = fopen("/proc/kallsyms", "r");
+	while (f && n < 2048 && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%llx %c %255s [%63[^]]]", &a, &type, name, mod) != 4 ||
+		    strcmp(mod, "hmap") || (type != 't' && type != 'T') ||
+		    a < shm->text_lo || a >= shm->text_lo + shm->text_len)
+			continue;
+		sym[n].addr = a;
+		sym[n].pcs = 0;
+		copy_str(sym[n].name, sizeof(sym[n].name), name);
+		n++;
+	}
+	if (f)
+		fclose(f);
+	if (!n)
+		return;
+	qsort(sym, n, sizeof(sym[0]), cmp_sym);
+	for (off = 0; off < shm->text_len; off++) {
+		if (!(shm->pcs[off / 8] & (1 << (off % 8))))
+			continue;
+		for (lo = 0, hi = n; hi - lo > 1; ) {
+			mid = (lo + hi) / 2;
+			if (sym[mid].addr <= shm->text_lo + off)
+				lo = mid;
+			else
+				hi = mid;
+		}
+		sym[lo].pcs++;
+	}
+	for (i = 0; i < n; i++) {
+		if (all) {
+			ksft_print_msg("cover: %s %u\n", sym[i].name, sym[i].pcs);
+			continue;
+		}
+		if (sym[i].pcs)
+			continue;
+		if (o > 60) {
+			ksft_print_msg("functions never reached: %s\n", line);
+			o = 0;
+		}
+		o += snprintf(line + o, sizeof(line) - o, "%s%s", o ? " " : "", sym[i].name);
+	}
+	if (o)
+		ksft_print_msg("functions never reached: %s\n", line);
+}
+
+static void print_stats(double secs)
+{
+	unsigned int i, p, e;
+
+	ksft_print_msg("results per command (calls with the command's own number):\n");
+	for (i = 0; i < FZ_NCMDS; i++) {
+		uint64_t r[64] = { 0 };
+		double t = 0;
+		char line[512];
+		size_t o = 0;
+
+		for (p = 0; p < shm->nprocs; p++) {
+			t += shm->secs[p][i];
+			for (e = 0; e < 64; e++)
+				r[e] += shm->results[p][i][e];
+		}
+		o += snprintf(line, sizeof(line), "%-24s %6.1f s, ok %" PRIu64,
+			      fz_cmds[i].name + 9, t, r[0]);
+		for (e = 1; e < 64 && o < sizeof(line); e++)
+			if (r[e])
+				o += snprintf(line + o, sizeof(line) - o, ", %s %" PRIu64,
+					      errname(-(long)e), r[e]);
+		ksft_print_msg("  %s\n", line);
+	}
+	ksft_print_msg("executions: %" PRIu64 " ioctls in %" PRIu64 " programs, %u executor%s, %.0f s, %.0f execs/s\n",
+		       shm->execs, shm->progs, shm->nprocs, shm->nprocs > 1 ? "s" : "",
+		       secs, secs > 0 ? shm->execs / secs : 0);
+	if (shm->kcov) {
+		if (shm->seeds)
+			ksft_print_msg("corpus: %u programs (%u of them kept from the %u of %s)\n",
+				       shm->corpus_n, shm->seeds_kept, shm->seeds,
+				       getenv("HMAP_FUZZ_CORPUS"));
+		else
+			ksft_print_msg("corpus: %u programs\n", shm->corpus_n);
+		ksft_print_msg("hmap.ko edges covered: %u (%u distinct PCs in %" PRIu64 " bytes of .text)\n",
+			       shm->nedges, shm->npcs, shm->text_len);
+		print_coverage();
+	} else {
+		ksft_print_msg("corpus: none (unguided: %s)\n",
+			       shm->kcov_note[0] ? shm->kcov_note : "no KCOV");
+		ksft_print_msg("hmap.ko edges covered: unknown (no KCOV)\n");
+	}
+}
+
+#define FZ_REPORT_LINES	60
+
+/* The kernel's report lines from @fd: the first splat line and what follows. */
+static unsigned int collect_kmsg(int fd, char lines[][200])
+{
+	unsigned int n = 0;
+	char text[1024];
+
+	while (fd >= 0 && kmsg_next(fd, text, sizeof(text))) {
+		if (!n && regexec(&splat_rx, text, 0, NULL, 0))
+			continue;
+		/* Stale stack words and opcode bytes tell a reader nothing. */
+		if (!strncmp(text, " ? ", 3) || !strncmp(text, "Code: ", 6))
+			continue;
+		if (n < FZ_REPORT_LINES)
+			copy_str(lines[n++], 200, text);
+	}
+	return n;
+}
+
+/* Whether a report names @pid: "hmap_fuzz/PID", "PID: PID" or "pid: PID". */
+static bool report_names(char lines[][200], unsigned int n, pid_t pid)
+{
+	char a[32], b[32], c[32];
+	unsigned int i;
+
+	snprintf(a, sizeof(a), "/%d ", pid);
+	snprintf(b, sizeof(b), "PID: %d ", pid);
+	snprintf(c, sizeof(c), "pid: %d,", pid);
+	for (i = 0; i < n; i++)
+		if (strstr(lines[i], a) || strstr(lines[i], b) || strstr(lines[i], c))
+			return true;
+	return false;
+}
+
+static int fuzz(unsigned int nprocs)
+{
+	static char lines[FZ_REPORT_LINES][200];
+	unsigned long long old_bytes, old_poo = 0;
+	bool failed = false, have_poo, died, hung = false, legend = false;
+	double start, last_print, last_progress[FZ_PROCS_MAX];
+	uint64_t seen[FZ_PROCS_MAX] = { 0 };
+	int status[FZ_PROCS_MAX] = { 0 }, kfd;
+	bool alive[FZ_PROCS_MAX] = { false }, named = false;
+	unsigned int i, live = 0, nlines;
+
+	shm->nprocs = nprocs;
+	if (!access(KCOV_PATH, R_OK | W_OK)) {
+		if (text_range(&shm->text_lo, &shm->text_len))
+			snprintf(shm->kcov_note, sizeof(shm->kcov_note),
+				 "hmap.ko's .text not found in /sys/module and /proc/kallsyms");
+		else
+			shm->kcov = 1;
+	} else {
+		snprintf(shm->kcov_note, sizeof(shm->kcov_note), "no %s: kernel without CONFIG_KCOV", KCOV_PATH);
+	}
+
+	/* Keep what a program may allocate small; restored afterwards. */
+	old_bytes = read_num(PARAM_DIR "max_bytes");
+	write_num(PARAM_DIR "max_bytes", FZ_MAX_BYTES);
+	/* An oops should kill an executor, not the kernel: see the top. */
+	have_poo = !access("/proc/sys/kernel/panic_on_oops", W_OK);
+	if (have_poo) {
+		old_poo = read_num("/proc/sys/kernel/panic_on_oops");
+		write_num("/proc/sys/kernel/panic_on_oops", 0);
+	}
+	kfd = kmsg_open();
+
+	ksft_print_msg("seed %#" PRIx64 ", budget %.0f s%s, %u executor%s, max_bytes %llu while fuzzing\n",
+		       seed, budget_secs, budget_execs ? " or the execution limit" : "",
+		       nprocs, nprocs > 1 ? "s" : "", FZ_MAX_BYTES);
+	fflush(stdout);
+	start = last_print = now();
+	for (i = 0; i < nprocs; i++) {
+		pids[i] = fork();
+		if (pids[i] < 0) {
+			ksft_print_msg("fork: %s\n", strerror(errno));
+			shm->stop = 1;
+			failed = true;
+			break;
+		}
+		if (!pids[i]) {
+			me = i;
+			_exit(executor());
+		}
+		alive[i] = true;
+		live++;
+		last_progress[i] = start;
+	}
+	if (shm->kcov)
+		ksft_print_msg("mode: coverage-guided (KCOV), hmap.ko .text %#" PRIx64 " + %" PRIu64 "\n",
+			       shm->text_lo, shm->text_len);
+
+	while (live) {
+		double t;
+
+		poll(NULL, 0, 200);
+		t = now();
+		for (i = 0; i < nprocs; i++) {
+			if (!alive[i])
+				continue;
+			if (waitpid(pids[i], &status[i], WNOHANG) == pids[i]) {
+				alive[i] = false;
+				live--;
+				/* One executor down: the others have nothing to add. */
+				if (!WIFEXITED(status[i]) || WEXITSTATUS(status[i]))
+					shm->stop = 1;
+				continue;
+			}
+			if (shm->pexecs[i] != seen[i]) {
+				seen[i] = shm->pexecs[i];
+				last_progress[i] = t;
+			} else if (t - last_progress[i] > FZ_HANG_SECS && !hung) {
+				ksft_print_msg("executor %u made no progress for %d s: a hung ioctl\n",
+					       i, FZ_HANG_SECS);
+				hung = failed = true;
+				print_legend();
+				legend = true;
+				print_executor(i, "hung");
+				shm->stop = 1;
+			}
+		}
+		if (hung && !shm->splat) {
+			/* Wait a little for the others, then give up on all. */
+			for (i = 0; i < nprocs; i++)
+				if (alive[i])
+					kill(pids[i], SIGKILL);
+			poll(NULL, 0, 5000);
+			for (i = 0; i < nprocs; i++)
+				if (alive[i] && waitpid(pids[i], &status[i], WNOHANG) == pids[i]) {
+					alive[i] = false;
+					live--;
+				}
+			break;
+		}
+		if (t - last_print >= 15) {
+			last_print = t;
+			ksft_print_msg("%.0f s: %" PRIu64 " execs, %.0f/s, corpus %u, edges %u\n",
+				       t - start, shm->execs, shm->execs / (t - start),
+				       shm->corpus_n, shm->nedges);
+		}
+	}
+
+	/* Unkillable executors are stuck in the kernel: it is not usable. */
+	died = live || kernel_died();
+	if (!died)
+		sweep_names();
+	/* Late reports: frees after a grace period, workers. */
+	if (!died)
+		usleep(300 * 1000);
+	nlines = collect_kmsg(kfd, lines);
+	if (nlines) {
+		ksft_print_msg("kernel report while fuzzing:\n");
+		for (i = 0; i < nlines; i++)
+			ksft_print_msg("  kmsg: %s\n", lines[i]);
+		failed = true;
+	}
+	for (i = 0; i < nprocs; i++) {
+		if (!pids[i] || alive[i])
+			continue;
+		if (WIFSIGNALED(status[i]) && !hung) {
+			ksft_print_msg("executor %u killed by signal %d%s\n", i, WTERMSIG(status[i]),
+				       kernel_died() ? " (an oops)" : "");
+			failed = true;
+			if (!legend)
+				print_legend();
+			legend = true;
+			print_executor(i, "killed");
+			named = true;
+		} else if (WIFEXITED(status[i]) && WEXITSTATUS(status[i]) == 2) {
+			ksft_print_msg("executor %u could not start\n", i);
+			failed = true;
+		}
+	}
+	if (nlines && !named) {
+		/* The report names the task that caused it, when it ran in one. */
+		for (i = 0; i < nprocs; i++)
+			named |= report_names(lines, nlines, pids[i]);
+		if (!legend)
+			print_legend();
+		for (i = 0; i < nprocs; i++)
+			if (!named || report_names(lines, nlines, pids[i]))
+				print_executor(i, named ? "the task the report names:" :
+					       "no task named in the report:");
+	}
+	if (!died)
+		write_num(PARAM_DIR "max_bytes", old_bytes);
+	if (have_poo)
+		write_num("/proc/sys/kernel/panic_on_oops", old_poo);
+	print_stats(now() - start);
+	/* For scripts/fuzz.sh to keep, and give back as HMAP_FUZZ_CORPUS. */
+	if (getenv("HMAP_FUZZ_SAVE") && *getenv("HMAP_FUZZ_SAVE"))
+		for (i = 0; i < shm->corpus_n; i++)
+			print_hex(&shm->corpus[i], "corpus-entry ");
+	if (failed)
+		ksft_test_result_fail("hmap_fuzz: %" PRIu64 " executions: %s\n", shm->execs,
+				      hung ? "a hung ioctl" : nlines ? "a kernel report" :
+				      "an executor died");
+	else
+		ksft_test_result_pass("hmap_fuzz: %" PRIu64 " executions%s, no kernel report\n",
+				      shm->execs, shm->kcov ? "" : " (unguided, no KCOV)");
+	ksft_print_cnts();
+	fflush(stdout);
+	if (died && old_poo) {
+		/*
+		 * The kernel oopsed or a task is stuck in it: locks may be held
+		 * forever. oops=panic would have stopped the VM at the oops;
+		 * stop it now that the reproducer is out.
+		 */
+		ksft_print_msg("the kernel oopsed or hung: powering off, as oops=panic would have\n");
+		fflush(stdout);
+		sync();
+		reboot(RB_POWER_OFF);
+	}
+	return failed ? KSFT_FAIL : KSFT_PASS;
+}
+
+/* ---- replay and extraction ---- */
+
+static int replay(const char *hex)
+{
+	struct fz_ring_slot *r = &rings[0];
+	struct fz_exec x;
+	unsigned int last;
+	char text[512];
+	int ret = 0;
+
+	if (parse_hex(hex, &r->prog)) {
+		fprintf(stderr, "hmap_fuzz: cannot parse the program\n");
+		return 2;
+	}
+	exec_setup_fds();
+	if (dev_fd < 0 || arena_init()) {
+		fprintf(stderr, "hmap_fuzz: /dev/hmap: %s\n", strerror(errno));
+		return 2;
+	}
+	kmsg_fd = kmsg_open();
+	exec_reset(&x);
+	print_legend();
+	print_prog(&r->prog, NULL, -1);
+	fflush(stdout);
+	run_prog(&x, r, &last);
+	ksft_print_msg("ran it:\n");
+	print_prog(&r->prog, r->ret, -1);
+	usleep(200 * 1000);
+	while (kmsg_fd >= 0 && kmsg_next(kmsg_fd, text, sizeof(text)))
+		if (ret || !regexec(&splat_rx, text, 0, NULL, 0)) {
+			ksft_print_msg("kmsg: %s\n", text);
+			ret = 1;
+		}
+	return ret;
+}
+
+/* Finds ring slots in a dump of guest memory and prints the newest. */
+static int extract(const char *path)
+{
+	static struct fz_ring_slot *found[4096];
+	struct fz_ring_slot *mine[FZ_RING * FZ_PROCS_MAX];
+	unsigned int n = 0, i, k, p;
+	uint64_t nonce;
+	struct stat st;
+	uint8_t *m;
+	size_t off;
+	int fd;
+
+	fd = open(path, O_RDONLY);
+	if (fd < 0 || fstat(fd, &st)) {
+		fprintf(stderr, "hmap_fuzz: %s: %s\n", path, strerror(errno));
+		return 2;
+	}
+	m = mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (m == MAP_FAILED)
+		return 2;
+	for (off = 0; off + sizeof(struct fz_ring_slot) <= (size_t)st.st_size && n < 4096; off += PAGE) {
+		struct fz_ring_slot *r = (struct fz_ring_slot *)(m + off);
+
+		if (memcmp(r->magic, FZ_RING_MAGIC, 16) || !r->seq ||
+		    r->prog.ncalls < 1 || r->prog.ncalls > FZ_MAX_CALLS)
+			continue;
+		found[n++] = r;
+	}
+	if (!n) {
+		ksft_print_msg("no hmap_fuzz program found in %s\n", path);
+		return 1;
+	}
+	qsort(found, n, sizeof(found[0]), cmp_seq);
+	/* The newest run only: a dump may hold pages of an earlier one. */
+	nonce = found[n - 1]->nonce;
+	print_legend();
+	/* A slot with a call running is in some executor: print each such. */
+	for (i = 0, p = 0; i < n; i++) {
+		if (found[i]->nonce != nonce || found[i]->cur == -1)
+			continue;
+		mine[0] = found[i];
+		print_slots(mine, 1, "from the memory dump, in flight");
+		p++;
+	}
+	if (!p) {
+		for (i = 0, k = 0; i < n && k < FZ_RING * FZ_PROCS_MAX; i++)
+			if (found[i]->nonce == nonce)
+				mine[k++] = found[i];
+		print_slots(mine, k, "from the memory dump, none in flight; newest");
+	}
+	return 0;
+}
+
+static double env_num(const char *name, double def)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? strtod(v, NULL) : def;
+}
+
+int main(int argc, char **argv)
+{
+	size_t shm_size = (sizeof(struct fz_shm) + PAGE - 1) & ~(PAGE - 1);
+	size_t ring_size = FZ_PROCS_MAX * FZ_RING * sizeof(*rings);
+	bool kcov = !access(KCOV_PATH, F_OK);
+	unsigned int nprocs, i;
+	const char *s;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (regcomp(&splat_rx, splat_re, REG_EXTENDED | REG_NOSUB))
+		return 2;
+	if (argc == 3 && !strcmp(argv[1], "--extract"))
+		return extract(argv[2]);
+	rings = mmap(NULL, ring_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	shm = mmap(NULL, shm_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (rings == MAP_FAILED || shm == MAP_FAILED)
+		return 2;
+	/* Resident and marked, so that a dump of guest memory shows them. */
+	memset(rings, 0, ring_size);
+	mlock(rings, ring_size);
+	for (i = 0; i < FZ_PROCS_MAX * FZ_RING; i++) {
+		memcpy(rings[i].magic, FZ_RING_MAGIC, sizeof(rings[i].magic));
+		rings[i].cur = -1;
+	}
+	if (argc == 3 && !strcmp(argv[1], "--replay"))
+		return replay(argv[2]);
+	if (argc != 1) {
+		fprintf(stderr, "usage: hmap_fuzz [--replay HEX | --extract MEMDUMP]\n"
+			"  env: HMAP_FUZZ_SECONDS, HMAP_FUZZ_EXECS, HMAP_FUZZ_SEED, HMAP_FUZZ_PROCS\n");
+		return 2;
+	}
+
+	budget_secs = env_num("HMAP_FUZZ_SECONDS", kcov ? 75 : 20);
+	budget_execs = env_num("HMAP_FUZZ_EXECS", 0);
+	nprocs = env_num("HMAP_FUZZ_PROCS", 1);
+	if (nprocs < 1 || nprocs > FZ_PROCS_MAX)
+		nprocs = 1;
+	s = getenv("HMAP_FUZZ_SEED");
+	seed = s && *s ? strtoull(s, NULL, 0) : (uint64_t)time(NULL) * 0x9E3779B97F4A7C15ULL ^ getpid();
+	if (!seed)
+		seed = 1;
+
+	ksft_print_header();
+	ksft_set_plan(1);
+	if (access("/dev/hmap", R_OK | W_OK)) {
+		ksft_test_result_skip("hmap_fuzz: /dev/hmap not accessible\n");
+		ksft_finished();
+	}
+	if (geteuid()) {
+		ksft_test_result_skip("hmap_fuzz: needs root (module parameters, kmsg, kcov)\n");
+		ksft_finished();
+	}
+	return fuzz(nprocs);
+}
