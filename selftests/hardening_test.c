@@ -965,9 +965,11 @@ static int userns_owner(int go_r, int done_w)
 	uid_t u;
 
 	if (setresgid(UNPRIV_UID, UNPRIV_UID, UNPRIV_UID) ||
-	    setresuid(UNPRIV_UID, UNPRIV_UID, UNPRIV_UID) ||
-	    unshare(CLONE_NEWUSER))
+	    setresuid(UNPRIV_UID, UNPRIV_UID, UNPRIV_UID))
 		return 250;
+	/* No user namespaces in this kernel (the debug lane's tinyconfig). */
+	if (unshare(CLONE_NEWUSER))
+		return 249;
 	if (write(done_w, "u", 1) != 1 || read(go_r, &c, 1) != 1)
 		return 251;
 	for (u = 0; u < 10; u++) {
@@ -997,7 +999,15 @@ TEST_F(limits, userns_uids_share_the_owners_quota)
 	ASSERT_LE(0, pid);
 	if (!pid)
 		_exit(userns_owner(go[0], done[1]));
-	ASSERT_EQ(1, read(done[0], &c, 1));
+	/* Only the child's ends: a child that gives up is seen as EOF. */
+	close(go[0]);
+	close(done[1]);
+	if (read(done[0], &c, 1) != 1) {
+		ASSERT_EQ(pid, waitpid(pid, &status, 0));
+		ASSERT_TRUE(WIFEXITED(status));
+		ASSERT_EQ(249, WEXITSTATUS(status));
+		SKIP(return, "no user namespaces in this kernel");
+	}
 	snprintf(path, sizeof(path), "/proc/%d/uid_map", pid);
 	ASSERT_EQ(0, write_str(path, "0 200000 10"));
 	snprintf(path, sizeof(path), "/proc/%d/gid_map", pid);
