@@ -861,6 +861,30 @@ static inline bool rig_lookup_batch(struct rig *r, bool del, int from, __u32 roo
 	return true;
 }
 
+/*
+ * A change batch's @count and @status (@sb, may be NULL): the entries tried
+ * and the result of each, nothing written past them (0xe7 fill).
+ */
+static inline bool rig_batch_status(struct rig *r, const __u8 *sb, __u32 n,
+				    __u32 count, __u32 tried,
+				    const __s32 *want_st)
+{
+	__s32 st;
+	__u32 i;
+
+	if (count != tried)
+		return rig_fail(r, "count %u, expected %u", count, tried);
+	for (i = 0; sb && i < n; i++) {
+		memcpy(&st, sb + i * sizeof(st), sizeof(st));
+		if (i < tried && st != want_st[i])
+			return rig_fail(r, "status[%u] %s (%d), expected %s", i,
+					errname(st), st, errname(want_st[i]));
+		if (i >= tried && st != (__s32)0xe7e7e7e7)
+			return rig_fail(r, "status[%u] written (%d) past the entries tried", i, st);
+	}
+	return true;
+}
+
 /* UPDATE_BATCH of @n keys @ids with values @tags. */
 static inline bool rig_update_batch(struct rig *r, const __u32 *ids, const __u64 *tags,
 				    __u32 n, __u64 elem_flags, __u32 flags, int st_mode,
@@ -868,7 +892,7 @@ static inline bool rig_update_batch(struct rig *r, const __u32 *ids, const __u64
 {
 	__u8 *ks, *vs, *sb = NULL;
 	__u32 count = n, i, tried = n;
-	__s32 want_st[64], st;
+	__s32 want_st[64];
 	int want = 0, ret;
 
 	rig_begin(r, "UPDATE_BATCH %s of %u%s, status %s%s", update_mode[elem_flags], n,
@@ -906,17 +930,7 @@ static inline bool rig_update_batch(struct rig *r, const __u32 *ids, const __u64
 		return false;
 	if (ro)
 		return true;
-	if (count != tried)
-		return rig_fail(r, "count %u, expected %u", count, tried);
-	for (i = 0; sb && i < n; i++) {
-		memcpy(&st, sb + i * sizeof(st), sizeof(st));
-		if (i < tried && st != want_st[i])
-			return rig_fail(r, "status[%u] %s (%d), expected %s", i,
-					errname(st), st, errname(want_st[i]));
-		if (i >= tried && st != (__s32)0xe7e7e7e7)
-			return rig_fail(r, "status[%u] written (%d) past the entries tried", i, st);
-	}
-	return true;
+	return rig_batch_status(r, sb, n, count, tried, want_st);
 }
 
 /* DELETE_BATCH of @n keys @ids. */
@@ -925,7 +939,7 @@ static inline bool rig_delete_batch(struct rig *r, const __u32 *ids, __u32 n,
 {
 	__u32 count = n, i, tried = n;
 	__u8 *ks, *sb = NULL;
-	__s32 want_st[64], st;
+	__s32 want_st[64];
 	int want = 0, ret;
 
 	rig_begin(r, "DELETE_BATCH of %u%s, status %s%s", n,
@@ -958,17 +972,7 @@ static inline bool rig_delete_batch(struct rig *r, const __u32 *ids, __u32 n,
 		return false;
 	if (ro)
 		return true;
-	if (count != tried)
-		return rig_fail(r, "count %u, expected %u", count, tried);
-	for (i = 0; sb && i < n; i++) {
-		memcpy(&st, sb + i * sizeof(st), sizeof(st));
-		if (i < tried && st != want_st[i])
-			return rig_fail(r, "status[%u] %s (%d), expected %s", i,
-					errname(st), st, errname(want_st[i]));
-		if (i >= tried && st != (__s32)0xe7e7e7e7)
-			return rig_fail(r, "status[%u] written (%d) past the entries tried", i, st);
-	}
-	return true;
+	return rig_batch_status(r, sb, n, count, tried, want_st);
 }
 
 /*
