@@ -198,7 +198,9 @@ for name in "${names[@]}"; do
 			>"$dir/vm.out" 2>&1 || vm_ok=0
 		sum=$(tr -d '\r' <"$BUILD/vm/mut-$name/results.log" 2>/dev/null |
 		      awk -f scripts/tap-sum.awk)
-		if ! echo "$sum" | grep -q '^suite module_load: [0-9]* passed, 0 failed'; then
+		# Not echo | grep -q: with pipefail, grep leaving early fails
+		# the pipeline now and then (SIGPIPE).
+		if ! grep -q '^suite module_load: [0-9]* passed, 0 failed' <<<"$sum"; then
 			echo "ERROR  $name: the mutated module did not load (see $dir/vm.out)"
 			missed=$((missed + 1))
 			continue
