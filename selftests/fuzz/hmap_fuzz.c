@@ -256,6 +256,18 @@ enum {
 
 _Static_assert(FZ_NCMDS == HMAP_CMD_DELETE_BATCH - HMAP_CMD_BASE + 1,
 	       "one entry per command");
+
+/*
+ * Calls that are not ioctls, for the lifetime of map files: close a slot's
+ * fd (its number then refers to nothing, or to whatever opens next), or
+ * dup it into a new slot (two fds, one file: a close must not drop the
+ * map). They do not count as executions.
+ */
+#define OP_CLOSE	FZ_NCMDS
+#define OP_DUP		(FZ_NCMDS + 1)
+#define FZ_NOPS		(FZ_NCMDS + 2)
+#define OP_WEIGHT	2
+
 _Static_assert(sizeof(struct hmap_info) <= FZ_DATA, "FZ_DATA holds any struct");
 
 /* One ioctl of a program. Plain bytes: programs are copied and hex-dumped. */
@@ -284,6 +296,11 @@ struct fz_prog {
 	uint32_t pad;
 	struct fz_call call[FZ_MAX_CALLS];
 };
+
+static bool is_pseudo(const struct fz_call *c)
+{
+	return c->op >= FZ_NCMDS;
+}
 
 #define FZ_RING_MAGIC	"hmap-fuzz-ring:1"
 
@@ -519,11 +536,16 @@ static void gen_call(struct fz_call *c, unsigned int op, unsigned int slot)
 		"flags", "key_size", "value_size", "max_entries", "capacity_hint",
 	};
 	static const uint32_t modes[] = { 0600, 0644, 0666, 0400, 0 };
-	const struct fz_cmd *cmd = &fz_cmds[op];
+	const struct fz_cmd *cmd = &fz_cmds[op % FZ_NCMDS];
 	unsigned int i;
 
 	memset(c, 0, sizeof(*c));
 	c->op = op;
+	if (op >= FZ_NCMDS) {
+		c->fd = FD_SLOT;
+		c->slot = slot;
+		return;
+	}
 	c->fd = cmd->dev ? FD_DEV : FD_SLOT;
 	c->slot = slot;
 	c->argp = P_VALID;
@@ -610,13 +632,13 @@ static unsigned int pick_op(void)
 
 	for (i = 0; i < FZ_NCMDS; i++)
 		total += fz_cmds[i].weight;
-	r = rnd(total);
+	r = rnd(total + 2 * OP_WEIGHT);
 	for (i = 0; i < FZ_NCMDS; i++) {
 		if (r < fz_cmds[i].weight)
 			return i;
 		r -= fz_cmds[i].weight;
 	}
-	return C_LOOKUP;
+	return r < OP_WEIGHT ? OP_CLOSE : OP_DUP;
 }
 
 /* Counts the map slots the calls before @n may fill, to aim at them. */
@@ -627,7 +649,7 @@ static unsigned int slots_before(const struct fz_prog *p, unsigned int n)
 	for (i = 0; i < n && i < p->ncalls; i++) {
 		unsigned int op = p->call[i].op;
 
-		if (op == C_CREATE || op == C_OPEN_NAME || op == C_OPEN_ID)
+		if (op == C_CREATE || op == C_OPEN_NAME || op == C_OPEN_ID || op == OP_DUP)
 			s++;
 	}
 	return s > FZ_SLOTS ? FZ_SLOTS : s;
@@ -762,6 +784,13 @@ static void mutate_call(struct fz_prog *p, struct fz_call *c)
 	unsigned int s = slots_before(p, c - p->call);
 	int i;
 
+	if (is_pseudo(c)) {
+		if (one_in(4))
+			gen_call(c, pick_op(), s ? rnd(s) : 0);
+		else
+			c->slot = rnd(FZ_SLOTS);
+		return;
+	}
 	switch (rnd(16)) {
 	case 0:
 	case 1:
@@ -794,7 +823,7 @@ static void mutate_call(struct fz_prog *p, struct fz_call *c)
 		break;
 	case 11:
 		c->slot = s ? rnd(s) : 0;
-		c->fd = fz_cmds[c->op].dev ? FD_DEV : FD_SLOT;
+		c->fd = fz_cmds[c->op % FZ_NCMDS].dev ? FD_DEV : FD_SLOT;
 		break;
 	case 12:
 		c->as_user = !c->as_user;
@@ -887,6 +916,7 @@ static uint64_t hole_addr;
 struct fz_exec {
 	int fd[FZ_SLOTS];
 	int ro_fd[FZ_SLOTS];
+	bool closed[FZ_SLOTS];	/* fd closed by OP_CLOSE: not ours to close */
 	uint32_t key_size[FZ_SLOTS];
 	uint32_t value_size[FZ_SLOTS];
 	uint32_t id[FZ_SLOTS];
@@ -1060,12 +1090,17 @@ static int pick_fd(struct fz_exec *x, const struct fz_call *c)
 static void adopt_fd(struct fz_exec *x, int fd)
 {
 	struct hmap_info info = { .size = sizeof(info) };
+	unsigned int k;
 
 	if (x->n >= FZ_SLOTS || ioctl(fd, HMAP_IOC_INFO, &info)) {
 		close(fd);
 		return;
 	}
+	for (k = 0; k < FZ_SLOTS; k++)
+		if (x->fd[k] == fd)
+			x->closed[k] = true;	/* the old slot's number is reused */
 	x->fd[x->n] = fd;
+	x->closed[x->n] = false;
 	x->key_size[x->n] = info.key_size;
 	x->value_size[x->n] = info.value_size;
 	x->id[x->n] = info.id;
@@ -1090,7 +1125,7 @@ static void exec_cleanup(struct fz_exec *x)
 		ioctl(dev_fd, HMAP_IOC_UNPUBLISH, &u);
 	}
 	for (i = 0; i < FZ_SLOTS; i++) {
-		if (x->fd[i] >= 0)
+		if (x->fd[i] >= 0 && !x->closed[i])
 			close(x->fd[i]);
 		if (x->ro_fd[i] >= 0)
 			close(x->ro_fd[i]);
@@ -1329,6 +1364,36 @@ static uint64_t role_bytes(const struct fz_field *f, uint32_t ks, uint32_t vs, u
  * Runs call @c of a program. Returns its result (>= 0 or -errno) and sets
  * *@fresh when it reached a new edge.
  */
+static long run_pseudo(struct fz_exec *x, const struct fz_call *c, bool *fresh)
+{
+	unsigned int s = c->slot % FZ_SLOTS, k;
+	long ret;
+
+	kcov_reset();
+	if (c->op == OP_CLOSE) {
+		ret = close(x->fd[s]) ? -errno : 0;
+		/* A number since reused by another slot is that slot's to close. */
+		for (k = 0; k < FZ_SLOTS; k++)
+			if (x->fd[k] == x->fd[s])
+				x->closed[k] = true;
+	} else {
+		ret = dup(x->fd[s]);
+		ret = ret < 0 ? -errno : ret;
+		if (ret >= 0 && x->n < FZ_SLOTS) {
+			x->fd[x->n] = ret;
+			x->key_size[x->n] = x->key_size[s];
+			x->value_size[x->n] = x->value_size[s];
+			x->id[x->n] = x->id[s];
+			x->n++;
+		} else if (ret >= 0) {
+			close(ret);
+		}
+	}
+	if (kcov_collect())
+		*fresh = true;
+	return ret;
+}
+
 static long run_call(struct fz_exec *x, const struct fz_call *c, bool *fresh)
 {
 	const struct fz_cmd *cmd = &fz_cmds[c->op % FZ_NCMDS];
@@ -1341,6 +1406,8 @@ static long run_call(struct fz_exec *x, const struct fz_call *c, bool *fresh)
 	long ret;
 	int fd, err;
 
+	if (is_pseudo(c))
+		return run_pseudo(x, c, fresh);
 	fd = pick_fd(x, c);
 	if ((c->fd == FD_SLOT || c->fd == FD_SLOT_RO) && x->fd[s] >= 0) {
 		ks = x->key_size[s];
@@ -1516,6 +1583,11 @@ static void print_call(const struct fz_call *c, unsigned int i, const char *resu
 	unsigned int k, np = 0;
 	size_t o = 0;
 
+	if (is_pseudo(c)) {
+		ksft_print_msg("  [%u] %s(map%u)%s%s\n", i, c->op == OP_CLOSE ? "close" : "dup",
+			       c->slot % FZ_SLOTS, result ? " = " : "", result ? result : "");
+		return;
+	}
 	if (c->fd == FD_SLOT || c->fd == FD_SLOT_RO)
 		snprintf(fdd, sizeof(fdd), "%s%u", c->fd == FD_SLOT ? "map" : "map_ro", c->slot % FZ_SLOTS);
 	else
@@ -1670,7 +1742,8 @@ static void print_legend(void)
 	ksft_print_msg("  (a program starts with /dev/hmap open; map fds that CREATE or OPEN_* return go to\n");
 	ksft_print_msg("   slots map0..map3; map_roN is OPEN_BY_ID(id of mapN, HMAP_F_RDONLY); buffer element i\n");
 	ksft_print_msg("   holds the u64 (fill & 15) + i, zero-padded, or with fill >= 0x80 that byte repeated;\n");
-	ksft_print_msg("   'short' buffers and args end at a PROT_NONE page)\n");
+	ksft_print_msg("   'short' buffers and args end at a PROT_NONE page; after its last call a program\n");
+	ksft_print_msg("   unpublishes the names it published and closes every fd it holds)\n");
 }
 
 static int cmp_seq(const void *a, const void *b)
@@ -1811,9 +1884,11 @@ static bool run_prog(struct fz_exec *x, struct fz_ring_slot *r, unsigned int *la
 		fresh = false;
 		__atomic_store_n(&r->cur, (int32_t)i, __ATOMIC_RELAXED);
 		r->ret[i] = run_call(x, &r->prog.call[i], &fresh);
-		count_result(&r->prog.call[i], r->ret[i]);
-		__atomic_add_fetch(&shm->execs, 1, __ATOMIC_RELAXED);
 		shm->pexecs[me]++;
+		if (!is_pseudo(&r->prog.call[i])) {
+			count_result(&r->prog.call[i], r->ret[i]);
+			__atomic_add_fetch(&shm->execs, 1, __ATOMIC_RELAXED);
+		}
 		if (fresh) {
 			fresh_any = true;
 			*last_new = i + 1;
