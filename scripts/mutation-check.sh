@@ -8,7 +8,8 @@
 # MISSED. Run after scripts/test.sh has built everything.
 #
 #   scripts/mutation-check.sh [--debug] [NAME...]
-#     --debug   use the debug kernel (KASAN, lockdep, ...) instead of Debian's
+#     --debug   use the debug kernel (KASAN, lockdep, ...) instead of Debian's,
+#               for every patch
 #
 # A patch starts with header lines, then the diff:
 #   suites: SUITE...   VM suites to run (names as in selftests/vm/job-test.sh)
