@@ -329,18 +329,26 @@ struct rig {
 static inline bool rig_fail(struct rig *r, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-static inline bool rig_fail(struct rig *r, const char *fmt, ...)
+/* Writes "command #N WHAT: " and the message into @buf, if still empty. */
+static inline void rig_vmsg(struct rig *r, char *buf, size_t size,
+			    const char *fmt, va_list ap)
 {
 	int n;
+
+	if (buf[0])
+		return;
+	n = snprintf(buf, size, "command #%lu %s: ", r->ops, r->what);
+	if (n < 0 || n >= (int)size)
+		return;
+	vsnprintf(buf + n, size - n, fmt, ap);
+}
+
+static inline bool rig_fail(struct rig *r, const char *fmt, ...)
+{
 	va_list ap;
 
-	if (r->err[0])
-		return false;
-	n = snprintf(r->err, sizeof(r->err), "command #%lu %s: ", r->ops, r->what);
-	if (n < 0 || n >= (int)sizeof(r->err))
-		return false;
 	va_start(ap, fmt);
-	vsnprintf(r->err + n, sizeof(r->err) - n, fmt, ap);
+	rig_vmsg(r, r->err, sizeof(r->err), fmt, ap);
 	va_end(ap);
 	return false;
 }
@@ -372,16 +380,10 @@ static inline void rig_note(struct rig *r, const char *fmt, ...)
 
 static inline void rig_note(struct rig *r, const char *fmt, ...)
 {
-	int n;
 	va_list ap;
 
-	if (r->note[0])
-		return;
-	n = snprintf(r->note, sizeof(r->note), "command #%lu %s: ", r->ops, r->what);
-	if (n < 0 || n >= (int)sizeof(r->note))
-		return;
 	va_start(ap, fmt);
-	vsnprintf(r->note + n, sizeof(r->note) - n, fmt, ap);
+	rig_vmsg(r, r->note, sizeof(r->note), fmt, ap);
 	va_end(ap);
 }
 
