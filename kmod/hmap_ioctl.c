@@ -15,9 +15,7 @@
 #include <linux/uaccess.h>
 
 #include "hmap_priv.h"
-
-/* Keys and values up to this many bytes together bounce on the stack. */
-#define HMAP_BOUNCE_STACK	256
+#include "hmap_ucmd.h"
 
 /*
  * Batches work in chunks of at most this many bytes of keys and values and
@@ -26,122 +24,6 @@
  */
 #define HMAP_BATCH_CHUNK	(256 * 1024)
 #define HMAP_BATCH_CHUNK_MAX	1024U
-
-/**
- * struct hmap_ucmd - one command in flight
- * @filp: the file it was issued on
- * @map: the map, for a map fd; NULL on /dev/hmap
- * @ubuffer: the user's argument struct
- * @user_size: its size, as the user said
- * @cmd: the kernel's copy of it
- */
-struct hmap_ucmd {
-	struct file *filp;
-	struct hmap_map *map;
-	void __user *ubuffer;
-	u32 user_size;
-	void *cmd;
-};
-
-/* Copies the kernel's struct back over the user's, as much as fits. */
-static int hmap_ucmd_respond(struct hmap_ucmd *ucmd, size_t size)
-{
-	if (copy_to_user(ucmd->ubuffer, ucmd->cmd, min_t(size_t, ucmd->user_size, size)))
-		return -EFAULT;
-	return 0;
-}
-
-/*
- * Keys and values of 4 and 8 bytes, the common case, move with a single
- * get_user() or put_user(): no call, no string copy, and no object-size
- * check of the bounce buffer, which cost more than the copy itself. @dst
- * and @src are bounce buffers, hence 8-byte aligned.
- */
-static int hmap_copy_in(void *dst, u64 usrc, u32 size)
-{
-	void __user *src = u64_to_user_ptr(usrc);
-
-	switch (size) {
-	case 4:
-		return get_user(*(u32 *)dst, (u32 __user *)src);
-	case 8:
-		return get_user(*(u64 *)dst, (u64 __user *)src);
-	default:
-		return copy_from_user(dst, src, size) ? -EFAULT : 0;
-	}
-}
-
-static int hmap_copy_out(u64 udst, const void *src, u32 size)
-{
-	void __user *dst = u64_to_user_ptr(udst);
-
-	switch (size) {
-	case 4:
-		return put_user(*(const u32 *)src, (u32 __user *)dst);
-	case 8:
-		return put_user(*(const u64 *)src, (u64 __user *)dst);
-	default:
-		return copy_to_user(dst, src, size) ? -EFAULT : 0;
-	}
-}
-
-/**
- * struct hmap_bounce - kernel copies of one key and of what goes with it
- * @key: key_size bytes
- * @value: the second region: value_size bytes, or key_size bytes for the
- *	next key of GET_NEXT_KEY, as the command asked
- * @heap: the allocation behind @key and @value when they do not fit @stack
- * @stack: room for small keys and values
- */
-struct hmap_bounce {
-	void *key;
-	void *value;
-	void *heap;
-	u64 stack[HMAP_BOUNCE_STACK / sizeof(u64)];
-};
-
-static int hmap_bounce_init(struct hmap_bounce *b, struct hmap_htab *h,
-			    u32 second)
-{
-	size_t koff = round_up(h->key_size, 8);
-	size_t need = koff + second;
-
-	b->heap = NULL;
-	if (need <= sizeof(b->stack)) {
-		b->key = b->stack;
-	} else {
-		b->heap = kvmalloc(need, GFP_KERNEL);
-		if (!b->heap)
-			return -ENOMEM;
-		b->key = b->heap;
-	}
-	b->value = (char *)b->key + koff;
-	return 0;
-}
-
-static void hmap_bounce_release(struct hmap_bounce *b)
-{
-	kvfree(b->heap);
-}
-
-/*
- * Sets up the bounce buffer, with @second bytes after the key, and copies
- * the key in; a @ukey of 0 is copied like any pointer (EFAULT) unless
- * @optional. On error nothing is left to release.
- */
-static int hmap_bounce_key(struct hmap_bounce *b, struct hmap_htab *h, u64 ukey,
-			   bool optional, u32 second)
-{
-	int ret = hmap_bounce_init(b, h, second);
-
-	if (ret)
-		return ret;
-	if ((ukey || !optional) && hmap_copy_in(b->key, ukey, h->key_size)) {
-		hmap_bounce_release(b);
-		return -EFAULT;
-	}
-	return 0;
-}
 
 static int hmap_cmd_create(struct hmap_ucmd *ucmd)
 {
@@ -160,11 +42,27 @@ static int hmap_cmd_create(struct hmap_ucmd *ucmd)
 	return fd;
 }
 
+/* Whether the caller's struct has room for @version (it came later). */
+static bool hmap_has_version(struct hmap_ucmd *ucmd)
+{
+	return ucmd->user_size >= offsetofend(struct hmap_elem_op, version);
+}
+
+/* Writes @version back into the caller's struct hmap_elem_op. */
+static int hmap_put_version(struct hmap_ucmd *ucmd, u64 version)
+{
+	struct hmap_elem_op __user *u = ucmd->ubuffer;
+
+	return put_user(version, &u->version);
+}
+
 static int hmap_cmd_lookup(struct hmap_ucmd *ucmd)
 {
 	struct hmap_elem_op *arg = ucmd->cmd;
 	struct hmap_htab *h = &ucmd->map->htab;
+	bool want_version = hmap_has_version(ucmd);
 	struct hmap_bounce b;
+	u64 version = 0;
 	int ret;
 
 	if (arg->__reserved || arg->flags)
@@ -173,11 +71,14 @@ static int hmap_cmd_lookup(struct hmap_ucmd *ucmd)
 	if (ret)
 		return ret;
 	this_cpu_inc(ucmd->map->stats->lookups);
-	ret = hmap_htab_lookup(h, b.key, b.value);
+	ret = hmap_htab_lookup_version(h, b.key, b.value,
+				       want_version ? &version : NULL);
 	if (ret)
 		goto out;
 	this_cpu_inc(ucmd->map->stats->hits);
 	ret = hmap_copy_out(arg->value, b.value, h->value_size);
+	if (!ret && want_version)
+		ret = hmap_put_version(ucmd, version);
 out:
 	hmap_bounce_release(&b);
 	return ret;
@@ -187,24 +88,44 @@ static int hmap_cmd_update(struct hmap_ucmd *ucmd)
 {
 	struct hmap_elem_op *arg = ucmd->cmd;
 	struct hmap_htab *h = &ucmd->map->htab;
+	bool want_version = hmap_has_version(ucmd);
+	struct hmap_write w = {
+		.flags = arg->flags,
+		.version = arg->version,
+	};
 	struct mem_cgroup *old_memcg;
 	struct hmap_bounce b;
 	int ret;
 
-	if (arg->__reserved || arg->flags & ~(HMAP_NOEXIST | HMAP_EXIST) ||
-	    arg->flags == (HMAP_NOEXIST | HMAP_EXIST))
+	if (arg->__reserved ||
+	    arg->flags & ~(HMAP_NOEXIST | HMAP_EXIST | HMAP_IF_VERSION) ||
+	    (arg->flags & HMAP_NOEXIST &&
+	     arg->flags & (HMAP_EXIST | HMAP_IF_VERSION)) ||
+	    (arg->flags & HMAP_IF_VERSION && !want_version))
 		return -EINVAL;
+	/*
+	 * The new version goes back into the caller's struct: check it can,
+	 * so that an EFAULT never hides a write that happened.
+	 */
+	if (want_version && hmap_put_version(ucmd, arg->version))
+		return -EFAULT;
 	ret = hmap_bounce_key(&b, h, arg->key, false, h->value_size);
 	if (ret)
 		return ret;
 	ret = hmap_copy_in(b.value, arg->value, h->value_size);
 	if (ret)
 		goto out;
+	w.value = b.value;
 	old_memcg = hmap_map_memcg_enter(ucmd->map);
-	ret = hmap_htab_update(h, b.key, b.value, arg->flags);
+	ret = hmap_htab_write(h, b.key, &w);
 	hmap_map_memcg_exit(old_memcg);
 	if (!ret)
 		this_cpu_inc(ucmd->map->stats->updates);
+	else if (ret == -ESTALE)
+		this_cpu_inc(ucmd->map->stats->conflicts);
+	if (want_version && (!ret || ret == -EEXIST || ret == -ESTALE) &&
+	    hmap_put_version(ucmd, w.version) && !ret)
+		ret = -EFAULT;
 out:
 	hmap_bounce_release(&b);
 	return ret;
@@ -218,17 +139,28 @@ static int hmap_cmd_delete(struct hmap_ucmd *ucmd)
 	struct hmap_bounce b;
 	int ret;
 
-	if (arg->__reserved || arg->flags || arg->value)
+	u64 version = arg->version;
+
+	if (arg->__reserved || arg->flags & ~HMAP_IF_VERSION || arg->value ||
+	    (arg->flags & HMAP_IF_VERSION && !hmap_has_version(ucmd)))
 		return -EINVAL;
 	ret = hmap_bounce_key(&b, h, arg->key, false, 0);
 	if (ret)
 		return ret;
 	/* A delete may shrink the table: that allocation is the map's too. */
 	old_memcg = hmap_map_memcg_enter(ucmd->map);
-	ret = hmap_htab_delete(h, b.key);
+	if (arg->flags & HMAP_IF_VERSION)
+		ret = hmap_htab_delete_version(h, b.key, &version);
+	else
+		ret = hmap_htab_delete(h, b.key);
 	hmap_map_memcg_exit(old_memcg);
-	if (!ret)
+	if (!ret) {
 		this_cpu_inc(ucmd->map->stats->deletes);
+	} else if (ret == -ESTALE) {
+		this_cpu_inc(ucmd->map->stats->conflicts);
+		/* Nothing changed: a failed write-back is the caller's loss. */
+		hmap_put_version(ucmd, version);
+	}
 	hmap_bounce_release(&b);
 	return ret;
 }
@@ -354,6 +286,9 @@ static int hmap_cmd_info(struct hmap_ucmd *ucmd)
 	arg->deletes = st.deletes;
 	arg->resizes = atomic_long_read(&h->stats.grows) +
 		       atomic_long_read(&h->stats.shrinks);
+	arg->adds = st.adds;
+	arg->cmpxchgs = st.cmpxchgs;
+	arg->conflicts = st.conflicts;
 	return hmap_ucmd_respond(ucmd, sizeof(*arg));
 }
 
@@ -583,6 +518,74 @@ static int hmap_cmd_lookup_and_delete_batch(struct hmap_ucmd *ucmd)
 	return hmap_lookup_batch(ucmd, true);
 }
 
+/*
+ * LOOKUP_MULTI: the keys of a chunk come in with one copy, and its values
+ * and statuses go out with one copy each, so a call of 64 keys costs one
+ * syscall and three user copies, not 64 of each.
+ */
+static int hmap_cmd_lookup_multi(struct hmap_ucmd *ucmd)
+{
+	struct hmap_batch *arg = ucmd->cmd;
+	struct hmap_map *map = ucmd->map;
+	struct hmap_htab *h = &map->htab;
+	u8 __user *ukeys = u64_to_user_ptr(arg->keys);
+	u8 __user *uvals = u64_to_user_ptr(arg->values);
+	s32 __user *ustatus = u64_to_user_ptr(arg->status);
+	u32 ks = h->key_size, vs = h->value_size, chunk, done = 0, n, i, hits;
+	u8 *buf, *keys, *vals;
+	s32 *status;
+	int ret = 0;
+
+	if (arg->flags || arg->elem_flags || arg->in_cursor ||
+	    arg->out_cursor || !arg->status || arg->__reserved)
+		return -EINVAL;
+	chunk = hmap_batch_chunk(h, max(arg->count, 1U));
+	buf = kvmalloc((size_t)chunk * (ks + vs + sizeof(s32)), GFP_KERNEL);
+	if (!buf) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	keys = buf;
+	vals = keys + (size_t)chunk * ks;
+	status = (s32 *)(vals + (size_t)chunk * vs);
+	while (done < arg->count) {
+		if (signal_pending(current)) {
+			ret = -EINTR;
+			break;
+		}
+		cond_resched();
+		n = min(chunk, arg->count - done);
+		if (copy_from_user(keys, ukeys + (size_t)done * ks,
+				   (size_t)n * ks)) {
+			ret = -EFAULT;
+			break;
+		}
+		for (i = 0, hits = 0; i < n; i++) {
+			u8 *v = vals + (size_t)i * vs;
+
+			status[i] = hmap_htab_lookup(h, keys + (size_t)i * ks, v);
+			if (status[i])
+				memset(v, 0, vs);
+			else
+				hits++;
+		}
+		this_cpu_add(map->stats->lookups, n);
+		this_cpu_add(map->stats->hits, hits);
+		if (copy_to_user(uvals + (size_t)done * vs, vals, (size_t)n * vs) ||
+		    copy_to_user(ustatus + done, status, n * sizeof(s32))) {
+			ret = -EFAULT;
+			break;
+		}
+		done += n;
+	}
+	kvfree(buf);
+out:
+	arg->count = done;
+	if (hmap_ucmd_respond(ucmd, sizeof(*arg)) && !ret)
+		ret = -EFAULT;
+	return ret;
+}
+
 static int hmap_change_batch(struct hmap_ucmd *ucmd, bool update)
 {
 	struct hmap_batch *arg = ucmd->cmd;
@@ -681,6 +684,8 @@ union hmap_ucmd_buffer {
 	struct hmap_open_by_id open_by_id;
 	struct hmap_get_next_id next_id;
 	struct hmap_batch batch;
+	struct hmap_add add;
+	struct hmap_cmpxchg cmpxchg;
 };
 
 enum hmap_fd_kind {
@@ -753,10 +758,16 @@ static const struct hmap_ioctl_op hmap_ioctl_ops[] = {
 		      struct hmap_batch, __reserved, HMAP_FD_MAP_WRITE),
 	HMAP_IOCTL_OP(HMAP_IOC_DELETE_BATCH, hmap_cmd_delete_batch,
 		      struct hmap_batch, __reserved, HMAP_FD_MAP_WRITE),
+	HMAP_IOCTL_OP(HMAP_IOC_ADD, hmap_cmd_add, struct hmap_add, version,
+		      HMAP_FD_MAP_WRITE),
+	HMAP_IOCTL_OP(HMAP_IOC_CMPXCHG, hmap_cmd_cmpxchg, struct hmap_cmpxchg,
+		      version, HMAP_FD_MAP_WRITE),
+	HMAP_IOCTL_OP(HMAP_IOC_LOOKUP_MULTI, hmap_cmd_lookup_multi,
+		      struct hmap_batch, __reserved, HMAP_FD_MAP),
 };
 
 static_assert(ARRAY_SIZE(hmap_ioctl_ops) ==
-	      HMAP_CMD_DELETE_BATCH - HMAP_CMD_BASE + 1);
+	      HMAP_CMD_LOOKUP_MULTI - HMAP_CMD_BASE + 1);
 
 static long hmap_ioctl(struct file *filp, unsigned int cmd, unsigned long arg,
 		       struct hmap_map *map)

@@ -511,6 +511,9 @@ void hmap_map_stats_sum(struct hmap_map *map, struct hmap_map_stats *sum)
 		sum->hits += READ_ONCE(s->hits);
 		sum->updates += READ_ONCE(s->updates);
 		sum->deletes += READ_ONCE(s->deletes);
+		sum->adds += READ_ONCE(s->adds);
+		sum->cmpxchgs += READ_ONCE(s->cmpxchgs);
+		sum->conflicts += READ_ONCE(s->conflicts);
 	}
 }
 
@@ -578,6 +581,9 @@ static void hmap_map_show_fdinfo(struct seq_file *m, struct file *filp)
 	seq_printf(m, "hits:\t%llu\n", st.hits);
 	seq_printf(m, "updates:\t%llu\n", st.updates);
 	seq_printf(m, "deletes:\t%llu\n", st.deletes);
+	seq_printf(m, "adds:\t%llu\n", st.adds);
+	seq_printf(m, "cmpxchgs:\t%llu\n", st.cmpxchgs);
+	seq_printf(m, "conflicts:\t%llu\n", st.conflicts);
 	seq_printf(m, "resizes:\t%lu\n",
 		   atomic_long_read(&map->htab.stats.grows) +
 		   atomic_long_read(&map->htab.stats.shrinks));

@@ -21,12 +21,18 @@
  * @hits: LOOKUP commands that found their key
  * @updates: successful UPDATE commands
  * @deletes: successful DELETE and LOOKUP_AND_DELETE commands
+ * @adds: successful ADD commands
+ * @cmpxchgs: successful CMPXCHG commands
+ * @conflicts: conditional commands that failed with ESTALE
  */
 struct hmap_map_stats {
 	u64 lookups;
 	u64 hits;
 	u64 updates;
 	u64 deletes;
+	u64 adds;
+	u64 cmpxchgs;
+	u64 conflicts;
 };
 
 /**

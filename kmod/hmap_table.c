@@ -151,18 +151,34 @@ static inline void *hmap_value_copy(const struct hmap_htab *h, void *dst,
 	}
 }
 
+/* The next version of the map: the first is 1, so 0 is never one. */
+static inline u64 hmap_next_version(struct hmap_htab *h)
+{
+	return atomic64_inc_return(&h->version);
+}
+
+/* The version of an element whose value no writer is changing. */
+static inline u64 hmap_elem_version(const struct hmap_elem *e)
+{
+	return e->seq >> 1;
+}
+
 /*
- * Replaces the value of a linked element in place. Under its bucket lock, so
- * writers of one element are serialised; lockless readers retry around it.
+ * Replaces the value of a linked element in place, with a new version.
+ * Under its bucket lock, so writers of one element are serialised; lockless
+ * readers retry around it. The new @seq differs from the old (versions only
+ * grow), so a reader cannot mistake a whole write for none.
  */
 static void hmap_elem_write_value(struct hmap_htab *h, struct hmap_elem *e,
 				  const void *value)
 {
-	WRITE_ONCE(e->seq, e->seq + 1);
+	u64 seq = hmap_next_version(h) << 1;
+
+	WRITE_ONCE(e->seq, e->seq | 1);
 	smp_wmb();	/* odd @seq before any byte of the value changes */
 	hmap_value_copy(h, hmap_elem_value(h, e), value);
 	smp_wmb();	/* the whole value before the even @seq */
-	WRITE_ONCE(e->seq, e->seq + 1);
+	WRITE_ONCE(e->seq, seq);
 }
 
 /*
@@ -178,13 +194,15 @@ static void hmap_elem_write_value(struct hmap_htab *h, struct hmap_elem *e,
  * PREEMPT_RT a reader must not spin on a writer that was preempted with an
  * odd count: the lock it falls back to boosts that writer instead.
  *
- * Return: true if @value holds a whole value; false if it holds garbage.
+ * Return: true if @value holds a whole value, and *@seqp (if not NULL) the
+ * @seq it was read at; false if @value holds garbage.
  */
 static __always_inline bool hmap_elem_read_value(struct hmap_htab *h,
 						 struct hmap_elem *e,
-						 void *value)
+						 void *value, u64 *seqp)
 {
-	u32 seq, tries;
+	u64 seq;
+	u32 tries;
 
 	for (tries = 0; tries < HMAP_READ_TRIES; tries++) {
 		seq = READ_ONCE(e->seq);
@@ -196,8 +214,11 @@ static __always_inline bool hmap_elem_read_value(struct hmap_htab *h,
 		/* Meant to race with an in-place write: @seq tells. */
 		(void)data_race(hmap_value_copy(h, value, hmap_elem_value(h, e)));
 		smp_rmb();	/* the value before @seq again */
-		if (READ_ONCE(e->seq) == seq)
+		if (READ_ONCE(e->seq) == seq) {
+			if (seqp)
+				*seqp = seq;
 			return true;
+		}
 	}
 	return false;
 }
@@ -788,7 +809,7 @@ restart:
  * writers queued ahead at most. The key may have gone meanwhile.
  */
 static int hmap_lookup_locked(struct hmap_htab *h, const void *key, u32 hash,
-			      void *value)
+			      void *value, u64 *version)
 {
 	struct hmap_elem *e = NULL;
 	struct hmap_tbl *tbl;
@@ -803,8 +824,11 @@ static int hmap_lookup_locked(struct hmap_htab *h, const void *key, u32 hash,
 		lock = hmap_bucket_lock(tbl, b);
 		spin_lock(lock);
 		e = hmap_bucket_find(h, &tbl->buckets[b], hash, key);
-		if (e)
+		if (e) {
 			hmap_value_copy(h, value, hmap_elem_value(h, e));
+			if (version)
+				*version = hmap_elem_version(e);
+		}
 		spin_unlock(lock);
 	}
 	up_read(&h->rwsem);
@@ -812,34 +836,40 @@ static int hmap_lookup_locked(struct hmap_htab *h, const void *key, u32 hash,
 }
 
 /**
- * hmap_htab_lookup() - copy out the value of a key
+ * hmap_htab_lookup_version() - copy out the value of a key, and its version
  * @h: the map
  * @key: key_size bytes
  * @value: value_size bytes of room; may be written even on failure
+ * @version: written with the version of the value returned, or NULL
  *
  * Takes no lock and never waits, even for a resize in progress, unless
  * writers keep replacing this very value: after a few copies that a write
  * overlapped it copies under the bucket lock (see hmap_elem_read_value()).
- * The value returned is whole, never a mix of two writes. May sleep.
+ * The value returned is whole, never a mix of two writes, and the version
+ * is the one that write gave it. May sleep.
  *
  * Return: 0, or -ENOENT if the key is absent.
  */
-int hmap_htab_lookup(struct hmap_htab *h, const void *key, void *value)
+int hmap_htab_lookup_version(struct hmap_htab *h, const void *key,
+			     void *value, u64 *version)
 {
 	u32 hash = hmap_hash(h, key);
 	struct hmap_elem *e;
 	int ret = -ENOENT;
+	u64 seq;
 
 	rcu_read_lock();
 	e = hmap_lookup_rcu(h, key, hash);
 	if (e)
-		ret = hmap_elem_read_value(h, e, value) ? 0 : -EAGAIN;
+		ret = hmap_elem_read_value(h, e, value, &seq) ? 0 : -EAGAIN;
 	rcu_read_unlock();
 	if (unlikely(ret == -EAGAIN))
-		ret = hmap_lookup_locked(h, key, hash, value);
+		return hmap_lookup_locked(h, key, hash, value, version);
+	if (!ret && version)
+		*version = seq >> 1;
 	return ret;
 }
-EXPORT_SYMBOL_GPL(hmap_htab_lookup);
+EXPORT_SYMBOL_GPL(hmap_htab_lookup_version);
 
 /*
  * Installs the first table of an empty map, for a writer holding the rwsem
@@ -993,28 +1023,51 @@ static void hmap_elem_free(struct hmap_htab *h, struct hmap_elem *e)
 		wake_up_all(&h->rc.free_wq);
 }
 
+/*
+ * Decides, under the bucket lock, what a write does to a present entry
+ * @old. Return: 0 to write @w->value, or the errno that ends the call.
+ */
+static int hmap_write_present(struct hmap_htab *h, struct hmap_elem *old,
+			      struct hmap_write *w)
+{
+	int ret = 0;
+
+	if ((w->flags & (HMAP_NOEXIST | HMAP_EXIST)) == HMAP_NOEXIST)
+		ret = -EEXIST;
+	else if (w->flags & HMAP_IF_VERSION &&
+		 hmap_elem_version(old) != w->version)
+		ret = -ESTALE;
+	else if (w->modify)
+		ret = w->modify(w, hmap_elem_value(h, old));
+	if (ret)
+		w->version = hmap_elem_version(old);
+	return ret;
+}
+
 /**
- * hmap_htab_update() - create an entry or replace its value
+ * hmap_htab_write() - create an entry or change its value, maybe conditionally
  * @h: the map
  * @key: key_size bytes
- * @value: value_size bytes
- * @flags: HMAP_ANY, HMAP_NOEXIST or HMAP_EXIST
+ * @w: what to write, and on what condition; see &struct hmap_write
  *
  * A present key has its value replaced in place, under its bucket lock and
- * with no allocation; a concurrent lookup finds the old value or the new one,
- * never a mix and never nothing (see hmap_elem_read_value()). A new key gets
- * an element that is complete before it is linked. May sleep.
+ * with no allocation, and gets a new version; a concurrent lookup finds the
+ * old value or the new one, never a mix and never nothing (see
+ * hmap_elem_read_value()). A new key gets an element that is complete
+ * before it is linked. May sleep.
  *
- * Return: 0; -EINVAL for bad @flags; -EEXIST (NOEXIST, key present);
- * -ENOENT (EXIST, key absent); -E2BIG if a new key would exceed max_entries;
- * -ENOMEM if an allocation failed or the budget is spent, or the error of
- * the budget that refused (-EDQUOT for a user's); -EINTR if a fatal signal
- * ended the wait for a pool element. On error the map is unchanged. A
- * prealloc map never returns -ENOMEM.
+ * Return: 0; -EINVAL for bad flags; -EEXIST (NOEXIST, key present);
+ * -ENOENT (EXIST or IF_VERSION, key absent); -ESTALE (IF_VERSION, another
+ * version); an error of @w->modify; -E2BIG if a new key would exceed
+ * max_entries; -ENOMEM if an allocation failed or the budget is spent, or
+ * the error of the budget that refused (-EDQUOT for a user's); -EINTR if
+ * a fatal signal ended the wait for a pool element. On error the map is
+ * unchanged. A prealloc map never returns -ENOMEM.
  */
-int hmap_htab_update(struct hmap_htab *h, const void *key, const void *value,
-		     u64 flags)
+int hmap_htab_write(struct hmap_htab *h, const void *key, struct hmap_write *w)
 {
+	u64 mode = w->flags & (HMAP_NOEXIST | HMAP_EXIST);
+	bool must_exist = mode == HMAP_EXIST || w->flags & HMAP_IF_VERSION;
 	struct hmap_elem *new = NULL, *old;
 	u32 hash = hmap_hash(h, key);
 	bool grow = false;
@@ -1023,16 +1076,17 @@ int hmap_htab_update(struct hmap_htab *h, const void *key, const void *value,
 	int ret;
 	u32 b;
 
-	if (flags & ~(HMAP_NOEXIST | HMAP_EXIST) ||
-	    flags == (HMAP_NOEXIST | HMAP_EXIST))
+	if (w->flags & ~(HMAP_NOEXIST | HMAP_EXIST | HMAP_IF_VERSION) ||
+	    mode == (HMAP_NOEXIST | HMAP_EXIST) ||
+	    (w->flags & HMAP_IF_VERSION && mode == HMAP_NOEXIST))
 		return -EINVAL;
 
 	/*
 	 * Into an empty map, allocate the element before the bucket array, so
 	 * that failing to get either leaves no array behind.
 	 */
-	if (!rcu_access_pointer(h->tbl) && flags != HMAP_EXIST) {
-		new = hmap_elem_alloc(h, key, value, hash);
+	if (!rcu_access_pointer(h->tbl) && !must_exist) {
+		new = hmap_elem_alloc(h, key, w->value, hash);
 		if (IS_ERR(new))
 			return PTR_ERR(new);
 	}
@@ -1042,7 +1096,7 @@ again:
 	tbl = rcu_dereference_check(h->tbl, lockdep_is_held(&h->rwsem));
 	if (!tbl) {
 		/* Empty: nothing to replace, and nothing to allocate for it. */
-		if (flags == HMAP_EXIST)
+		if (must_exist)
 			ret = -ENOENT;
 		else if (!new)
 			ret = -EAGAIN;
@@ -1057,12 +1111,14 @@ again:
 	lock = hmap_bucket_lock(tbl, b);
 	spin_lock(lock);
 	old = hmap_bucket_find(h, &tbl->buckets[b], hash, key);
-	if (old && flags == HMAP_NOEXIST) {
-		ret = -EEXIST;
-	} else if (!old && flags == HMAP_EXIST) {
+	if (old) {
+		ret = hmap_write_present(h, old, w);
+		if (!ret) {
+			hmap_elem_write_value(h, old, w->value);
+			w->version = hmap_elem_version(old);
+		}
+	} else if (must_exist) {
 		ret = -ENOENT;
-	} else if (old) {
-		hmap_elem_write_value(h, old, value);
 	} else if ((u32)atomic_read(&h->count) >= h->max_entries) {
 		ret = -E2BIG;
 	} else if (hmap_overloaded(h, tbl->size, atomic_read(&h->count))) {
@@ -1075,6 +1131,8 @@ again:
 		atomic_dec(&h->count);
 		ret = -E2BIG;
 	} else {
+		w->version = hmap_next_version(h);
+		new->seq = w->version << 1;
 		hlist_nulls_add_head_rcu(&new->node, &tbl->buckets[b]);
 		grow = hmap_needs_grow(h, tbl->size, atomic_read(&h->count));
 		new = NULL;
@@ -1089,7 +1147,7 @@ unlock_rwsem:
 			goto again;
 	}
 	if (ret == -EAGAIN) {
-		new = hmap_elem_alloc(h, key, value, hash);
+		new = hmap_elem_alloc(h, key, w->value, hash);
 		if (IS_ERR(new))
 			return PTR_ERR(new);
 		goto again;
@@ -1100,15 +1158,40 @@ unlock_rwsem:
 		hmap_htab_resize(h);
 	return ret;
 }
+EXPORT_SYMBOL_GPL(hmap_htab_write);
+
+/**
+ * hmap_htab_update() - create an entry or replace its value
+ * @h: the map
+ * @key: key_size bytes
+ * @value: value_size bytes
+ * @flags: HMAP_ANY, HMAP_NOEXIST or HMAP_EXIST
+ *
+ * hmap_htab_write() without a condition on the version.
+ *
+ * Return: as hmap_htab_write().
+ */
+int hmap_htab_update(struct hmap_htab *h, const void *key, const void *value,
+		     u64 flags)
+{
+	struct hmap_write w = { .flags = flags, .value = value };
+
+	if (flags & HMAP_IF_VERSION)
+		return -EINVAL;
+	return hmap_htab_write(h, key, &w);
+}
 EXPORT_SYMBOL_GPL(hmap_htab_update);
 
 /*
  * Removes @key, copying its value to @value if not NULL; with @expect, only
- * if its value is still @expect. The element goes after a grace period.
- * Return: 0, -ENOENT if absent, -EAGAIN if its value is not @expect.
+ * if its value is still @expect; with @version, only if its version is
+ * still *@version (else *@version is set to the current one). The element
+ * goes after a grace period.
+ * Return: 0, -ENOENT if absent, -EAGAIN if its value is not @expect,
+ * -ESTALE if its version is not *@version.
  */
 static int hmap_remove(struct hmap_htab *h, const void *key, void *value,
-		       const void *expect)
+		       const void *expect, u64 *version)
 {
 	u32 hash = hmap_hash(h, key);
 	struct hmap_elem *e = NULL;
@@ -1131,6 +1214,10 @@ static int hmap_remove(struct hmap_htab *h, const void *key, void *value,
 	    memcmp(hmap_elem_value(h, e), expect, h->value_size)) {
 		e = NULL;
 		ret = -EAGAIN;
+	} else if (e && version && hmap_elem_version(e) != *version) {
+		*version = hmap_elem_version(e);
+		e = NULL;
+		ret = -ESTALE;
 	} else if (e) {
 		if (value)
 			hmap_value_copy(h, value, hmap_elem_value(h, e));
@@ -1164,7 +1251,7 @@ unlock_rwsem:
 int hmap_htab_lookup_and_delete(struct hmap_htab *h, const void *key,
 				void *value)
 {
-	return hmap_remove(h, key, value, NULL);
+	return hmap_remove(h, key, value, NULL, NULL);
 }
 EXPORT_SYMBOL_GPL(hmap_htab_lookup_and_delete);
 
@@ -1183,7 +1270,7 @@ EXPORT_SYMBOL_GPL(hmap_htab_lookup_and_delete);
 int hmap_htab_delete_if_value(struct hmap_htab *h, const void *key,
 			      const void *value)
 {
-	return hmap_remove(h, key, NULL, value);
+	return hmap_remove(h, key, NULL, value, NULL);
 }
 EXPORT_SYMBOL_GPL(hmap_htab_delete_if_value);
 
@@ -1198,9 +1285,28 @@ EXPORT_SYMBOL_GPL(hmap_htab_delete_if_value);
  */
 int hmap_htab_delete(struct hmap_htab *h, const void *key)
 {
-	return hmap_remove(h, key, NULL, NULL);
+	return hmap_remove(h, key, NULL, NULL, NULL);
 }
 EXPORT_SYMBOL_GPL(hmap_htab_delete);
+
+/**
+ * hmap_htab_delete_version() - remove an entry if it still has a version
+ * @h: the map
+ * @key: key_size bytes
+ * @version: in: the version the entry must have; out, on -ESTALE: the
+ *	version it has
+ *
+ * The delete half of a compare-and-swap by version: remove what the caller
+ * last read, not what another wrote since. May sleep.
+ *
+ * Return: 0, -ENOENT if the key is absent, or -ESTALE.
+ */
+int hmap_htab_delete_version(struct hmap_htab *h, const void *key,
+			     u64 *version)
+{
+	return hmap_remove(h, key, NULL, NULL, version);
+}
+EXPORT_SYMBOL_GPL(hmap_htab_delete_version);
 
 /* Position of bucket-order slot @pos: bit reversal within @shift bits. */
 static inline u32 hmap_rev(u32 x, u32 shift)
@@ -1302,7 +1408,7 @@ u32 hmap_htab_lookup_batch(struct hmap_htab *h, const void *cursor,
 			       hmap_elem_key(best), h->key_size);
 			copied += h->key_size;
 			v = values ? (u8 *)values + (size_t)n * h->value_size : NULL;
-			if (v && !hmap_elem_read_value(h, best, v)) {
+			if (v && !hmap_elem_read_value(h, best, v, NULL)) {
 				/* Writers keep replacing it: wait for them. */
 				atomic_long_inc(&h->stats.locked_reads);
 				lock = hmap_bucket_lock(tbl, b);

@@ -31,13 +31,18 @@
  *	element on its map's retire and free lists once it is unlinked.
  * @hash: full 32-bit hash of the key, cached so that most mismatches skip the
  *	key compare and so that a resize never rehashes.
- * @seq: odd while a writer holding the bucket lock replaces the value in
- *	place; a lockless reader copies the value again if @seq changed
- *	meanwhile, so it never returns a torn value.
+ * @seq: the entry's version, shifted left by one; the low bit is set while
+ *	a writer holding the bucket lock replaces the value in place. A
+ *	lockless reader copies the value again if @seq changed meanwhile, so
+ *	it never returns a torn value, and the version it reads with the
+ *	value is the value's. One word serves as both seqcount and version:
+ *	the version costs no byte of its own.
  * @data: the key at offset 0 (immutable while the element is linked), then
  *	the value at an 8-byte aligned offset.
  *
- * The header is 24 bytes, so an 8-byte key with an 8-byte value takes 40.
+ * The header is 32 bytes (24 before versions: the 64-bit count took the
+ * 32-bit one's place and 4 bytes of padding), so an 8-byte key with an
+ * 8-byte value takes 48, and 56 with its bucket head.
  */
 struct hmap_elem {
 	union {
@@ -48,7 +53,7 @@ struct hmap_elem {
 		};
 	};
 	u32 hash;
-	u32 seq;
+	u64 seq;
 	u8 data[] __aligned(8);
 };
 
@@ -214,6 +219,10 @@ struct hmap_htab_stats {
  * @min_size: buckets the table never shrinks below (from the capacity hint).
  * @max_size: buckets the table never grows beyond (from @max_entries).
  * @seed: random per-map hash seed, so that keys cannot be chosen to collide.
+ * @version: the last version given to a write. Every create or change of an
+ *	entry takes the next one, so a version is never seen twice in a map's
+ *	life: a key deleted and created again does not get its old version
+ *	back, and a compare-and-swap by version cannot be fooled (no ABA).
  * @budget: memory limit charged for elements and tables, or NULL.
  * @stats: whole-table event counters.
  * @rc: element allocation and deferred release.
@@ -232,6 +241,7 @@ struct hmap_htab {
 	u32 min_size;
 	u32 max_size;
 	u32 seed;
+	atomic64_t version;
 	struct hmap_budget *budget;
 	struct hmap_htab_stats stats;
 	struct hmap_reclaim rc;
@@ -241,10 +251,43 @@ int hmap_htab_caches_init(void);
 void hmap_htab_caches_exit(void);
 int hmap_htab_init(struct hmap_htab *h, const struct hmap_htab_params *p);
 void hmap_htab_destroy(struct hmap_htab *h);
-int hmap_htab_lookup(struct hmap_htab *h, const void *key, void *value);
+/**
+ * struct hmap_write - one write of one entry, possibly conditional
+ * @flags: in: HMAP_ANY, HMAP_NOEXIST or HMAP_EXIST, and HMAP_IF_VERSION
+ *	(the entry must exist with version @version; not with HMAP_NOEXIST)
+ * @version: in: with HMAP_IF_VERSION, the version the entry must have.
+ *	Out: the entry's version after the call: the new one on success, the
+ *	current one when the entry was left alone (-EEXIST, -ESTALE, or an
+ *	error of @modify), unchanged when there is no entry.
+ * @value: in: value_size bytes to create the entry with, and to replace
+ *	a present entry's value with unless @modify points it elsewhere
+ * @modify: NULL, or called with the bucket lock held, so it must not sleep,
+ *	when the entry is present (and its version is right), with its current
+ *	value, which no writer changes meanwhile. Returns 0 to write @value
+ *	(which it may point at a buffer of its own), or a negative errno to
+ *	leave the entry alone and end the call with that errno.
+ * @ctx: for @modify.
+ *
+ * Read-modify-write commands (atomic add, compare-and-swap) are writes
+ * whose new value is decided under the lock that orders writers, so none
+ * of them is lost to another.
+ */
+struct hmap_write {
+	u64 flags;
+	u64 version;
+	const void *value;
+	int (*modify)(struct hmap_write *w, const void *cur);
+	void *ctx;
+};
+
+int hmap_htab_lookup_version(struct hmap_htab *h, const void *key,
+			     void *value, u64 *version);
+int hmap_htab_write(struct hmap_htab *h, const void *key, struct hmap_write *w);
 int hmap_htab_update(struct hmap_htab *h, const void *key, const void *value,
 		     u64 flags);
 int hmap_htab_delete(struct hmap_htab *h, const void *key);
+int hmap_htab_delete_version(struct hmap_htab *h, const void *key,
+			     u64 *version);
 int hmap_htab_lookup_and_delete(struct hmap_htab *h, const void *key,
 				void *value);
 int hmap_htab_delete_if_value(struct hmap_htab *h, const void *key,
@@ -256,6 +299,22 @@ u32 hmap_htab_lookup_batch(struct hmap_htab *h, const void *cursor,
 void hmap_htab_clear(struct hmap_htab *h);
 u32 hmap_htab_buckets(struct hmap_htab *h);
 u64 hmap_htab_mem_bytes(struct hmap_htab *h);
+
+/**
+ * hmap_htab_lookup() - copy out the value of a key
+ * @h: the map
+ * @key: key_size bytes
+ * @value: value_size bytes of room; may be written even on failure
+ *
+ * See hmap_htab_lookup_version().
+ *
+ * Return: 0, or -ENOENT if the key is absent.
+ */
+static inline int hmap_htab_lookup(struct hmap_htab *h, const void *key,
+				   void *value)
+{
+	return hmap_htab_lookup_version(h, key, value, NULL);
+}
 
 /**
  * hmap_htab_count() - number of entries in the map

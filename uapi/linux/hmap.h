@@ -31,7 +31,12 @@
  *   bounce buffer of a key and value over 256 bytes together, or a batch's.
  * - ENOTTY: an ioctl number hmap does not know.
  *
- * Each command lists the errors it adds.
+ * Each command lists the errors it adds. One of them has a single meaning
+ * across all commands: ESTALE ("Stale file handle" to strerror()) means
+ * that the condition of a conditional command failed: the entry's version
+ * (HMAP_IF_VERSION) or value (HMAP_IOC_CMPXCHG) is no longer the one the
+ * caller expected. No other path returns it, so a caller can tell a lost
+ * race from any other failure.
  *
  * Limits. The module's parameters bound what all users together may hold
  * (max_maps, max_bytes) and what the maps one user created may hold
@@ -79,8 +84,9 @@
 #define HMAP_NAME_LEN		32
 
 /*
- * Update modes, in &hmap_elem_op.flags of HMAP_IOC_UPDATE. At most one may
- * be given; ANY is the absence of the other two.
+ * Update modes, in &hmap_elem_op.flags of HMAP_IOC_UPDATE. At most one of
+ * NOEXIST and EXIST may be given; ANY is the absence of both. IF_VERSION may
+ * be added to ANY or EXIST.
  */
 
 /** define HMAP_ANY - create the entry or replace its value */
@@ -89,13 +95,24 @@
 #define HMAP_NOEXIST		_BITULL(0)
 /** define HMAP_EXIST - replace the value only if the key is present, else ENOENT */
 #define HMAP_EXIST		_BITULL(1)
+/**
+ * define HMAP_IF_VERSION - the entry must exist and still have &hmap_elem_op.version
+ *
+ * For HMAP_IOC_UPDATE and HMAP_IOC_DELETE: a compare-and-swap by version,
+ * as memcached's gets/cas. Read an entry's version with HMAP_IOC_LOOKUP,
+ * then change or remove it only if no write came in between. If the key
+ * is absent the command fails with ENOENT; if it has another version, with
+ * ESTALE, and its current version is written back to @version.
+ */
+#define HMAP_IF_VERSION		_BITULL(2)
 
 /**
  * define HMAP_F_RDONLY - the new map fd is read-only
  *
  * In &hmap_create.flags, &hmap_open_by_name.flags and &hmap_open_by_id.flags.
- * Commands that change a map (UPDATE, DELETE, LOOKUP_AND_DELETE, CLEAR,
- * PUBLISH) fail on a read-only fd with EPERM.
+ * Commands that change a map (UPDATE, DELETE, LOOKUP_AND_DELETE, ADD,
+ * CMPXCHG, the batches that change entries, CLEAR, PUBLISH) fail on a
+ * read-only fd with EPERM.
  */
 #define HMAP_F_RDONLY		0x1U
 
@@ -158,10 +175,19 @@ struct hmap_create {
  * struct hmap_elem_op - one entry: LOOKUP, UPDATE, DELETE, LOOKUP_AND_DELETE
  * @size: sizeof(struct hmap_elem_op)
  * @__reserved: must be 0
- * @flags: for UPDATE, HMAP_ANY, HMAP_NOEXIST or HMAP_EXIST; else 0
+ * @flags: for UPDATE, HMAP_ANY, HMAP_NOEXIST or HMAP_EXIST, and maybe
+ *	HMAP_IF_VERSION; for DELETE, 0 or HMAP_IF_VERSION; else 0
  * @key: user pointer to key_size bytes
  * @value: user pointer to value_size bytes: read by UPDATE, written by
  *	LOOKUP and LOOKUP_AND_DELETE; must be 0 for DELETE
+ * @version: the entry's version. Every entry has one, a 64-bit number
+ *	that every write of the entry replaces with one never used before in
+ *	the map (never 0): it tells whether an entry changed, even if a key
+ *	was deleted and created again. In, with HMAP_IF_VERSION: the version
+ *	the entry must have. Out, if @size covers it: LOOKUP writes the
+ *	version of the value it returns; UPDATE the entry's new version, or
+ *	its current one on EEXIST and ESTALE; DELETE the current one on
+ *	ESTALE. Callers built before @version pay nothing for it.
  *
  * HMAP_IOC_LOOKUP (on a map fd): copy out the value of @key. It takes no
  * lock, unless writers keep replacing that very value: then, after a few
@@ -179,8 +205,13 @@ struct hmap_create {
  * wait for a free element); EPERM (read-only fd). A HMAP_F_PREALLOC map
  * never returns EDQUOT, nor ENOMEM but for the bounce buffer.
  *
- * HMAP_IOC_DELETE (on a writable map fd): remove an entry.
- * Errors: ENOENT; EPERM (read-only fd).
+ * With HMAP_IF_VERSION: only if the entry exists with version @version.
+ * Errors: also ENOENT (absent); ESTALE (another version).
+ *
+ * HMAP_IOC_DELETE (on a writable map fd): remove an entry; with
+ * HMAP_IF_VERSION, only if it has version @version.
+ * Errors: ENOENT; ESTALE (HMAP_IF_VERSION: another version); EPERM
+ * (read-only fd).
  *
  * HMAP_IOC_LOOKUP_AND_DELETE (on a writable map fd): remove an entry and
  * copy out the value it held when it was removed. The value is copied out
@@ -199,6 +230,7 @@ struct hmap_elem_op {
 	__u64 flags;
 	__u64 key;
 	__u64 value;
+	__u64 version;
 };
 
 /**
@@ -257,11 +289,14 @@ struct hmap_clear {
  * @pub_gid: out: group of the published name
  * @pub_mode: out: permission bits of the published name
  * @buckets: out: size of the bucket array (0 before the first insert)
- * @lookups: out: LOOKUP commands so far
- * @hits: out: LOOKUP commands that found their key
+ * @lookups: out: LOOKUP commands so far, and keys of LOOKUP_MULTI
+ * @hits: out: those that found their key
  * @updates: out: successful UPDATE commands
  * @deletes: out: successful DELETE and LOOKUP_AND_DELETE commands
  * @resizes: out: table grows and shrinks
+ * @adds: out: successful ADD commands
+ * @cmpxchgs: out: successful CMPXCHG commands
+ * @conflicts: out: conditional commands that failed with ESTALE
  *
  * Every field after @flags is written back, up to the @size the caller
  * passed.
@@ -289,6 +324,9 @@ struct hmap_info {
 	__u64 updates;
 	__u64 deletes;
 	__u64 resizes;
+	__u64 adds;
+	__u64 cmpxchgs;
+	__u64 conflicts;
 };
 
 /**
@@ -418,11 +456,11 @@ struct hmap_get_next_id {
  *	@in_cursor to go on); else 0
  * @keys: user pointer to @count keys, one after the other: written by the
  *	lookup batches, read by the others
- * @values: user pointer to @count values: written by the lookup batches,
- *	read by UPDATE_BATCH; 0 for DELETE_BATCH
- * @status: UPDATE_BATCH, DELETE_BATCH: user pointer to @count __s32, each
- *	written with its entry's result (0 or -errno), or 0 for none; else 0.
- *	Need not be aligned.
+ * @values: user pointer to @count values: written by the lookup batches
+ *	and LOOKUP_MULTI, read by UPDATE_BATCH; 0 for DELETE_BATCH
+ * @status: UPDATE_BATCH, DELETE_BATCH, LOOKUP_MULTI: user pointer to @count
+ *	__s32, each written with its entry's result (0 or -errno), or 0 for
+ *	none (not for LOOKUP_MULTI); else 0. Need not be aligned.
  * @count: in: entries given, or room for entries (at least 1 for the
  *	lookup batches); out: entries done, written back however the command
  *	ends once its arguments are accepted (0 if it failed before the first)
@@ -450,6 +488,13 @@ struct hmap_get_next_id {
  * thread unmaps the argument struct itself during the call).
  * Errors: as LOOKUP_BATCH; EINTR; EPERM (read-only fd).
  *
+ * HMAP_IOC_LOOKUP_MULTI (on a map fd): look up each of @count given keys,
+ * as a memcached multi-get: @keys in, @values and @status out (@status is
+ * required; @in_cursor and @out_cursor must be 0). Each key's @status is 0
+ * or -ENOENT; an absent key's value is zeroed. Keys may repeat. Returns 0
+ * once every key is looked up; @count comes back as the number looked up.
+ * Errors: EINVAL (@status 0, a cursor given); EINTR; ENOMEM.
+ *
  * HMAP_IOC_UPDATE_BATCH (on a writable map fd): UPDATE each of @count
  * entries in order. HMAP_IOC_DELETE_BATCH (on a writable map fd): DELETE
  * each of @count keys. Without HMAP_BATCH_CONTINUE the batch stops at the
@@ -470,6 +515,77 @@ struct hmap_batch {
 	__u64 status;
 	__u32 count;
 	__u32 __reserved;
+};
+
+/**
+ * define HMAP_ADD_CREATE - HMAP_IOC_ADD: an absent entry is created, as if it held 0
+ */
+#define HMAP_ADD_CREATE		0x1U
+
+/**
+ * struct hmap_add - HMAP_IOC_ADD: add to a counter atomically (on a writable
+ * map fd)
+ * @size: sizeof(struct hmap_add)
+ * @flags: HMAP_ADD_CREATE or 0
+ * @key: user pointer to key_size bytes
+ * @delta: the amount to add, signed
+ * @old_value: out: the value before the add (0 if it created the entry)
+ * @new_value: out: the value after it
+ * @version: out: the entry's new version
+ *
+ * The value, of a map whose value_size is 4 or 8, is an unsigned integer in
+ * the machine's byte order, and @delta is added modulo 2^32 or 2^64: it
+ * wraps around, it never fails on overflow (read it as signed, and a
+ * counter goes below zero as expected). @old_value and @new_value hold it
+ * zero-extended. Adds from any number of processes at once are never lost:
+ * each one reads and writes the value under the lock that orders every
+ * write of the entry, and lookups see the value before or after, as for
+ * UPDATE. The output fields are checked for writing before the add, so an
+ * EFAULT leaves the map as it was (unless another thread unmaps them
+ * during the call).
+ *
+ * Errors: EOPNOTSUPP (value_size is neither 4 nor 8); ENOENT (absent,
+ * without HMAP_ADD_CREATE); when it creates: E2BIG, ENOMEM, EDQUOT and
+ * EINTR as for UPDATE; EPERM (read-only fd).
+ */
+struct hmap_add {
+	__u32 size;
+	__u32 flags;
+	__u64 key;
+	__s64 delta;
+	__u64 old_value;
+	__u64 new_value;
+	__u64 version;
+};
+
+/**
+ * struct hmap_cmpxchg - HMAP_IOC_CMPXCHG: compare-and-swap by value (on a
+ * writable map fd)
+ * @size: sizeof(struct hmap_cmpxchg)
+ * @flags: must be 0
+ * @key: user pointer to key_size bytes
+ * @expected: user pointer to value_size bytes: the value the entry must
+ *	hold; on ESTALE, overwritten with the value it holds
+ * @desired: user pointer to value_size bytes: the value to store
+ * @version: out: the entry's new version, or on ESTALE its current one
+ *
+ * C11 atomic_compare_exchange_strong() on a map entry: if the entry's value
+ * equals *@expected byte for byte, it becomes *@desired; if not, nothing
+ * changes and the value found is copied to *@expected, ready for the next
+ * try of a loop. Values are compared whole, under the lock that orders
+ * writes of the entry. @version is checked for writing before anything
+ * changes.
+ *
+ * Errors: ESTALE (the value differs); ENOENT (absent); EPERM (read-only
+ * fd).
+ */
+struct hmap_cmpxchg {
+	__u32 size;
+	__u32 flags;
+	__u64 key;
+	__u64 expected;
+	__u64 desired;
+	__u64 version;
 };
 
 #define HMAP_TYPE		0xB8
@@ -493,6 +609,9 @@ enum {
 	HMAP_CMD_LOOKUP_AND_DELETE_BATCH,
 	HMAP_CMD_UPDATE_BATCH,
 	HMAP_CMD_DELETE_BATCH,
+	HMAP_CMD_ADD,
+	HMAP_CMD_CMPXCHG,
+	HMAP_CMD_LOOKUP_MULTI,
 };
 
 /*
@@ -517,5 +636,8 @@ enum {
 	_IO(HMAP_TYPE, HMAP_CMD_LOOKUP_AND_DELETE_BATCH)
 #define HMAP_IOC_UPDATE_BATCH		_IO(HMAP_TYPE, HMAP_CMD_UPDATE_BATCH)
 #define HMAP_IOC_DELETE_BATCH		_IO(HMAP_TYPE, HMAP_CMD_DELETE_BATCH)
+#define HMAP_IOC_ADD			_IO(HMAP_TYPE, HMAP_CMD_ADD)
+#define HMAP_IOC_CMPXCHG		_IO(HMAP_TYPE, HMAP_CMD_CMPXCHG)
+#define HMAP_IOC_LOOKUP_MULTI		_IO(HMAP_TYPE, HMAP_CMD_LOOKUP_MULTI)
 
 #endif /* _UAPI_LINUX_HMAP_H */

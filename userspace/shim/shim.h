@@ -196,6 +196,7 @@ typedef struct { long long counter; } atomic64_t;
 #define atomic64_read(v)		atomic_read(v)
 #define atomic64_set(v, i)		atomic_set(v, i)
 #define atomic64_add_return(i, v)	__atomic_add_fetch(&(v)->counter, (i), __ATOMIC_SEQ_CST)
+#define atomic64_inc_return(v)		atomic64_add_return(1, v)
 #define atomic64_sub(i, v)		((void)__atomic_sub_fetch(&(v)->counter, (i), __ATOMIC_SEQ_CST))
 #define atomic_long_read(v)	atomic_read(v)
 #define atomic_long_inc(v)	atomic_inc(v)
