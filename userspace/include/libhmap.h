@@ -219,6 +219,88 @@ int hmap_update_batch(int map_fd, const void *keys, const void *values,
 int hmap_delete_batch(int map_fd, const void *keys, __s32 *status,
 		      __u32 *count, __u32 flags);
 
+/**
+ * hmap_lookup_version() - copy out the value of a key and its version
+ * @map_fd: map fd
+ * @key: key_size bytes
+ * @value: value_size bytes, written on success
+ * @version: written with the value's version on success
+ *
+ * Pass the version to hmap_update_version() or hmap_delete_version() with
+ * HMAP_IF_VERSION to change the entry only if nobody wrote it meanwhile.
+ *
+ * Return: 0, or a negative errno (-ENOENT: no such key).
+ */
+int hmap_lookup_version(int map_fd, const void *key, void *value,
+			__u64 *version);
+
+/**
+ * hmap_update_version() - hmap_update(), maybe conditional on a version
+ * @map_fd: writable map fd
+ * @key: key_size bytes
+ * @value: value_size bytes
+ * @flags: HMAP_ANY, HMAP_NOEXIST or HMAP_EXIST, and maybe HMAP_IF_VERSION
+ * @version: in, with HMAP_IF_VERSION: the version the entry must have;
+ *	out: the entry's new version, or its current one on -EEXIST/-ESTALE
+ *
+ * Return: 0, or a negative errno (-ESTALE: the entry has another version).
+ */
+int hmap_update_version(int map_fd, const void *key, const void *value,
+			__u64 flags, __u64 *version);
+
+/**
+ * hmap_delete_version() - remove an entry only if it has a version
+ * @map_fd: writable map fd
+ * @key: key_size bytes
+ * @version: in: the version the entry must have; out on -ESTALE: its
+ *	current one
+ *
+ * Return: 0, or a negative errno (-ENOENT, -ESTALE).
+ */
+int hmap_delete_version(int map_fd, const void *key, __u64 *version);
+
+/**
+ * hmap_add() - add to a 4- or 8-byte counter atomically
+ * @map_fd: writable map fd
+ * @key: key_size bytes
+ * @delta: the amount to add (wraps around)
+ * @flags: HMAP_ADD_CREATE to create an absent counter, or 0
+ * @old_value: the value before, or NULL
+ * @new_value: the value after, or NULL
+ *
+ * Return: 0, or a negative errno (-ENOENT: absent without
+ * HMAP_ADD_CREATE; -EOPNOTSUPP: the values are not 4 or 8 bytes).
+ */
+int hmap_add(int map_fd, const void *key, __s64 delta, __u32 flags,
+	     __u64 *old_value, __u64 *new_value);
+
+/**
+ * hmap_cmpxchg() - compare-and-swap a value
+ * @map_fd: writable map fd
+ * @key: key_size bytes
+ * @expected: value_size bytes the entry must hold; on -ESTALE, written with
+ *	the value it holds
+ * @desired: value_size bytes to store
+ * @version: the entry's new version (current on -ESTALE), or NULL
+ *
+ * Return: 0, or a negative errno (-ESTALE: another value; -ENOENT).
+ */
+int hmap_cmpxchg(int map_fd, const void *key, void *expected,
+		 const void *desired, __u64 *version);
+
+/**
+ * hmap_lookup_multi() - look up many keys in one call
+ * @map_fd: map fd
+ * @keys: *@count keys, one after the other; they may repeat
+ * @values: room for *@count values; an absent key's is zeroed
+ * @status: *@count results: 0 or -ENOENT
+ * @count: in: keys; out: keys looked up
+ *
+ * Return: 0 once every key is looked up, or a negative errno.
+ */
+int hmap_lookup_multi(int map_fd, const void *keys, void *values,
+		      __s32 *status, __u32 *count);
+
 #ifdef __cplusplus
 }
 #endif

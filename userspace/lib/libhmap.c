@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -70,11 +71,17 @@ int hmap_create(const char *name, __u32 key_size, __u32 value_size,
 	return hmap_dev_ioctl(HMAP_IOC_CREATE, &c);
 }
 
+/*
+ * The struct as it was before @version: the kernel then neither reads nor
+ * writes a version, and the plain commands pay nothing for it.
+ */
+#define HMAP_ELEM_OP_SIZE_V0	offsetof(struct hmap_elem_op, version)
+
 static int hmap_elem(int map_fd, unsigned long cmd, const void *key,
 		     const void *value, __u64 flags)
 {
 	struct hmap_elem_op op = {
-		.size = sizeof(op),
+		.size = HMAP_ELEM_OP_SIZE_V0,
 		.flags = flags,
 		.key = ptr(key),
 		.value = ptr(value),
@@ -229,4 +236,91 @@ int hmap_delete_batch(int map_fd, const void *keys, __s32 *status,
 	};
 
 	return hmap_batch_cmd(map_fd, HMAP_IOC_DELETE_BATCH, &b, count);
+}
+
+/* One entry command with a version in and out. */
+static int hmap_elem_version(int map_fd, unsigned long cmd, const void *key,
+			     const void *value, __u64 flags, __u64 *version)
+{
+	struct hmap_elem_op op = {
+		.size = sizeof(op),
+		.flags = flags,
+		.key = ptr(key),
+		.value = ptr(value),
+		.version = version ? *version : 0,
+	};
+	int ret = hmap_err(ioctl(map_fd, cmd, &op));
+
+	if (version && (!ret || ret == -EEXIST || ret == -ESTALE))
+		*version = op.version;
+	return ret;
+}
+
+int hmap_lookup_version(int map_fd, const void *key, void *value,
+			__u64 *version)
+{
+	return hmap_elem_version(map_fd, HMAP_IOC_LOOKUP, key, value, 0, version);
+}
+
+int hmap_update_version(int map_fd, const void *key, const void *value,
+			__u64 flags, __u64 *version)
+{
+	return hmap_elem_version(map_fd, HMAP_IOC_UPDATE, key, value, flags,
+				 version);
+}
+
+int hmap_delete_version(int map_fd, const void *key, __u64 *version)
+{
+	return hmap_elem_version(map_fd, HMAP_IOC_DELETE, key, NULL,
+				 HMAP_IF_VERSION, version);
+}
+
+int hmap_add(int map_fd, const void *key, __s64 delta, __u32 flags,
+	     __u64 *old_value, __u64 *new_value)
+{
+	struct hmap_add a = {
+		.size = sizeof(a),
+		.flags = flags,
+		.key = ptr(key),
+		.delta = delta,
+	};
+	int ret = hmap_err(ioctl(map_fd, HMAP_IOC_ADD, &a));
+
+	if (!ret && old_value)
+		*old_value = a.old_value;
+	if (!ret && new_value)
+		*new_value = a.new_value;
+	return ret;
+}
+
+int hmap_cmpxchg(int map_fd, const void *key, void *expected,
+		 const void *desired, __u64 *version)
+{
+	struct hmap_cmpxchg c = {
+		.size = sizeof(c),
+		.key = ptr(key),
+		.expected = ptr(expected),
+		.desired = ptr(desired),
+	};
+	int ret = hmap_err(ioctl(map_fd, HMAP_IOC_CMPXCHG, &c));
+
+	if (version && (!ret || ret == -ESTALE))
+		*version = c.version;
+	return ret;
+}
+
+int hmap_lookup_multi(int map_fd, const void *keys, void *values,
+		      __s32 *status, __u32 *count)
+{
+	struct hmap_batch b = {
+		.size = sizeof(b),
+		.keys = ptr(keys),
+		.values = ptr(values),
+		.status = ptr(status),
+		.count = *count,
+	};
+	int ret = hmap_err(ioctl(map_fd, HMAP_IOC_LOOKUP_MULTI, &b));
+
+	*count = b.count;
+	return ret;
 }
