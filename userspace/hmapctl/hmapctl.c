@@ -32,9 +32,15 @@ static const char usage_text[] =
 "  list                          maps this user may open by id\n"
 "  show MAP                      describe a map\n"
 "  open MAP [rdonly]             check that a map can be opened\n"
-"  lookup MAP key DATA           print the value of a key\n"
-"  update MAP key DATA value DATA [any|noexist|exist]\n"
-"  delete MAP key DATA\n"
+"  lookup MAP key DATA [version] print the value of a key (and its version)\n"
+"  update MAP key DATA value DATA [any|noexist|exist] [version V]\n"
+"  delete MAP key DATA [version V]\n"
+"  add MAP key DATA delta N [create]\n"
+"                                add N (signed) to a 4- or 8-byte counter\n"
+"  cas MAP key DATA expect DATA value DATA\n"
+"                                compare-and-swap the value\n"
+"  mget MAP key DATA [key DATA]...\n"
+"                                look up many keys in one call\n"
 "  dump MAP                      every entry, in iteration order (LOOKUP_BATCH)\n"
 "  getnext MAP [key DATA]        the key after DATA, or the first key\n"
 "  clear MAP                     remove every entry\n"
@@ -65,11 +71,24 @@ static const struct {
 	{ "list", "hmapctl list\n  Every live map this user may open by id (its own, or all for root).\n" },
 	{ "show", "hmapctl show MAP\n  Sizes, limits, count, memory, names, owner and counters of a map.\n" },
 	{ "open", "hmapctl open MAP [rdonly]\n  Opens the map (read-write unless rdonly) and says so.\n" },
-	{ "lookup", "hmapctl lookup MAP key DATA\n  Prints the key's value; fails with ENOENT if absent.\n" },
-	{ "update", "hmapctl update MAP key DATA value DATA [any|noexist|exist]\n"
+	{ "lookup", "hmapctl lookup MAP key DATA [version]\n  Prints the key's value, and with 'version' its version; fails with\n  ENOENT if absent.\n" },
+	{ "update", "hmapctl update MAP key DATA value DATA [any|noexist|exist] [version V]\n"
 		    "  any: create or replace (default); noexist: create only;\n"
-		    "  exist: replace only.\n" },
-	{ "delete", "hmapctl delete MAP key DATA\n" },
+		    "  exist: replace only. version V: only if the entry still has\n"
+		    "  version V (from 'lookup ... version'), else ESTALE; prints the\n"
+		    "  new version.\n" },
+	{ "delete", "hmapctl delete MAP key DATA [version V]\n  version V: only if the entry still has version V, else ESTALE.\n" },
+	{ "add", "hmapctl add MAP key DATA delta N [create]\n"
+		 "  Adds N (signed, decimal or 0x hex) to the key's value, a 4- or\n"
+		 "  8-byte unsigned integer that wraps around, in one atomic step;\n"
+		 "  create makes an absent key start from 0. Prints the old and new\n"
+		 "  values.\n" },
+	{ "cas", "hmapctl cas MAP key DATA expect DATA value DATA\n"
+		 "  Sets the value to the second DATA only if it is the first;\n"
+		 "  else fails with ESTALE and prints the value it holds.\n" },
+	{ "mget", "hmapctl mget MAP key DATA [key DATA]...\n"
+		  "  Looks up every key in one command (LOOKUP_MULTI); absent keys\n"
+		  "  are listed as such, and the exit status is 0 all the same.\n" },
 	{ "dump", "hmapctl dump MAP\n  Prints every entry. Entries deleted meanwhile are skipped.\n" },
 	{ "getnext", "hmapctl getnext MAP [key DATA]\n  Prints the key after DATA (which need not exist), or the first key.\n" },
 	{ "clear", "hmapctl clear MAP\n" },
@@ -212,7 +231,8 @@ static bool parse_hex_token(const char *s, unsigned char *buf, size_t cap,
 static bool is_keyword(const char *s)
 {
 	static const char *const kw[] = {
-		"key", "value", "any", "noexist", "exist", NULL,
+		"key", "value", "any", "noexist", "exist", "version", "delta",
+		"expect", "create", NULL,
 	};
 	int i;
 
@@ -357,7 +377,8 @@ static void print_info(const struct hmap_info *in)
 		       "\"buckets\":%u,\"owner_uid\":%u,\"rdonly\":%s,"
 		       "\"pub_uid\":%u,\"pub_gid\":%u,\"pub_mode\":\"%04o\","
 		       "\"lookups\":%llu,\"hits\":%llu,\"updates\":%llu,"
-		       "\"deletes\":%llu,\"resizes\":%llu,\"prealloc\":%s}",
+		       "\"deletes\":%llu,\"resizes\":%llu,\"adds\":%llu,"
+		       "\"cmpxchgs\":%llu,\"conflicts\":%llu,\"prealloc\":%s}",
 		       in->key_size, in->value_size, in->max_entries,
 		       in->capacity_hint, in->count,
 		       (unsigned long long)in->bytes, in->buckets, in->owner_uid,
@@ -368,6 +389,9 @@ static void print_info(const struct hmap_info *in)
 		       (unsigned long long)in->updates,
 		       (unsigned long long)in->deletes,
 		       (unsigned long long)in->resizes,
+		       (unsigned long long)in->adds,
+		       (unsigned long long)in->cmpxchgs,
+		       (unsigned long long)in->conflicts,
 		       in->map_flags & HMAP_F_PREALLOC ? "true" : "false");
 		return;
 	}
@@ -384,6 +408,11 @@ static void print_info(const struct hmap_info *in)
 	       (unsigned long long)in->hits, (unsigned long long)in->updates,
 	       (unsigned long long)in->deletes,
 	       (unsigned long long)in->resizes);
+	if (in->adds || in->cmpxchgs || in->conflicts)
+		printf("\tadds %llu  cmpxchgs %llu  conflicts %llu\n",
+		       (unsigned long long)in->adds,
+		       (unsigned long long)in->cmpxchgs,
+		       (unsigned long long)in->conflicts);
 }
 
 static int cmd_create(int argc, char **argv)
@@ -563,15 +592,16 @@ static int map_and_key(int argc, char **argv, int *i, __u32 flags, int *fd,
 	return parse_data(argc, argv, i, *key, info->key_size, "keys");
 }
 
-static void print_entry(const unsigned char *key, size_t ks,
-			const unsigned char *value, size_t vs, const char *vname)
+/* An entry, its JSON object left open for more fields. */
+static void print_entry_open(const unsigned char *key, size_t ks,
+			     const unsigned char *value, size_t vs,
+			     const char *vname)
 {
 	if (json) {
 		printf("{\"key\":");
 		print_data(key, ks, key_fmt);
 		printf(",\"%s\":", vname);
 		print_data(value, vs, vname[0] == 'v' ? value_fmt : key_fmt);
-		putchar('}');
 		return;
 	}
 	printf("key: ");
@@ -580,27 +610,94 @@ static void print_entry(const unsigned char *key, size_t ks,
 	print_data(value, vs, vname[0] == 'v' ? value_fmt : key_fmt);
 }
 
+static void print_entry(const unsigned char *key, size_t ks,
+			const unsigned char *value, size_t vs, const char *vname)
+{
+	print_entry_open(key, ks, value, vs, vname);
+	if (json)
+		putchar('}');
+}
+
+/* Parses "version V" at argv[*i], if there; 2 for a usage error. */
+static int parse_version(int argc, char **argv, int *i, bool *have,
+			 __u64 *version)
+{
+	unsigned long long v;
+
+	*have = false;
+	if (*i >= argc || strcmp(argv[*i], "version"))
+		return 0;
+	if (*i + 1 >= argc || !parse_u64(argv[*i + 1], UINT64_MAX, &v))
+		return bad_usage("version needs a number");
+	*version = v;
+	*have = true;
+	*i += 2;
+	return 0;
+}
+
+/*
+ * Appends a version to an entry just printed (@inside: its JSON object is
+ * still open), or prints it alone.
+ */
+static void print_version(__u64 version, bool inside)
+{
+	if (json && inside)
+		printf(",\"version\":%llu", (unsigned long long)version);
+	else if (json)
+		printf("{\"version\":%llu", (unsigned long long)version);
+	else
+		printf("%sversion: %llu", inside ? "  " : "",
+		       (unsigned long long)version);
+}
+
+/* Ends what print_entry() or print_version() began. */
+static void print_end(void)
+{
+	if (json)
+		putchar('}');
+	putchar('\n');
+}
+
+/* A failed conditional command: the errno, and what the entry holds now. */
+static int fail_stale(const char *what, __u64 version)
+{
+	int ret = fail(ESTALE, what);
+
+	fprintf(stderr, "hmapctl %s: the entry changed: it now has version %llu\n",
+		verb, (unsigned long long)version);
+	return ret;
+}
+
 static int cmd_lookup(int argc, char **argv)
 {
 	struct hmap_info info;
 	unsigned char *key = NULL, *value;
 	int i = 1, fd = -1, ret;
 
+	bool want_version = false;
+	__u64 version = 0;
+
 	ret = map_and_key(argc, argv, &i, HMAP_F_RDONLY, &fd, &info, &key, &value,
 			  false);
 	if (ret)
 		goto out;
+	if (i < argc && !strcmp(argv[i], "version")) {
+		want_version = true;
+		i++;
+	}
 	if (i != argc) {
 		ret = bad_usage("unexpected '%s'", argv[i]);
 		goto out;
 	}
-	ret = hmap_lookup(fd, key, value);
+	ret = hmap_lookup_version(fd, key, value, &version);
 	if (ret) {
 		ret = fail(-ret, "lookup");
 		goto out;
 	}
-	print_entry(key, info.key_size, value, info.value_size, "value");
-	putchar('\n');
+	print_entry_open(key, info.key_size, value, info.value_size, "value");
+	if (want_version)
+		print_version(version, true);
+	print_end();
 out:
 	free(key);
 	if (fd >= 0)
@@ -612,8 +709,9 @@ static int cmd_update(int argc, char **argv)
 {
 	struct hmap_info info;
 	unsigned char *key = NULL, *value;
-	__u64 flags = HMAP_ANY;
+	__u64 flags = HMAP_ANY, version = 0;
 	int i = 1, fd = -1, ret;
+	bool have_version;
 
 	ret = map_and_key(argc, argv, &i, 0, &fd, &info, &key, &value, false);
 	if (ret)
@@ -626,7 +724,7 @@ static int cmd_update(int argc, char **argv)
 	ret = parse_data(argc, argv, &i, value, info.value_size, "values");
 	if (ret)
 		goto out;
-	if (i < argc) {
+	if (i < argc && strcmp(argv[i], "version")) {
 		if (!strcmp(argv[i], "noexist"))
 			flags = HMAP_NOEXIST;
 		else if (!strcmp(argv[i], "exist"))
@@ -635,12 +733,29 @@ static int cmd_update(int argc, char **argv)
 			ret = bad_usage("unexpected '%s'", argv[i]);
 			goto out;
 		}
-		if (++i != argc) {
-			ret = bad_usage("unexpected '%s'", argv[i]);
-			goto out;
-		}
+		i++;
 	}
-	ret = quiet_result(hmap_update(fd, key, value, flags), "update");
+	ret = parse_version(argc, argv, &i, &have_version, &version);
+	if (ret)
+		goto out;
+	if (i != argc) {
+		ret = bad_usage("unexpected '%s'", argv[i]);
+		goto out;
+	}
+	if (!have_version) {
+		ret = quiet_result(hmap_update(fd, key, value, flags), "update");
+		goto out;
+	}
+	ret = hmap_update_version(fd, key, value, flags | HMAP_IF_VERSION,
+				  &version);
+	if (ret == -ESTALE) {
+		ret = fail_stale("update", version);
+	} else if (ret) {
+		ret = fail(-ret, "update");
+	} else {
+		print_version(version, false);
+		print_end();
+	}
 out:
 	free(key);
 	if (fd >= 0)
@@ -654,16 +769,218 @@ static int cmd_delete(int argc, char **argv)
 	unsigned char *key = NULL, *unused;
 	int i = 1, fd = -1, ret;
 
+	bool have_version;
+	__u64 version = 0;
+
 	ret = map_and_key(argc, argv, &i, 0, &fd, &info, &key, &unused, false);
+	if (ret)
+		goto out;
+	ret = parse_version(argc, argv, &i, &have_version, &version);
 	if (ret)
 		goto out;
 	if (i != argc) {
 		ret = bad_usage("unexpected '%s'", argv[i]);
 		goto out;
 	}
-	ret = quiet_result(hmap_delete(fd, key), "delete");
+	if (!have_version) {
+		ret = quiet_result(hmap_delete(fd, key), "delete");
+		goto out;
+	}
+	ret = hmap_delete_version(fd, key, &version);
+	if (ret == -ESTALE)
+		ret = fail_stale("delete", version);
+	else
+		ret = quiet_result(ret, "delete");
 out:
 	free(key);
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
+static int cmd_add(int argc, char **argv)
+{
+	struct hmap_info info;
+	unsigned char *key = NULL, *unused;
+	__u64 old = 0, new = 0;
+	__u32 flags = 0;
+	int i = 1, fd = -1, ret;
+	long long delta;
+	char *end;
+
+	ret = map_and_key(argc, argv, &i, 0, &fd, &info, &key, &unused, false);
+	if (ret)
+		goto out;
+	if (i + 1 >= argc || strcmp(argv[i], "delta")) {
+		ret = bad_usage("expected 'delta N'");
+		goto out;
+	}
+	errno = 0;
+	delta = strtoll(argv[i + 1], &end, 0);
+	if (errno || !argv[i + 1][0] || *end) {
+		ret = bad_usage("'%s' is not a signed 64-bit number", argv[i + 1]);
+		goto out;
+	}
+	i += 2;
+	if (i < argc && !strcmp(argv[i], "create")) {
+		flags = HMAP_ADD_CREATE;
+		i++;
+	}
+	if (i != argc) {
+		ret = bad_usage("unexpected '%s'", argv[i]);
+		goto out;
+	}
+	ret = hmap_add(fd, key, delta, flags, &old, &new);
+	if (ret) {
+		ret = fail(-ret, "add");
+		goto out;
+	}
+	if (json)
+		printf("{\"old\":%llu,\"new\":%llu}\n", (unsigned long long)old,
+		       (unsigned long long)new);
+	else
+		printf("old: %llu  new: %llu\n", (unsigned long long)old,
+		       (unsigned long long)new);
+out:
+	free(key);
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
+static int cmd_cas(int argc, char **argv)
+{
+	unsigned char *key = NULL, *unused, *expect = NULL, *desired;
+	struct hmap_info info;
+	int i = 1, fd = -1, ret;
+	__u64 version = 0;
+
+	ret = map_and_key(argc, argv, &i, 0, &fd, &info, &key, &unused, false);
+	if (ret)
+		goto out;
+	expect = calloc(2, info.value_size);
+	if (!expect) {
+		ret = fail(ENOMEM, "alloc");
+		goto out;
+	}
+	desired = expect + info.value_size;
+	if (i >= argc || strcmp(argv[i], "expect")) {
+		ret = bad_usage("expected 'expect DATA'");
+		goto out;
+	}
+	i++;
+	ret = parse_data(argc, argv, &i, expect, info.value_size, "values");
+	if (ret)
+		goto out;
+	if (i >= argc || strcmp(argv[i], "value")) {
+		ret = bad_usage("expected 'value DATA'");
+		goto out;
+	}
+	i++;
+	ret = parse_data(argc, argv, &i, desired, info.value_size, "values");
+	if (ret)
+		goto out;
+	if (i != argc) {
+		ret = bad_usage("unexpected '%s'", argv[i]);
+		goto out;
+	}
+	ret = hmap_cmpxchg(fd, key, expect, desired, &version);
+	if (ret == -ESTALE) {
+		/* What the entry holds instead, for the next try. */
+		ret = fail(ESTALE, "cas");
+		print_entry_open(key, info.key_size, expect, info.value_size,
+				 "value");
+		print_version(version, true);
+		print_end();
+	} else if (ret) {
+		ret = fail(-ret, "cas");
+	} else {
+		print_version(version, false);
+		print_end();
+	}
+out:
+	free(expect);
+	free(key);
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
+static int cmd_mget(int argc, char **argv)
+{
+	unsigned char *keys = NULL, *values = NULL;
+	struct hmap_info info;
+	__s32 *status = NULL;
+	int i = 1, fd = -1, ret;
+	__u32 n = 0, max, k;
+
+	ret = open_map(argc, argv, &i, HMAP_F_RDONLY, &fd);
+	if (ret)
+		goto out;
+	ret = hmap_info(fd, &info);
+	if (ret) {
+		ret = fail(-ret, "info");
+		goto out;
+	}
+	max = (argc - i) / 2 + 1;
+	keys = calloc(max, info.key_size);
+	values = calloc(max, info.value_size);
+	status = calloc(max, sizeof(*status));
+	if (!keys || !values || !status) {
+		ret = fail(ENOMEM, "alloc");
+		goto out;
+	}
+	while (i < argc) {
+		if (strcmp(argv[i], "key")) {
+			ret = bad_usage("expected 'key DATA', not '%s'", argv[i]);
+			goto out;
+		}
+		i++;
+		ret = parse_data(argc, argv, &i, keys + (size_t)n * info.key_size,
+				 info.key_size, "keys");
+		if (ret)
+			goto out;
+		n++;
+	}
+	if (!n) {
+		ret = bad_usage("expected 'key DATA'");
+		goto out;
+	}
+	k = n;
+	ret = hmap_lookup_multi(fd, keys, values, status, &k);
+	if (ret) {
+		ret = fail(-ret, "mget");
+		goto out;
+	}
+	if (json)
+		putchar('[');
+	for (k = 0; k < n; k++) {
+		const unsigned char *kp = keys + (size_t)k * info.key_size;
+
+		if (json && k)
+			putchar(',');
+		if (!status[k]) {
+			print_entry(kp, info.key_size,
+				    values + (size_t)k * info.value_size,
+				    info.value_size, "value");
+		} else if (json) {
+			printf("{\"key\":");
+			print_data(kp, info.key_size, key_fmt);
+			printf(",\"error\":\"%s\"}", strerrorname_np(-status[k]));
+		} else {
+			printf("key: ");
+			print_data(kp, info.key_size, key_fmt);
+			printf("  %s", strerrorname_np(-status[k]));
+		}
+		if (!json)
+			putchar('\n');
+	}
+	if (json)
+		printf("]\n");
+out:
+	free(keys);
+	free(values);
+	free(status);
 	if (fd >= 0)
 		close(fd);
 	return ret;
@@ -839,6 +1156,9 @@ static const struct {
 	{ "lookup", cmd_lookup },
 	{ "update", cmd_update },
 	{ "delete", cmd_delete },
+	{ "add", cmd_add },
+	{ "cas", cmd_cas },
+	{ "mget", cmd_mget },
 	{ "dump", cmd_dump },
 	{ "getnext", cmd_getnext },
 	{ "clear", cmd_clear },
