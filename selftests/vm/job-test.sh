@@ -24,7 +24,7 @@ run()
 }
 
 # Suites that also run as an unprivileged user, with /dev/hmap opened up.
-UNPRIV="map_test libhmap_test"
+UNPRIV="map_test libhmap_test shared_cache_test"
 
 export PATH="/hmap/tests:$PATH"
 kml=/sys/kernel/debug/kmemleak
