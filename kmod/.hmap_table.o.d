@@ -1,4 +1,4 @@
-hmap_table.o: /work/main/kmod/hmap_table.c \
+hmap_table.o: /work/lru/kmod/hmap_table.c \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/compiler-version.h \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/kconfig.h \
  include/generated/autoconf.h \
@@ -487,7 +487,7 @@ hmap_table.o: /work/main/kmod/hmap_table.c \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/vm_event_item.h \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/rculist_nulls.h \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/list_nulls.h \
- /work/main/kmod/../uapi/linux/hmap.h \
+ /work/lru/kmod/../uapi/linux/hmap.h \
  arch/x86/include/generated/asm/unaligned.h \
  /usr/src/linux-headers-6.1.0-56-common/include/asm-generic/unaligned.h \
- /work/main/kmod/hmap_table.h
+ /work/lru/kmod/hmap_table.h /work/lru/kmod/hmap_lru.h

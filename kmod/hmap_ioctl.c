@@ -31,7 +31,7 @@ static int hmap_cmd_create(struct hmap_ucmd *ucmd)
 	struct hmap_map *map;
 	int fd;
 
-	if (arg->flags & ~(HMAP_F_RDONLY | HMAP_F_PREALLOC))
+	if (arg->flags & ~(HMAP_F_RDONLY | HMAP_F_PREALLOC | HMAP_F_LRU))
 		return -EINVAL;
 	map = hmap_map_create(arg);
 	if (IS_ERR(map))
@@ -289,6 +289,7 @@ static int hmap_cmd_info(struct hmap_ucmd *ucmd)
 	arg->adds = st.adds;
 	arg->cmpxchgs = st.cmpxchgs;
 	arg->conflicts = st.conflicts;
+	arg->evictions = atomic_long_read(&h->stats.evictions);
 	return hmap_ucmd_respond(ucmd, sizeof(*arg));
 }
 

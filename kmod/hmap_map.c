@@ -216,6 +216,7 @@ struct hmap_map *hmap_map_create(const struct hmap_create *arg)
 		.max_entries = arg->max_entries,
 		.capacity_hint = arg->capacity_hint,
 		.prealloc = arg->flags & HMAP_F_PREALLOC,
+		.lru = arg->flags & HMAP_F_LRU,
 	};
 	struct hmap_user *user;
 	struct hmap_map *map;
@@ -584,6 +585,8 @@ static void hmap_map_show_fdinfo(struct seq_file *m, struct file *filp)
 	seq_printf(m, "adds:\t%llu\n", st.adds);
 	seq_printf(m, "cmpxchgs:\t%llu\n", st.cmpxchgs);
 	seq_printf(m, "conflicts:\t%llu\n", st.conflicts);
+	seq_printf(m, "evictions:\t%lu\n",
+		   atomic_long_read(&map->htab.stats.evictions));
 	seq_printf(m, "resizes:\t%lu\n",
 		   atomic_long_read(&map->htab.stats.grows) +
 		   atomic_long_read(&map->htab.stats.shrinks));

@@ -140,7 +140,8 @@ void hmap_debugfs_exit(void);
 static inline u32 hmap_map_flags(struct hmap_map *map, struct file *filp)
 {
 	return (filp->f_mode & FMODE_WRITE ? 0 : HMAP_F_RDONLY) |
-	       (hmap_htab_prealloc(&map->htab) ? HMAP_F_PREALLOC : 0);
+	       (hmap_htab_prealloc(&map->htab) ? HMAP_F_PREALLOC : 0) |
+	       (map->htab.lru ? HMAP_F_LRU : 0);
 }
 
 /* hmap_ioctl.c */

@@ -44,6 +44,7 @@
 #include <asm/unaligned.h>
 
 #include "hmap_table.h"
+#include "hmap_lru.h"
 
 /* Smallest bucket array: a few cache lines of heads. */
 #define HMAP_MIN_SIZE		8U
@@ -691,6 +692,7 @@ int hmap_htab_init(struct hmap_htab *h, const struct hmap_htab_params *p)
 		h->min_size = h->max_size;
 	h->seed = get_random_u32();
 	h->budget = p->budget;
+	h->lru = p->lru;
 	ret = hmap_reclaim_init(h, p->prealloc);
 	if (ret || !p->prealloc)
 		return ret;
@@ -860,8 +862,10 @@ int hmap_htab_lookup_version(struct hmap_htab *h, const void *key,
 
 	rcu_read_lock();
 	e = hmap_lookup_rcu(h, key, hash);
-	if (e)
+	if (e) {
 		ret = hmap_elem_read_value(h, e, value, &seq) ? 0 : -EAGAIN;
+		hmap_lru_touch(h, e);
+	}
 	rcu_read_unlock();
 	if (unlikely(ret == -EAGAIN))
 		return hmap_lookup_locked(h, key, hash, value, version);
@@ -1023,6 +1027,36 @@ static void hmap_elem_free(struct hmap_htab *h, struct hmap_elem *e)
 		wake_up_all(&h->rc.free_wq);
 }
 
+static int hmap_remove(struct hmap_htab *h, const void *key, void *value,
+		       const void *expect, u64 *version);
+
+/* Choices an eviction makes before it gives up: each lost a race. */
+#define HMAP_LRU_TRIES		8
+
+/*
+ * Removes one entry from an LRU map that an insert took past max_entries,
+ * the least recently used of a sample (hmap_lru_pick()). The insert came
+ * first, so an LRU insert never fails for want of room; the count exceeds
+ * the limit only by the inserts between their link and this. The victim
+ * goes only if unchanged since it was chosen, else another is chosen.
+ */
+static noinline void hmap_lru_evict(struct hmap_htab *h)
+{
+	u64 key[HMAP_MAX_KEY_SIZE / sizeof(u64)];
+	u64 version;
+	int tries;
+
+	for (tries = 0; tries < HMAP_LRU_TRIES; tries++) {
+		if ((u32)atomic_read(&h->count) <= h->max_entries ||
+		    !hmap_lru_pick(h, key, &version))
+			return;
+		if (!hmap_remove(h, key, NULL, NULL, &version)) {
+			atomic_long_inc(&h->stats.evictions);
+			return;
+		}
+	}
+}
+
 /*
  * Decides, under the bucket lock, what a write does to a present entry
  * @old. Return: 0 to write @w->value, or the errno that ends the call.
@@ -1070,7 +1104,7 @@ int hmap_htab_write(struct hmap_htab *h, const void *key, struct hmap_write *w)
 	bool must_exist = mode == HMAP_EXIST || w->flags & HMAP_IF_VERSION;
 	struct hmap_elem *new = NULL, *old;
 	u32 hash = hmap_hash(h, key);
-	bool grow = false;
+	bool grow = false, evict = false;
 	struct hmap_tbl *tbl;
 	spinlock_t *lock;	/* guards bucket b of tbl */
 	int ret;
@@ -1116,10 +1150,11 @@ again:
 		if (!ret) {
 			hmap_elem_write_value(h, old, w->value);
 			w->version = hmap_elem_version(old);
+			hmap_lru_stamp(h, old, w->version);
 		}
 	} else if (must_exist) {
 		ret = -ENOENT;
-	} else if ((u32)atomic_read(&h->count) >= h->max_entries) {
+	} else if (!h->lru && (u32)atomic_read(&h->count) >= h->max_entries) {
 		ret = -E2BIG;
 	} else if (hmap_overloaded(h, tbl->size, atomic_read(&h->count))) {
 		/* Grow first, with no lock held, then look again. */
@@ -1127,12 +1162,16 @@ again:
 	} else if (!new) {
 		/* Allocate with no lock held, then look again. */
 		ret = -EAGAIN;
-	} else if ((u32)atomic_inc_return(&h->count) > h->max_entries) {
+	} else if ((u32)atomic_inc_return(&h->count) > h->max_entries &&
+		   !h->lru) {
 		atomic_dec(&h->count);
 		ret = -E2BIG;
 	} else {
+		/* An LRU map past its limit: this insert makes room after. */
+		evict = (u32)atomic_read(&h->count) > h->max_entries;
 		w->version = hmap_next_version(h);
 		new->seq = w->version << 1;
+		hmap_lru_stamp(h, new, w->version);
 		hlist_nulls_add_head_rcu(&new->node, &tbl->buckets[b]);
 		grow = hmap_needs_grow(h, tbl->size, atomic_read(&h->count));
 		new = NULL;
@@ -1154,6 +1193,8 @@ unlock_rwsem:
 	}
 	if (new)
 		hmap_elem_free(h, new);
+	if (evict)
+		hmap_lru_evict(h);
 	if (grow)
 		hmap_htab_resize(h);
 	return ret;

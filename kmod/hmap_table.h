@@ -31,6 +31,9 @@
  *	element on its map's retire and free lists once it is unlinked.
  * @hash: full 32-bit hash of the key, cached so that most mismatches skip the
  *	key compare and so that a resize never rehashes.
+ * @atime: LRU maps: when the entry was last used, on the map's write clock
+ *	(see hmap_lru.h); written by lockless lookups, so only ever read as a
+ *	hint. It fills what would be padding: LRU costs no byte per entry.
  * @seq: the entry's version, shifted left by one; the low bit is set while
  *	a writer holding the bucket lock replaces the value in place. A
  *	lockless reader copies the value again if @seq changed meanwhile, so
@@ -53,6 +56,7 @@ struct hmap_elem {
 		};
 	};
 	u32 hash;
+	u32 atime;
 	u64 seq;
 	u8 data[] __aligned(8);
 };
@@ -167,6 +171,8 @@ struct hmap_budget {
  * @prealloc: allocate every element and the bucket array up front; inserts
  *	then never allocate, and the table never resizes.
  * @budget: memory limit to charge, or NULL for none. Must outlive the map.
+ * @lru: when full, an insert evicts an entry used long ago (approximately
+ *	the least recently used) instead of failing with -E2BIG.
  */
 struct hmap_htab_params {
 	u32 key_size;
@@ -175,6 +181,7 @@ struct hmap_htab_params {
 	u32 capacity_hint;
 	bool prealloc;
 	struct hmap_budget *budget;
+	bool lru;
 };
 
 /**
@@ -188,6 +195,7 @@ struct hmap_htab_params {
  *	proof that lookups do not wait for resizes.
  * @locked_reads: value reads that gave up retrying around a writer and
  *	took the bucket lock.
+ * @evictions: entries an LRU map removed to make room.
  */
 struct hmap_htab_stats {
 	atomic_long_t grows;
@@ -195,6 +203,7 @@ struct hmap_htab_stats {
 	atomic_long_t tbl_installs;
 	atomic_long_t resize_lookups;
 	atomic_long_t locked_reads;
+	atomic_long_t evictions;
 };
 
 /**
@@ -224,6 +233,7 @@ struct hmap_htab_stats {
  *	life: a key deleted and created again does not get its old version
  *	back, and a compare-and-swap by version cannot be fooled (no ABA).
  * @budget: memory limit charged for elements and tables, or NULL.
+ * @lru: an LRU map (see &hmap_htab_params.lru). Immutable.
  * @stats: whole-table event counters.
  * @rc: element allocation and deferred release.
  */
@@ -243,6 +253,7 @@ struct hmap_htab {
 	u32 seed;
 	atomic64_t version;
 	struct hmap_budget *budget;
+	bool lru;
 	struct hmap_htab_stats stats;
 	struct hmap_reclaim rc;
 };

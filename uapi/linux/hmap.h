@@ -139,13 +139,29 @@
 #define HMAP_F_PREALLOC		0x2U
 
 /**
+ * define HMAP_F_LRU - when full, evict an entry used long ago instead of failing
+ *
+ * In &hmap_create.flags. An insert into a map that holds max_entries
+ * succeeds, and removes an entry that was, approximately, the least
+ * recently used, as a BPF LRU_HASH map does: it compares the last use of a
+ * sample of entries (16, from a random place in the table) and removes the
+ * oldest. A use is a LOOKUP or LOOKUP_MULTI that finds the entry, or any
+ * write of it. Lookups mark the use without a lock, and with no extra byte
+ * per entry. UPDATE, ADD and the batches then never fail with E2BIG; the
+ * count may exceed max_entries for a moment, by the inserts in flight.
+ * Evictions are counted (&hmap_info.evictions, fdinfo "evictions").
+ * Combines with HMAP_F_PREALLOC.
+ */
+#define HMAP_F_LRU		0x4U
+
+/**
  * struct hmap_create - HMAP_IOC_CREATE: make a new map (on /dev/hmap)
  * @size: sizeof(struct hmap_create)
- * @flags: HMAP_F_RDONLY, HMAP_F_PREALLOC, both or 0
+ * @flags: HMAP_F_RDONLY, HMAP_F_PREALLOC, HMAP_F_LRU, or 0
  * @key_size: bytes per key, 1 to HMAP_MAX_KEY_SIZE
  * @value_size: bytes per value, 1 to HMAP_MAX_VALUE_SIZE
  * @max_entries: most entries at once, 1 to HMAP_MAX_ENTRIES; an insert
- *	beyond it fails with E2BIG
+ *	beyond it fails with E2BIG (HMAP_F_LRU: evicts an entry)
  * @capacity_hint: entries the map holds without ever resizing its table
  *	(0: start small), at most @max_entries
  * @name: optional label shown by INFO, fdinfo and listings; need not be
@@ -278,7 +294,7 @@ struct hmap_clear {
  * @capacity_hint: out: as given at creation
  * @count: out: entries now
  * @map_flags: out: HMAP_F_RDONLY if this fd is read-only, HMAP_F_PREALLOC
- *	if the map was created with it
+ *	and HMAP_F_LRU if the map was created with them
  * @id: out: the map's id, for HMAP_IOC_OPEN_BY_ID; never reused while the
  *	module is loaded, until ids wrap around
  * @owner_uid: out: the creator's fsuid (in the initial user namespace)
@@ -297,6 +313,7 @@ struct hmap_clear {
  * @adds: out: successful ADD commands
  * @cmpxchgs: out: successful CMPXCHG commands
  * @conflicts: out: conditional commands that failed with ESTALE
+ * @evictions: out: entries an HMAP_F_LRU map removed to make room
  *
  * Every field after @flags is written back, up to the @size the caller
  * passed.
@@ -327,6 +344,7 @@ struct hmap_info {
 	__u64 adds;
 	__u64 cmpxchgs;
 	__u64 conflicts;
+	__u64 evictions;
 };
 
 /**

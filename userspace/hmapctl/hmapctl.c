@@ -26,7 +26,7 @@ static const char usage_text[] =
 "Usage: hmapctl [-j] [-K TYPE] [-V TYPE] VERB [ARGS]\n"
 "\n"
 "Verbs:\n"
-"  create NAME key SIZE value SIZE entries N [capacity N] [mode MODE] [prealloc]\n"
+"  create NAME key SIZE value SIZE entries N [capacity N] [mode MODE] [prealloc] [lru]\n"
 "                                create a map, label it NAME and publish it\n"
 "                                as NAME (mode default 0600); -j prints it\n"
 "  list                          maps this user may open by id\n"
@@ -63,11 +63,13 @@ static const struct {
 	const char *verb;
 	const char *help;
 } verb_help[] = {
-	{ "create", "hmapctl create NAME key SIZE value SIZE entries N [capacity N] [mode MODE] [prealloc]\n"
+	{ "create", "hmapctl create NAME key SIZE value SIZE entries N [capacity N] [mode MODE] [prealloc] [lru]\n"
 		    "  Creates a map labelled NAME and publishes it as NAME with MODE\n"
 		    "  (octal, a subset of 0666; default 0600), so that it outlives this\n"
 		    "  command. capacity sizes the table so that N entries never resize it.\n"
-		    "  prealloc allocates all N entries now, so inserts never allocate.\n" },
+		    "  prealloc allocates all N entries now, so inserts never allocate.\n"
+		    "  lru: when full, an insert evicts an entry used long ago instead\n"
+		    "  of failing with E2BIG.\n" },
 	{ "list", "hmapctl list\n  Every live map this user may open by id (its own, or all for root).\n" },
 	{ "show", "hmapctl show MAP\n  Sizes, limits, count, memory, names, owner and counters of a map.\n" },
 	{ "open", "hmapctl open MAP [rdonly]\n  Opens the map (read-write unless rdonly) and says so.\n" },
@@ -378,7 +380,8 @@ static void print_info(const struct hmap_info *in)
 		       "\"pub_uid\":%u,\"pub_gid\":%u,\"pub_mode\":\"%04o\","
 		       "\"lookups\":%llu,\"hits\":%llu,\"updates\":%llu,"
 		       "\"deletes\":%llu,\"resizes\":%llu,\"adds\":%llu,"
-		       "\"cmpxchgs\":%llu,\"conflicts\":%llu,\"prealloc\":%s}",
+		       "\"cmpxchgs\":%llu,\"conflicts\":%llu,\"evictions\":%llu,"
+		       "\"prealloc\":%s,\"lru\":%s}",
 		       in->key_size, in->value_size, in->max_entries,
 		       in->capacity_hint, in->count,
 		       (unsigned long long)in->bytes, in->buckets, in->owner_uid,
@@ -392,14 +395,17 @@ static void print_info(const struct hmap_info *in)
 		       (unsigned long long)in->adds,
 		       (unsigned long long)in->cmpxchgs,
 		       (unsigned long long)in->conflicts,
-		       in->map_flags & HMAP_F_PREALLOC ? "true" : "false");
+		       (unsigned long long)in->evictions,
+		       in->map_flags & HMAP_F_PREALLOC ? "true" : "false",
+		       in->map_flags & HMAP_F_LRU ? "true" : "false");
 		return;
 	}
-	printf("%u: name %s  key %uB  value %uB  max_entries %u  count %u  bytes %llu%s\n",
+	printf("%u: name %s  key %uB  value %uB  max_entries %u  count %u  bytes %llu%s%s\n",
 	       in->id, in->name[0] ? in->name : "-", in->key_size,
 	       in->value_size, in->max_entries, in->count,
 	       (unsigned long long)in->bytes,
-	       in->map_flags & HMAP_F_PREALLOC ? "  prealloc" : "");
+	       in->map_flags & HMAP_F_PREALLOC ? "  prealloc" : "",
+	       in->map_flags & HMAP_F_LRU ? "  lru" : "");
 	if (in->pub_name[0])
 		printf("\tpublished %s  owner %u:%u  mode %04o\n", in->pub_name,
 		       in->pub_uid, in->pub_gid, in->pub_mode);
@@ -408,11 +414,12 @@ static void print_info(const struct hmap_info *in)
 	       (unsigned long long)in->hits, (unsigned long long)in->updates,
 	       (unsigned long long)in->deletes,
 	       (unsigned long long)in->resizes);
-	if (in->adds || in->cmpxchgs || in->conflicts)
-		printf("\tadds %llu  cmpxchgs %llu  conflicts %llu\n",
+	if (in->adds || in->cmpxchgs || in->conflicts || in->evictions)
+		printf("\tadds %llu  cmpxchgs %llu  conflicts %llu  evictions %llu\n",
 		       (unsigned long long)in->adds,
 		       (unsigned long long)in->cmpxchgs,
-		       (unsigned long long)in->conflicts);
+		       (unsigned long long)in->conflicts,
+		       (unsigned long long)in->evictions);
 }
 
 static int cmd_create(int argc, char **argv)
@@ -432,6 +439,11 @@ static int cmd_create(int argc, char **argv)
 
 		if (!strcmp(kw, "prealloc")) {
 			o.flags |= HMAP_F_PREALLOC;
+			i++;
+			continue;
+		}
+		if (!strcmp(kw, "lru")) {
+			o.flags |= HMAP_F_LRU;
 			i++;
 			continue;
 		}

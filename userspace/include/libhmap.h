@@ -26,7 +26,8 @@ extern "C" {
  * @sz: sizeof(struct hmap_create_opts), for forward compatibility
  * @capacity_hint: entries the map holds without resizing (0: start small)
  * @flags: HMAP_F_RDONLY for a read-only fd, HMAP_F_PREALLOC to allocate
- *	every entry at creation
+ *	every entry at creation, HMAP_F_LRU to evict instead of refusing
+ *	inserts when full
  */
 struct hmap_create_opts {
 	size_t sz;

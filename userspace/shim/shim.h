@@ -37,6 +37,9 @@
 #ifndef __aligned
 #define __aligned(x)		__attribute__((aligned(x)))
 #endif
+#ifndef noinline
+#define noinline		__attribute__((noinline))
+#endif
 #ifndef __always_inline
 #define __always_inline		inline __attribute__((always_inline))
 #endif

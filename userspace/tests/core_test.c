@@ -761,6 +761,96 @@ TEST(concurrent_modify_is_exact)
 	DESTROY_AND_CHECK_LEAKS(&h);
 }
 
+/*
+ * An LRU map never refuses an insert for want of room: it evicts an entry
+ * used long ago. Keys looked up between inserts stay; the count stays at
+ * the limit; every eviction is counted.
+ */
+static void lru_churn(struct __test_metadata *_metadata, bool pool)
+{
+	struct hmap_htab_params p = {
+		.key_size = 8, .value_size = 8, .max_entries = 100,
+		.prealloc = pool, .lru = true,
+	};
+	struct hmap_htab h;
+	u64 k, hot, v;
+
+	ASSERT_EQ(0, hmap_htab_init(&h, &p));
+	for (k = 0; k < 2000; k++) {
+		ASSERT_EQ(0, put(&h, k + 1000, HMAP_ANY));
+		for (hot = 0; hot < 10 && k >= 10; hot++)
+			ASSERT_EQ(0, hmap_htab_lookup(&h, &hot, &v));
+		if (k < 10)
+			ASSERT_EQ(0, put(&h, k, HMAP_ANY));
+	}
+	EXPECT_EQ(100, hmap_htab_count(&h));
+	EXPECT_EQ(2010 - 100, atomic_long_read(&h.stats.evictions));
+	for (hot = 0; hot < 10; hot++)
+		EXPECT_EQ(0, hmap_htab_lookup(&h, &hot, &v));
+	/* NOEXIST still refuses a present key; nothing is evicted for it. */
+	hot = 0;
+	EXPECT_EQ(-EEXIST, put(&h, hot, HMAP_NOEXIST));
+	EXPECT_EQ(2010 - 100, atomic_long_read(&h.stats.evictions));
+	DESTROY_AND_CHECK_LEAKS(&h);
+}
+
+TEST(lru_evicts_the_cold)
+{
+	lru_churn(_metadata, false);
+}
+
+TEST(lru_prealloc_evicts_the_cold)
+{
+	lru_churn(_metadata, true);
+}
+
+struct lru_writer {
+	struct hmap_htab *h;
+	u64 base;
+	int err;
+};
+
+static void *lru_writer_fn(void *p)
+{
+	struct lru_writer *w = p;
+	u64 k;
+
+	rcu_register_thread();
+	for (k = 0; k < 20000 && !w->err; k++)
+		w->err = put(w->h, w->base + k, HMAP_ANY);
+	rcu_unregister_thread();
+	return NULL;
+}
+
+/* Inserts racing on a full LRU map: none fails, the count comes back. */
+TEST(lru_racing_inserts_never_fail)
+{
+	struct hmap_htab_params p = {
+		.key_size = 8, .value_size = 8, .max_entries = 500,
+		.prealloc = true, .lru = true,
+	};
+	struct lru_writer w[4];
+	pthread_t t[4];
+	struct hmap_htab h;
+	int i;
+
+	ASSERT_EQ(0, hmap_htab_init(&h, &p));
+	for (i = 0; i < 4; i++) {
+		w[i] = (struct lru_writer){ .h = &h, .base = (u64)i << 32 };
+		ASSERT_EQ(0, pthread_create(&t[i], NULL, lru_writer_fn, &w[i]));
+	}
+	for (i = 0; i < 4; i++) {
+		pthread_join(t[i], NULL);
+		EXPECT_EQ(0, w[i].err);
+	}
+	/* Each insert past the limit evicted, unless a racer had already. */
+	EXPECT_LE(hmap_htab_count(&h), 500);
+	EXPECT_GE(hmap_htab_count(&h), 496);
+	EXPECT_EQ(80000 - hmap_htab_count(&h),
+		  atomic_long_read(&h.stats.evictions));
+	DESTROY_AND_CHECK_LEAKS(&h);
+}
+
 /* UPDATE with EXIST on an empty map: ENOENT, without allocating anything. */
 TEST(exist_on_empty_map_allocates_nothing)
 {
