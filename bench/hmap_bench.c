@@ -152,11 +152,14 @@ static long cg_bytes(void)
 static void cost(const struct sizes *s)
 {
 	static unsigned char k[512], v[512], keys[1024 * 64], vals[1024 * 256];
+	static unsigned char mkeys[OPS * 64], mvals[64 * 256];
+	static __s32 mstatus[64];
 	/* Preallocated, as BPF hash maps are by default. */
 	struct hmap_create_opts o = { .sz = sizeof(o), .capacity_hint = ENTRIES,
 				      .flags = HMAP_F_PREALLOC };
 	struct hmap_elem_op op;
-	double hl, bl, e;
+	double hl, bl, bu, bk, e;
+	__u64 ver = 0;
 	int hfd, bfd, dev = open(HMAP_DEV_PATH, O_RDWR);
 	union bpf_attr a;
 	__u32 i, n;
@@ -199,9 +202,40 @@ static void cost(const struct sizes *s)
 	hl = TIME(hmap_lookup(hfd, key_of(k, s->ks, i), v));
 	bl = TIME(bpf_elem(BPF_MAP_LOOKUP_ELEM, bfd, key_of(k, s->ks, i), v, 0));
 	row(s->name, "lookup", hl, bl);
+	bk = bl;
 	hl = TIME(hmap_update(hfd, key_of(k, s->ks, i), v, 0));
 	bl = TIME(bpf_elem(BPF_MAP_UPDATE_ELEM, bfd, key_of(k, s->ks, i), v, BPF_ANY));
 	row(s->name, "update", hl, bl);
+	bu = bl;
+	/*
+	 * The read-modify-writes BPF has no command for, against the UPDATE a
+	 * BPF user would do instead (racy without a lock of its own). Every
+	 * key now holds @v, so each CMPXCHG succeeds.
+	 */
+	if (s->vs == 8) {
+		hl = TIME(hmap_add(hfd, key_of(k, s->ks, i), 1, 0, NULL, NULL));
+		row(s->name, "add (vs bpf update)", hl, bu);
+		hl = TIME(hmap_add(hfd, key_of(k, s->ks, i), -1, 0, NULL, NULL));
+	}
+	hl = TIME(hmap_cmpxchg(hfd, key_of(k, s->ks, i), v, v, NULL));
+	row(s->name, "cas (vs bpf update)", hl, bu);
+	/* memcached's gets + cas: read the version, write if unchanged. */
+	hl = TIME(hmap_lookup_version(hfd, key_of(k, s->ks, i), v, &ver);
+		  hmap_update_version(hfd, key_of(k, s->ks, i), v,
+				      HMAP_IF_VERSION, &ver));
+	bl = TIME(bpf_elem(BPF_MAP_LOOKUP_ELEM, bfd, key_of(k, s->ks, i), v, 0);
+		  bpf_elem(BPF_MAP_UPDATE_ELEM, bfd, key_of(k, s->ks, i), v, BPF_ANY));
+	row(s->name, "gets+cas (vs lk+upd)", hl, bl);
+	/* Multi-get of 64 keys per call, per key, against BPF's lookup. */
+	for (i = 0; i < OPS; i++)
+		memcpy(mkeys + (size_t)i * s->ks, key_of(k, s->ks, order[i]), s->ks);
+	t0 = now_ns();
+	for (i = 0; i < OPS; i += 64) {
+		n = 64;
+		hmap_lookup_multi(hfd, mkeys + (size_t)i * s->ks, mvals, mstatus, &n);
+	}
+	hl = (double)(now_ns() - t0) / OPS;
+	row(s->name, "mget per key (64)", hl, bk);
 	hl = TIME(hmap_delete(hfd, key_of(k, s->ks, i)));
 	bl = TIME(bpf_elem(BPF_MAP_DELETE_ELEM, bfd, key_of(k, s->ks, i), NULL, 0));
 	row(s->name, "delete", hl, bl);

@@ -8,7 +8,7 @@ mode=$(cat /hmap/mode)
 /hmap/hmap_bench "$mode"
 if [ "$mode" = cost ]; then
 	for f in object_size slab_size aliases; do
-		printf '  slab hmap-40 %s: %s\n' $f "$(cat /sys/kernel/slab/hmap-40/$f 2>/dev/null)"
+		printf '  slab hmap-48 (an 8/8 element) %s: %s\n' $f "$(cat /sys/kernel/slab/hmap-48/$f 2>/dev/null)"
 	done
 	echo "In-kernel, core against rhashtable, u64 keys and values, 65536 entries:"
 	insmod /hmap/hmap_kbench.ko && rmmod hmap_kbench
