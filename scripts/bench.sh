@@ -13,8 +13,8 @@ make -s module lib >/dev/null
 make -s -C "${KDIR:-/lib/modules/$KVER/build}" M="$PWD/bench/kbench" \
 	KBUILD_EXTRA_SYMBOLS="$PWD/Module.symvers" W=1 modules >/dev/null
 mkdir -p "$BUILD/bench"
-${CC:-cc} -O2 -Wall -static -pthread -Iuapi -Iuserspace/include \
-	-o "$BUILD/bench/hmap_bench" bench/hmap_bench.c "$BUILD/lib/libhmap.a"
+${CC:-cc} -O2 -Wall -static -pthread -Iuapi -Iuserspace/include -Iselftests \
+	-o "$BUILD/bench/hmap_bench" bench/hmap_bench.c "$BUILD/lib/libhmap.a" -lm
 
 # The core in userspace against liburcu's rculfhash, counted by callgrind.
 mkdir -p "$BUILD/ucore"
