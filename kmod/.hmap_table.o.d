@@ -117,52 +117,32 @@ hmap_table.o: /work/lru/kmod/hmap_table.c \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/minmax.h \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/static_call_types.h \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/instruction_pointer.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/mm.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/mmdebug.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/bug.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/gfp.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/gfp_types.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/mmzone.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/spinlock.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/preempt.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/cleanup.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/list.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/poison.h \
- /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/preempt.h \
- /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/percpu.h \
- /usr/src/linux-headers-6.1.0-56-common/include/asm-generic/percpu.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/threads.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/percpu-defs.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/thread_info.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/restart_block.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/time64.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/ktime.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/time.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/cache.h \
+ /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/cache.h \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/math64.h \
  /usr/src/linux-headers-6.1.0-56-common/include/vdso/math64.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/time64.h \
  /usr/src/linux-headers-6.1.0-56-common/include/vdso/time64.h \
  /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/time.h \
  /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/time_types.h \
- /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/current.h \
- /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/thread_info.h \
- /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/page.h \
- /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/page_types.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/mem_encrypt.h \
- /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/mem_encrypt.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/cc_platform.h \
- /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/page_64_types.h \
- /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/kaslr.h \
- /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/page_64.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/range.h \
- /usr/src/linux-headers-6.1.0-56-common/include/asm-generic/memory_model.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/pfn.h \
- /usr/src/linux-headers-6.1.0-56-common/include/asm-generic/getorder.h \
- /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/cpufeature.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/time32.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/timex.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/timex.h \
+ /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/timex.h \
  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/processor.h \
  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/processor-flags.h \
  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/uapi/asm/processor-flags.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/mem_encrypt.h \
+ /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/mem_encrypt.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/cc_platform.h \
  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/math_emu.h \
  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/ptrace.h \
  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/segment.h \
- /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/cache.h \
+ /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/page_types.h \
+ /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/page_64_types.h \
+ /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/kaslr.h \
  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/uapi/asm/ptrace.h \
  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/uapi/asm/ptrace-abi.h \
  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/paravirt_types.h \
@@ -175,10 +155,21 @@ hmap_table.o: /work/lru/kmod/hmap_table.c \
  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/msr-index.h \
  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/unwind_hints.h \
  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/orc_types.h \
+ /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/percpu.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/asm-generic/percpu.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/threads.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/percpu-defs.h \
  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/GEN-for-each-reg.h \
  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/proto.h \
  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/uapi/asm/ldt.h \
  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/uapi/asm/sigcontext.h \
+ /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/current.h \
+ /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/page.h \
+ /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/page_64.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/range.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/asm-generic/memory_model.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/pfn.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/asm-generic/getorder.h \
  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/msr.h \
  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/msr-index.h \
  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/cpumask.h \
@@ -191,6 +182,7 @@ hmap_table.o: /work/lru/kmod/hmap_table.c \
  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/string.h \
  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/string_64.h \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/fortify-string.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/bug.h \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/atomic.h \
  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/atomic.h \
  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/cmpxchg.h \
@@ -199,6 +191,7 @@ hmap_table.o: /work/lru/kmod/hmap_table.c \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/atomic/atomic-arch-fallback.h \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/atomic/atomic-long.h \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/atomic/atomic-instrumented.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/gfp_types.h \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/numa.h \
  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/uapi/asm/msr.h \
  /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/ioctl.h \
@@ -211,13 +204,35 @@ hmap_table.o: /work/lru/kmod/hmap_table.c \
  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/frame.h \
  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/special_insns.h \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/irqflags.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/cleanup.h \
  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/irqflags.h \
  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/fpu/types.h \
  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/vmxfeatures.h \
  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/vdso/processor.h \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/personality.h \
  /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/personality.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/cache.h \
+ /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/tsc.h \
+ /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/cpufeature.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/vdso/time32.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/vdso/time.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/jiffies.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/vdso/jiffies.h \
+ include/generated/timeconst.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/vdso/ktime.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/timekeeping.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/clocksource_ids.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/mm.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/mmdebug.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/gfp.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/mmzone.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/spinlock.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/preempt.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/list.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/poison.h \
+ /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/preempt.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/thread_info.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/restart_block.h \
+ /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/thread_info.h \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/bottom_half.h \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/lockdep.h \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/smp.h \
@@ -277,21 +292,6 @@ hmap_table.o: /work/lru/kmod/hmap_table.c \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/srcu.h \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/workqueue.h \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/timer.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/ktime.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/time.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/time32.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/timex.h \
- /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/timex.h \
- /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/timex.h \
- /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/tsc.h \
- /usr/src/linux-headers-6.1.0-56-common/include/vdso/time32.h \
- /usr/src/linux-headers-6.1.0-56-common/include/vdso/time.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/jiffies.h \
- /usr/src/linux-headers-6.1.0-56-common/include/vdso/jiffies.h \
- include/generated/timeconst.h \
- /usr/src/linux-headers-6.1.0-56-common/include/vdso/ktime.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/timekeeping.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/clocksource_ids.h \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/debugobjects.h \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/rcu_segcblist.h \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/srcutree.h \

@@ -79,6 +79,10 @@ int hmap_cmd_add(struct hmap_ucmd *ucmd)
 		return -EINVAL;
 	if (h->value_size != 4 && h->value_size != 8)
 		return -EOPNOTSUPP;
+	/* Only an entry the ADD creates takes it: one that exists keeps its own. */
+	ret = hmap_ttl_deadline(h, arg->ttl_ms, &w.deadline);
+	if (ret)
+		return ret;
 	/*
 	 * An add cannot be taken back: check that its results can reach the
 	 * caller (first and last output field, so every page of them) before
@@ -100,6 +104,8 @@ int hmap_cmd_add(struct hmap_ucmd *ucmd)
 	if (ret)
 		return ret;
 	this_cpu_inc(ucmd->map->stats->adds);
+	if (w.deadline && !c.found)
+		hmap_expiry_arm(ucmd->map);
 	if (!c.found)
 		c.new = c.size == 4 ? c.init.v32 : c.init.v64;
 	arg->old_value = c.found ? c.old : 0;

@@ -41,7 +41,8 @@
  *	value is the value's. One word serves as both seqcount and version:
  *	the version costs no byte of its own.
  * @data: the key at offset 0 (immutable while the element is linked), then
- *	the value at an 8-byte aligned offset.
+ *	the value at an 8-byte aligned offset; in a map whose entries may
+ *	expire, then the deadline (see &hmap_htab.exp_off).
  *
  * The header is 32 bytes (24 before versions: the 64-bit count took the
  * 32-bit one's place and 4 bytes of padding), so an 8-byte key with an
@@ -173,6 +174,8 @@ struct hmap_budget {
  * @budget: memory limit to charge, or NULL for none. Must outlive the map.
  * @lru: when full, an insert evicts an entry used long ago (approximately
  *	the least recently used) instead of failing with -E2BIG.
+ * @ttl: entries may be given a deadline (&hmap_write.deadline), after
+ *	which they are gone; each element is 8 bytes larger for it.
  */
 struct hmap_htab_params {
 	u32 key_size;
@@ -182,6 +185,7 @@ struct hmap_htab_params {
 	bool prealloc;
 	struct hmap_budget *budget;
 	bool lru;
+	bool ttl;
 };
 
 /**
@@ -196,6 +200,7 @@ struct hmap_htab_params {
  * @locked_reads: value reads that gave up retrying around a writer and
  *	took the bucket lock.
  * @evictions: entries an LRU map removed to make room.
+ * @expirations: expired entries removed (met by a command or a sweep).
  */
 struct hmap_htab_stats {
 	atomic_long_t grows;
@@ -204,6 +209,7 @@ struct hmap_htab_stats {
 	atomic_long_t resize_lookups;
 	atomic_long_t locked_reads;
 	atomic_long_t evictions;
+	atomic_long_t expirations;
 };
 
 /**
@@ -234,6 +240,11 @@ struct hmap_htab_stats {
  *	back, and a compare-and-swap by version cannot be fooled (no ABA).
  * @budget: memory limit charged for elements and tables, or NULL.
  * @lru: an LRU map (see &hmap_htab_params.lru). Immutable.
+ * @ttl: entries may expire (see &hmap_htab_params.ttl). Immutable.
+ * @exp_off: with @ttl, offset in &hmap_elem.data of the entry's deadline:
+ *	a u64 of ktime_get_ns() (CLOCK_MONOTONIC), 0 for none. Written under
+ *	the bucket lock after the value it goes with; read by lockless
+ *	readers before the value.
  * @stats: whole-table event counters.
  * @rc: element allocation and deferred release.
  */
@@ -254,6 +265,8 @@ struct hmap_htab {
 	atomic64_t version;
 	struct hmap_budget *budget;
 	bool lru;
+	bool ttl;
+	u32 exp_off;
 	struct hmap_htab_stats stats;
 	struct hmap_reclaim rc;
 };
@@ -272,6 +285,9 @@ void hmap_htab_destroy(struct hmap_htab *h);
  *	error of @modify), unchanged when there is no entry.
  * @value: in: value_size bytes to create the entry with, and to replace
  *	a present entry's value with unless @modify points it elsewhere
+ * @deadline: in: with &hmap_htab.ttl, when the entry expires (ktime_get_ns()
+ *	time, 0 for never), set on a create and on a plain replace; a write
+ *	with @modify keeps the entry's deadline. Must be 0 otherwise.
  * @modify: NULL, or called with the bucket lock held, so it must not sleep,
  *	when the entry is present (and its version is right), with its current
  *	value, which no writer changes meanwhile. Returns 0 to write @value
@@ -286,6 +302,7 @@ void hmap_htab_destroy(struct hmap_htab *h);
 struct hmap_write {
 	u64 flags;
 	u64 version;
+	u64 deadline;
 	const void *value;
 	int (*modify)(struct hmap_write *w, const void *cur);
 	void *ctx;
@@ -308,6 +325,7 @@ int hmap_htab_get_next_key(struct hmap_htab *h, const void *key,
 u32 hmap_htab_lookup_batch(struct hmap_htab *h, const void *cursor,
 			   void *keys, void *values, u32 max, bool *end);
 void hmap_htab_clear(struct hmap_htab *h);
+u32 hmap_htab_reclaim_expired(struct hmap_htab *h, u32 *cursor, u32 budget);
 u32 hmap_htab_buckets(struct hmap_htab *h);
 u64 hmap_htab_mem_bytes(struct hmap_htab *h);
 

@@ -56,7 +56,7 @@ TEST(create_flags)
 {
 	struct hmap_create c = {
 		.size = sizeof(c), .key_size = 8, .value_size = 8,
-		.max_entries = 4, .flags = HMAP_F_LRU | 0x8,
+		.max_entries = 4, .flags = HMAP_F_LRU | 0x80000000,
 	};
 	int dev = open_dev();
 

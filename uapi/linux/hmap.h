@@ -155,9 +155,33 @@
 #define HMAP_F_LRU		0x4U
 
 /**
+ * define HMAP_F_TTL - entries may be given a time to live
+ *
+ * In &hmap_create.flags. UPDATE (&hmap_elem_op.ttl_ms) and an ADD that
+ * creates its entry (&hmap_add.ttl_ms) may give the entry a time to live
+ * in milliseconds of CLOCK_MONOTONIC (so it does not count time suspended
+ * and ignores changes of the wall clock). Once it has passed the entry is
+ * gone for every command at once: lookups, iteration and batches skip it,
+ * writes find it absent. Its memory comes back when a command meets it, or
+ * at the latest when a periodic sweep of the map does (a bounded step every
+ * 100 ms to 1 s, never a timer per entry); until then it still counts in
+ * &hmap_info.count, the map's memory and against max_entries, and an
+ * HMAP_F_LRU map evicts it before any live entry. Expirations are counted
+ * (&hmap_info.expirations, fdinfo "expirations"). Each entry of such a map
+ * is 8 bytes larger, for its deadline. A plain replace (UPDATE) sets the
+ * deadline anew, 0 meaning none; ADD and CMPXCHG on a live entry keep it.
+ */
+#define HMAP_F_TTL		0x8U
+
+/**
+ * define HMAP_MAX_TTL_MS - longest time to live, in milliseconds (about 35 years)
+ */
+#define HMAP_MAX_TTL_MS		_BITULL(40)
+
+/**
  * struct hmap_create - HMAP_IOC_CREATE: make a new map (on /dev/hmap)
  * @size: sizeof(struct hmap_create)
- * @flags: HMAP_F_RDONLY, HMAP_F_PREALLOC, HMAP_F_LRU, or 0
+ * @flags: HMAP_F_RDONLY, HMAP_F_PREALLOC, HMAP_F_LRU, HMAP_F_TTL, or 0
  * @key_size: bytes per key, 1 to HMAP_MAX_KEY_SIZE
  * @value_size: bytes per value, 1 to HMAP_MAX_VALUE_SIZE
  * @max_entries: most entries at once, 1 to HMAP_MAX_ENTRIES; an insert
@@ -204,6 +228,8 @@ struct hmap_create {
  *	version of the value it returns; UPDATE the entry's new version, or
  *	its current one on EEXIST and ESTALE; DELETE the current one on
  *	ESTALE. Callers built before @version pay nothing for it.
+ * @ttl_ms: UPDATE in an HMAP_F_TTL map: the entry's time to live in
+ *	milliseconds, 1 to HMAP_MAX_TTL_MS, or 0 for none; else 0
  *
  * HMAP_IOC_LOOKUP (on a map fd): copy out the value of @key. It takes no
  * lock, unless writers keep replacing that very value: then, after a few
@@ -222,7 +248,8 @@ struct hmap_create {
  * never returns EDQUOT, nor ENOMEM but for the bounce buffer.
  *
  * With HMAP_IF_VERSION: only if the entry exists with version @version.
- * Errors: also ENOENT (absent); ESTALE (another version).
+ * Errors: also ENOENT (absent); ESTALE (another version); EINVAL (@ttl_ms
+ * in a map without HMAP_F_TTL, or above HMAP_MAX_TTL_MS).
  *
  * HMAP_IOC_DELETE (on a writable map fd): remove an entry; with
  * HMAP_IF_VERSION, only if it has version @version.
@@ -247,6 +274,7 @@ struct hmap_elem_op {
 	__u64 key;
 	__u64 value;
 	__u64 version;
+	__u64 ttl_ms;
 };
 
 /**
@@ -293,8 +321,8 @@ struct hmap_clear {
  * @max_entries: out: entry limit
  * @capacity_hint: out: as given at creation
  * @count: out: entries now
- * @map_flags: out: HMAP_F_RDONLY if this fd is read-only, HMAP_F_PREALLOC
- *	and HMAP_F_LRU if the map was created with them
+ * @map_flags: out: HMAP_F_RDONLY if this fd is read-only, HMAP_F_PREALLOC,
+ *	HMAP_F_LRU and HMAP_F_TTL if the map was created with them
  * @id: out: the map's id, for HMAP_IOC_OPEN_BY_ID; never reused while the
  *	module is loaded, until ids wrap around
  * @owner_uid: out: the creator's fsuid (in the initial user namespace)
@@ -314,6 +342,8 @@ struct hmap_clear {
  * @cmpxchgs: out: successful CMPXCHG commands
  * @conflicts: out: conditional commands that failed with ESTALE
  * @evictions: out: entries an HMAP_F_LRU map removed to make room
+ * @expirations: out: entries of an HMAP_F_TTL map removed after their time
+ *	to live
  *
  * Every field after @flags is written back, up to the @size the caller
  * passed.
@@ -345,6 +375,7 @@ struct hmap_info {
 	__u64 cmpxchgs;
 	__u64 conflicts;
 	__u64 evictions;
+	__u64 expirations;
 };
 
 /**
@@ -550,6 +581,9 @@ struct hmap_batch {
  * @old_value: out: the value before the add (0 if it created the entry)
  * @new_value: out: the value after it
  * @version: out: the entry's new version
+ * @ttl_ms: in an HMAP_F_TTL map, the time to live of an entry the ADD
+ *	creates, as &hmap_elem_op.ttl_ms; an entry that exists keeps its own.
+ *	0 in other maps.
  *
  * The value, of a map whose value_size is 4 or 8, is an unsigned integer in
  * the machine's byte order, and @delta is added modulo 2^32 or 2^64: it
@@ -563,8 +597,9 @@ struct hmap_batch {
  * during the call).
  *
  * Errors: EOPNOTSUPP (value_size is neither 4 nor 8); ENOENT (absent,
- * without HMAP_ADD_CREATE); when it creates: E2BIG, ENOMEM, EDQUOT and
- * EINTR as for UPDATE; EPERM (read-only fd).
+ * without HMAP_ADD_CREATE); EINVAL (@ttl_ms as for UPDATE); when it
+ * creates: E2BIG, ENOMEM, EDQUOT and EINTR as for UPDATE; EPERM (read-only
+ * fd).
  */
 struct hmap_add {
 	__u32 size;
@@ -574,6 +609,7 @@ struct hmap_add {
 	__u64 old_value;
 	__u64 new_value;
 	__u64 version;
+	__u64 ttl_ms;
 };
 
 /**

@@ -851,6 +851,102 @@ TEST(lru_racing_inserts_never_fail)
 	DESTROY_AND_CHECK_LEAKS(&h);
 }
 
+static int put_ttl(struct hmap_htab *h, u64 k, u64 flags, u64 deadline)
+{
+	u64 v = val_of(k);
+	struct hmap_write w = { .flags = flags, .value = &v, .deadline = deadline };
+
+	return hmap_htab_write(h, &k, &w);
+}
+
+/*
+ * An entry past its deadline is gone for every command at once, and its
+ * element goes when a command meets it or a sweep does.
+ */
+TEST(expired_entries_vanish)
+{
+	struct hmap_htab_params p = {
+		.key_size = 8, .value_size = 8, .max_entries = 1000, .ttl = true,
+	};
+	struct hmap_write add = { .value = &add, .modify = add_modify };
+	u64 k, v, next, one = 1, d, ver;
+	struct hmap_htab h;
+	u32 cursor = 0, i;
+	bool end;
+
+	ASSERT_EQ(0, hmap_htab_init(&h, &p));
+	/* Alive until the deadline, read off the clock. */
+	d = ktime_get_ns() + 30 * 1000 * 1000;
+	ASSERT_EQ(0, put_ttl(&h, 1, HMAP_ANY, d));
+	ASSERT_EQ(0, put_ttl(&h, 2, HMAP_ANY, 0));
+	k = 1;
+	EXPECT_EQ(0, hmap_htab_lookup(&h, &k, &v));
+	/* A read-modify-write keeps the deadline. */
+	add.ctx = &one;
+	EXPECT_EQ(0, hmap_htab_write(&h, &k, &add));
+	while (ktime_get_ns() <= d)
+		usleep(1000);
+	EXPECT_EQ(-ENOENT, hmap_htab_lookup(&h, &k, &v));
+	EXPECT_EQ(-ENOENT, put_ttl(&h, 1, HMAP_EXIST, 0));
+	add.flags = HMAP_EXIST;
+	EXPECT_EQ(-ENOENT, hmap_htab_write(&h, &k, &add));
+	/* The walk sees only key 2. */
+	EXPECT_EQ(1, hmap_htab_lookup_batch(&h, NULL, &next, NULL, 10, &end));
+	EXPECT_EQ(2, next);
+	/* NOEXIST creates it anew, with a new version, in its old element. */
+	EXPECT_EQ(0, hmap_htab_lookup_version(&h, &next, &v, &ver));
+	EXPECT_EQ(0, put_ttl(&h, 1, HMAP_NOEXIST, 0));
+	EXPECT_EQ(0, hmap_htab_lookup(&h, &k, &v));
+	EXPECT_EQ(val_of(1), v);
+	EXPECT_EQ(1, atomic_long_read(&h.stats.expirations));
+	EXPECT_EQ(2, hmap_htab_count(&h));
+	/* Already past: a delete finds nothing, and removes the element. */
+	ASSERT_EQ(0, put_ttl(&h, 1, HMAP_ANY, 1));
+	EXPECT_EQ(-ENOENT, hmap_htab_delete(&h, &k));
+	EXPECT_EQ(1, hmap_htab_count(&h));
+	EXPECT_EQ(2, atomic_long_read(&h.stats.expirations));
+	/* A sweep takes what no command meets, a bounded step at a time. */
+	for (k = 100; k < 600; k++)
+		ASSERT_EQ(0, put_ttl(&h, k, HMAP_ANY, 1));
+	EXPECT_EQ(501, hmap_htab_count(&h));
+	EXPECT_GE(hmap_htab_reclaim_expired(&h, &cursor, 8), 0);
+	EXPECT_EQ(8, cursor);
+	/* Shrinks move buckets under the cursor: a pass or two suffices. */
+	for (i = 0; i < 2 * 1024 / 8 && hmap_htab_count(&h) > 1; i++)
+		hmap_htab_reclaim_expired(&h, &cursor, 8);
+	EXPECT_EQ(8 * (i + 1), cursor);
+	EXPECT_EQ(1, hmap_htab_count(&h));
+	EXPECT_EQ(502, atomic_long_read(&h.stats.expirations));
+	k = 2;
+	EXPECT_EQ(0, hmap_htab_lookup(&h, &k, &v));
+	DESTROY_AND_CHECK_LEAKS(&h);
+}
+
+/* An LRU map with expiring entries evicts an expired one first. */
+TEST(lru_evicts_the_expired_first)
+{
+	struct hmap_htab_params p = {
+		.key_size = 8, .value_size = 8, .max_entries = 4, .ttl = true,
+		.lru = true,
+	};
+	struct hmap_htab h;
+	u64 k, v;
+
+	ASSERT_EQ(0, hmap_htab_init(&h, &p));
+	ASSERT_EQ(0, put_ttl(&h, 0, HMAP_ANY, 0));
+	ASSERT_EQ(0, put_ttl(&h, 1, HMAP_ANY, 0));
+	ASSERT_EQ(0, put_ttl(&h, 2, HMAP_ANY, 0));
+	/* The newest write, but expired. */
+	ASSERT_EQ(0, put_ttl(&h, 3, HMAP_ANY, 1));
+	ASSERT_EQ(0, put_ttl(&h, 4, HMAP_ANY, 0));
+	for (k = 0; k < 5; k++)
+		EXPECT_EQ(k == 3 ? -ENOENT : 0, hmap_htab_lookup(&h, &k, &v));
+	EXPECT_EQ(4, hmap_htab_count(&h));
+	EXPECT_EQ(0, atomic_long_read(&h.stats.evictions));
+	EXPECT_EQ(1, atomic_long_read(&h.stats.expirations));
+	DESTROY_AND_CHECK_LEAKS(&h);
+}
+
 /* UPDATE with EXIST on an empty map: ENOENT, without allocating anything. */
 TEST(exist_on_empty_map_allocates_nothing)
 {
