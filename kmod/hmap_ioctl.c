@@ -767,7 +767,7 @@ static const struct hmap_ioctl_op hmap_ioctl_ops[] = {
 		      struct hmap_batch, __reserved, HMAP_FD_MAP_WRITE),
 	HMAP_IOCTL_OP(HMAP_IOC_DELETE_BATCH, hmap_cmd_delete_batch,
 		      struct hmap_batch, __reserved, HMAP_FD_MAP_WRITE),
-	HMAP_IOCTL_OP(HMAP_IOC_ADD, hmap_cmd_add, struct hmap_add, version,
+	HMAP_IOCTL_OP(HMAP_IOC_ADD, hmap_cmd_add, struct hmap_add, ttl_ms,
 		      HMAP_FD_MAP_WRITE),
 	HMAP_IOCTL_OP(HMAP_IOC_CMPXCHG, hmap_cmd_cmpxchg, struct hmap_cmpxchg,
 		      version, HMAP_FD_MAP_WRITE),
