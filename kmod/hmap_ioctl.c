@@ -128,7 +128,7 @@ static int hmap_cmd_update(struct hmap_ucmd *ucmd)
 	else if (ret == -ESTALE)
 		this_cpu_inc(ucmd->map->stats->conflicts);
 	if (!ret && w.deadline)
-		hmap_expiry_arm(ucmd->map);
+		hmap_expiry_arm(ucmd->map, w.deadline);
 	if (want_version && (!ret || ret == -EEXIST || ret == -ESTALE) &&
 	    hmap_put_version(ucmd, w.version) && !ret)
 		ret = -EFAULT;

@@ -16,7 +16,7 @@
 /* Buckets visited at most per choice, however sparse the table. */
 #define HMAP_LRU_BUCKETS	64
 
-/* As the core's test: a deadline of 0 is none. Only a hint here. */
+/* As the core's test: a deadline of 0 is none. */
 static bool hmap_lru_expired(struct hmap_htab *h, struct hmap_elem *e, u64 now)
 {
 	u64 d = READ_ONCE(*(u64 *)(e->data + h->exp_off));
@@ -27,38 +27,37 @@ static bool hmap_lru_expired(struct hmap_htab *h, struct hmap_elem *e, u64 now)
 /**
  * hmap_lru_pick() - choose the entry to evict from an LRU map
  * @h: the map
- * @key: key_size bytes, written with the key of the entry chosen
- * @version: written with its version, so that the caller removes it only if
- *	nobody wrote it since (a write is a use)
+ * @tbl: its table, held in place by the caller (the rwsem, for read)
+ * @keep: an entry not to choose (the one just inserted), or NULL
+ * @expired: set if the entry chosen had expired at @now
+ * @now: the time deadlines compare with (0 in a map without expiry)
  *
  * Looks at up to HMAP_LRU_SAMPLES entries in up to HMAP_LRU_BUCKETS buckets
- * from a random one, under RCU, and chooses the one whose last use is the
- * oldest. Takes no lock. During a resize a chain may lead into the new
- * table: any entry found is still a fair choice.
+ * from a random one, and chooses the one whose last use is the oldest, or
+ * the first expired one. Called under rcu_read_lock(), which keeps the entry
+ * chosen from being freed or reused; the caller removes it under its bucket
+ * lock if it is still linked.
  *
- * Return: true if it chose one; false if the buckets it looked at were empty.
+ * Return: the entry, or NULL if the buckets looked at held no other.
  */
-bool hmap_lru_pick(struct hmap_htab *h, void *key, u64 *version)
+struct hmap_elem *hmap_lru_pick(struct hmap_htab *h, struct hmap_tbl *tbl,
+				struct hmap_elem *keep, bool *expired, u64 now)
 {
 	struct hmap_elem *e, *best = NULL;
 	struct hlist_nulls_node *n;
-	u32 mask, b, i, seen = 0, best_t = 0, t;
-	u64 now = h->ttl ? ktime_get_ns() : 0;
-	struct hmap_tbl *tbl;
+	u32 mask = tbl->size - 1, b, i, seen = 0, best_t = 0, t;
 
-	rcu_read_lock();
-	tbl = rcu_dereference(h->tbl);
-	if (!tbl)
-		goto out;
-	mask = tbl->size - 1;
+	*expired = false;
 	b = get_random_u32() & mask;
 	for (i = 0; i <= mask && i < HMAP_LRU_BUCKETS && seen < HMAP_LRU_SAMPLES;
 	     i++, b = (b + 1) & mask) {
 		hlist_nulls_for_each_entry_rcu(e, n, &tbl->buckets[b], node) {
+			if (e == keep)
+				continue;
 			/* An expired entry is gone already: the best choice. */
 			if (h->ttl && hmap_lru_expired(h, e, now)) {
-				best = e;
-				goto found;
+				*expired = true;
+				return e;
 			}
 			t = READ_ONCE(e->atime);
 			if (!best || (s32)(t - best_t) < 0) {
@@ -68,14 +67,5 @@ bool hmap_lru_pick(struct hmap_htab *h, void *key, u64 *version)
 			seen++;
 		}
 	}
-found:
-	if (best) {
-		/* Linked or not, it is not reused before rcu_read_unlock(). */
-		memcpy(key, best->data, h->key_size);
-		/* Mid-write this is the old version: the remove then fails. */
-		*version = READ_ONCE(best->seq) >> 1;
-	}
-out:
-	rcu_read_unlock();
 	return best;
 }

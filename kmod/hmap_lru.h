@@ -63,6 +63,7 @@ static inline void hmap_lru_touch(struct hmap_htab *h, struct hmap_elem *e)
 		WRITE_ONCE(e->atime, now);
 }
 
-bool hmap_lru_pick(struct hmap_htab *h, void *key, u64 *version);
+struct hmap_elem *hmap_lru_pick(struct hmap_htab *h, struct hmap_tbl *tbl,
+				struct hmap_elem *keep, bool *expired, u64 now);
 
 #endif /* _HMAP_LRU_H */

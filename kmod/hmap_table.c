@@ -197,6 +197,14 @@ static inline void *hmap_value_copy(const struct hmap_htab *h, void *dst,
 	}
 }
 
+/*
+ * An element's seqcount and version are one u64, and its deadline another,
+ * read with READ_ONCE() by lockless readers: single accesses only on a
+ * 64-bit kernel, where this module is built.
+ */
+static_assert(sizeof(unsigned long) == sizeof(u64),
+	      "hmap needs 64-bit loads and stores of versions and deadlines");
+
 /* The next version of the map: the first is 1, so 0 is never one. */
 static inline u64 hmap_next_version(struct hmap_htab *h)
 {
@@ -882,6 +890,7 @@ static int hmap_lookup_locked(struct hmap_htab *h, const void *key, u32 hash,
 			hmap_value_copy(h, value, hmap_elem_value(h, e));
 			if (version)
 				*version = hmap_elem_version(e);
+			hmap_lru_touch(h, e);
 		}
 		spin_unlock(lock);
 	}
@@ -1083,34 +1092,75 @@ static void hmap_elem_free(struct hmap_htab *h, struct hmap_elem *e)
 		wake_up_all(&h->rc.free_wq);
 }
 
-static int hmap_remove(struct hmap_htab *h, const void *key, void *value,
-		       const void *expect, u64 *version);
-
-/* Choices an eviction makes before it gives up: each lost a race. */
-#define HMAP_LRU_TRIES		8
+/*
+ * Evictions an LRU insert tries before it leaves the rest to the next
+ * insert: each that fails lost a race with another writer.
+ */
+#define HMAP_LRU_TRIES		16
 
 /*
- * Removes one entry from an LRU map that an insert took past max_entries,
- * the least recently used of a sample (hmap_lru_pick()). The insert came
- * first, so an LRU insert never fails for want of room; the count exceeds
- * the limit only by the inserts between their link and this. The victim
- * goes only if unchanged since it was chosen, else another is chosen.
+ * Removes one entry of an LRU map, the least recently used of a sample
+ * (hmap_lru_pick()) but never @keep, the entry just inserted. The entry is
+ * removed by identity: still linked in its bucket, found under the bucket
+ * lock, with the rwsem held so that no resize moves it meanwhile.
+ * Return: true if it removed one.
  */
-static noinline void hmap_lru_evict(struct hmap_htab *h)
+static bool hmap_lru_evict_one(struct hmap_htab *h, struct hmap_elem *keep)
 {
-	u64 key[HMAP_MAX_KEY_SIZE / sizeof(u64)];
-	u64 version;
-	int tries;
+	struct hmap_elem *e = NULL, *pos;
+	struct hlist_nulls_node *n;
+	struct hmap_tbl *tbl;
+	spinlock_t *lock;	/* guards bucket b of tbl */
+	bool expired, found = false;
+	u64 now;
+	u32 b;
 
-	for (tries = 0; tries < HMAP_LRU_TRIES; tries++) {
-		if ((u32)atomic_read(&h->count) <= h->max_entries ||
-		    !hmap_lru_pick(h, key, &version))
-			return;
-		if (!hmap_remove(h, key, NULL, NULL, &version)) {
-			atomic_long_inc(&h->stats.evictions);
-			return;
+	down_read(&h->rwsem);
+	tbl = rcu_dereference_check(h->tbl, lockdep_is_held(&h->rwsem));
+	now = hmap_now(h);
+	rcu_read_lock();
+	if (tbl)
+		e = hmap_lru_pick(h, tbl, keep, &expired, now);
+	if (e) {
+		b = e->hash & (tbl->size - 1);
+		lock = hmap_bucket_lock(tbl, b);
+		spin_lock(lock);
+		hlist_nulls_for_each_entry(pos, n, &tbl->buckets[b], node)
+			if (pos == e)
+				found = true;
+		/* Chosen as expired, but a write took it over since: keep it. */
+		if (found && expired && !hmap_elem_expired(h, e, now))
+			found = false;
+		if (found) {
+			hlist_nulls_del_rcu(&e->node);
+			atomic_dec(&h->count);
 		}
+		spin_unlock(lock);
 	}
+	rcu_read_unlock();
+	up_read(&h->rwsem);
+	if (!found)
+		return false;
+	atomic_long_inc(expired ? &h->stats.expirations : &h->stats.evictions);
+	hmap_elem_retire(h, e);
+	return true;
+}
+
+/*
+ * Brings an LRU map that inserts took past max_entries back to it. Every
+ * insert into a full map calls this, so the count exceeds the limit only
+ * by the inserts between their link and this, and by what an insert that
+ * lost HMAP_LRU_TRIES races left to the next one: an insert never fails
+ * for want of room. No shrink: an LRU map at its limit stays full.
+ */
+static noinline void hmap_lru_evict(struct hmap_htab *h, struct hmap_elem *keep)
+{
+	int tries = 0;
+
+	while ((u32)atomic_read(&h->count) > h->max_entries &&
+	       tries < HMAP_LRU_TRIES)
+		if (!hmap_lru_evict_one(h, keep))
+			tries++;
 }
 
 /*
@@ -1161,7 +1211,8 @@ int hmap_htab_write(struct hmap_htab *h, const void *key, struct hmap_write *w)
 	struct hmap_elem *new = NULL, *old;
 	u32 hash = hmap_hash(h, key);
 	bool grow = false, evict = false;
-	u64 now = hmap_now(h);
+	struct hmap_elem *linked = NULL;
+	u64 now;
 	struct hmap_tbl *tbl;
 	spinlock_t *lock;	/* guards bucket b of tbl */
 	int ret;
@@ -1185,6 +1236,8 @@ again:
 	ret = 0;
 	down_read(&h->rwsem);
 	tbl = rcu_dereference_check(h->tbl, lockdep_is_held(&h->rwsem));
+	/* Read after any wait for the rwsem: an entry may expire meanwhile. */
+	now = hmap_now(h);
 	if (!tbl) {
 		/* Empty: nothing to replace, and nothing to allocate for it. */
 		if (must_exist)
@@ -1241,7 +1294,8 @@ again:
 		ret = -E2BIG;
 	} else {
 		/* An LRU map past its limit: this insert makes room after. */
-		evict = (u32)atomic_read(&h->count) > h->max_entries;
+		evict = h->lru &&
+			(u32)atomic_read(&h->count) > h->max_entries;
 		w->version = hmap_next_version(h);
 		new->seq = w->version << 1;
 		hmap_lru_stamp(h, new, w->version);
@@ -1249,6 +1303,7 @@ again:
 			*hmap_elem_deadline(h, new) = w->deadline;
 		hlist_nulls_add_head_rcu(&new->node, &tbl->buckets[b]);
 		grow = hmap_needs_grow(h, tbl->size, atomic_read(&h->count));
+		linked = new;
 		new = NULL;
 	}
 	spin_unlock(lock);
@@ -1268,8 +1323,9 @@ unlock_rwsem:
 	}
 	if (new)
 		hmap_elem_free(h, new);
+	/* @linked may be gone already: only its address is compared. */
 	if (evict)
-		hmap_lru_evict(h);
+		hmap_lru_evict(h, linked);
 	if (grow)
 		hmap_htab_resize(h);
 	return ret;
@@ -1315,12 +1371,14 @@ static int hmap_remove(struct hmap_htab *h, const void *key, void *value,
 	bool shrink = false;
 	struct hmap_tbl *tbl;
 	spinlock_t *lock;	/* guards bucket b of tbl */
-	u64 now = hmap_now(h);
 	int ret = -ENOENT;
+	u64 now;
 	u32 b;
 
 	down_read(&h->rwsem);
 	tbl = rcu_dereference_check(h->tbl, lockdep_is_held(&h->rwsem));
+	/* Read after any wait for the rwsem: an entry may expire meanwhile. */
+	now = hmap_now(h);
 	if (!tbl)
 		goto unlock_rwsem;
 	b = hash & (tbl->size - 1);
@@ -1655,6 +1713,8 @@ EXPORT_SYMBOL_GPL(hmap_htab_clear);
  * @cursor: in: the bucket to start at (taken modulo the table's size, so it
  *	may simply keep growing across calls and resizes); out: the next one
  * @budget: buckets to visit, at most
+ * @next: lowered to the earliest deadline of the entries it keeps (left
+ *	alone if none has one), so that the sweep knows when to come back
  *
  * The bounded step of a periodic sweep: expired entries are already gone
  * for every command, and their elements also go when a command meets them;
@@ -1664,15 +1724,16 @@ EXPORT_SYMBOL_GPL(hmap_htab_clear);
  *
  * Return: the number of entries removed.
  */
-u32 hmap_htab_reclaim_expired(struct hmap_htab *h, u32 *cursor, u32 budget)
+u32 hmap_htab_reclaim_expired(struct hmap_htab *h, u32 *cursor, u32 budget,
+			      u64 *next)
 {
 	struct hmap_elem *e, *first = NULL, *last = NULL;
-	struct hlist_nulls_node *n, *next;
+	struct hlist_nulls_node *n, *nn;
 	bool shrink = false;
 	struct hmap_tbl *tbl;
 	spinlock_t *lock;	/* guards bucket b of tbl */
 	u32 i, b, count = 0;
-	u64 now;
+	u64 now, d;
 
 	if (!h->ttl)
 		return 0;
@@ -1683,11 +1744,15 @@ u32 hmap_htab_reclaim_expired(struct hmap_htab *h, u32 *cursor, u32 budget)
 		b = *cursor & (tbl->size - 1);
 		lock = hmap_bucket_lock(tbl, b);
 		spin_lock(lock);
-		for (n = tbl->buckets[b].first; !is_a_nulls(n); n = next) {
-			next = n->next;
+		for (n = tbl->buckets[b].first; !is_a_nulls(n); n = nn) {
+			nn = n->next;
 			e = container_of(n, struct hmap_elem, node);
-			if (!hmap_elem_expired(h, e, now))
+			if (!hmap_elem_expired(h, e, now)) {
+				d = *hmap_elem_deadline(h, e);
+				if (d && d < *next)
+					*next = d;
 				continue;
+			}
 			hlist_nulls_del_rcu(&e->node);
 			/* @free_next is @pprev, which readers never follow. */
 			e->free_next = first;

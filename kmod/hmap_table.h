@@ -325,7 +325,8 @@ int hmap_htab_get_next_key(struct hmap_htab *h, const void *key,
 u32 hmap_htab_lookup_batch(struct hmap_htab *h, const void *cursor,
 			   void *keys, void *values, u32 max, bool *end);
 void hmap_htab_clear(struct hmap_htab *h);
-u32 hmap_htab_reclaim_expired(struct hmap_htab *h, u32 *cursor, u32 budget);
+u32 hmap_htab_reclaim_expired(struct hmap_htab *h, u32 *cursor, u32 budget,
+			      u64 *next);
 u32 hmap_htab_buckets(struct hmap_htab *h);
 u64 hmap_htab_mem_bytes(struct hmap_htab *h);
 

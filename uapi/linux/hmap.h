@@ -132,9 +132,11 @@
  * are inserted, and the bucket array is allocated by the first insert and
  * grows and shrinks with the map.
  *
- * Either way an element is a 24-byte header, the key rounded up to 8 bytes,
- * then the value rounded up to 8 bytes; the bucket array adds 8 bytes per
- * bucket, with at most one entry per bucket on average before it grows.
+ * Either way an element is a 32-byte header (chain link, hash, last use,
+ * version), the key rounded up to 8 bytes, then the value rounded up to 8
+ * bytes, then in an HMAP_F_TTL map an 8-byte deadline; the bucket array
+ * adds 8 bytes per bucket, with at most one entry per bucket on average
+ * before it grows.
  */
 #define HMAP_F_PREALLOC		0x2U
 
@@ -148,7 +150,8 @@
  * oldest. A use is a LOOKUP or LOOKUP_MULTI that finds the entry, or any
  * write of it. Lookups mark the use without a lock, and with no extra byte
  * per entry. UPDATE, ADD and the batches then never fail with E2BIG; the
- * count may exceed max_entries for a moment, by the inserts in flight.
+ * count may exceed max_entries for a moment, by the inserts in flight
+ * (each insert into a full map evicts until the map is back at its limit).
  * Evictions are counted (&hmap_info.evictions, fdinfo "evictions").
  * Combines with HMAP_F_PREALLOC.
  */
@@ -162,11 +165,15 @@
  * in milliseconds of CLOCK_MONOTONIC (so it does not count time suspended
  * and ignores changes of the wall clock). Once it has passed the entry is
  * gone for every command at once: lookups, iteration and batches skip it,
- * writes find it absent. Its memory comes back when a command meets it, or
- * at the latest when a periodic sweep of the map does (a bounded step every
- * 100 ms to 1 s, never a timer per entry); until then it still counts in
- * &hmap_info.count, the map's memory and against max_entries, and an
- * HMAP_F_LRU map evicts it before any live entry. Expirations are counted
+ * writes find it absent. Its memory comes back when a write or delete of
+ * its key meets it (the delete still answers ENOENT), or when the map's
+ * sweep does: one work item per map, never a timer per entry, that sleeps
+ * until the earliest deadline it knows of, then goes over the table 4096
+ * buckets every 100 ms. Until then the entry still counts in
+ * &hmap_info.count, the map's memory and against max_entries (so a full
+ * map may refuse an insert with E2BIG until the sweep has passed), and an
+ * HMAP_F_LRU map evicts it first among the entries it samples. UPDATE_BATCH
+ * sets no deadline: the entries it writes do not expire. Expirations are counted
  * (&hmap_info.expirations, fdinfo "expirations"). Each entry of such a map
  * is 8 bytes larger, for its deadline. A plain replace (UPDATE) sets the
  * deadline anew, 0 meaning none; ADD and CMPXCHG on a live entry keep it.
@@ -247,9 +254,11 @@ struct hmap_create {
  * wait for a free element); EPERM (read-only fd). A HMAP_F_PREALLOC map
  * never returns EDQUOT, nor ENOMEM but for the bounce buffer.
  *
+ * Also EINVAL (@ttl_ms in a map without HMAP_F_TTL, or above
+ * HMAP_MAX_TTL_MS).
+ *
  * With HMAP_IF_VERSION: only if the entry exists with version @version.
- * Errors: also ENOENT (absent); ESTALE (another version); EINVAL (@ttl_ms
- * in a map without HMAP_F_TTL, or above HMAP_MAX_TTL_MS).
+ * Errors: also ENOENT (absent); ESTALE (another version).
  *
  * HMAP_IOC_DELETE (on a writable map fd): remove an entry; with
  * HMAP_IF_VERSION, only if it has version @version.
@@ -265,7 +274,9 @@ struct hmap_create {
  * @value may then have been written); EINTR (a signal arrived while
  * writers kept replacing the value); EPERM (read-only fd).
  *
- * On any error the map is unchanged.
+ * On any error the map is unchanged, but for an expired entry a command
+ * met (HMAP_F_TTL): it answers as if the entry were absent, and may remove
+ * it then.
  */
 struct hmap_elem_op {
 	__u32 size;
