@@ -19,8 +19,8 @@ KSFT := $(BUILD)/ksrc/tools/testing/selftests
 
 export KVER KDIR BUILD
 
-CORE_SRCS := kmod/hmap_table.c userspace/shim/shim.c
-CORE_HDRS := kmod/hmap_table.h uapi/linux/hmap.h $(wildcard userspace/shim/*.h userspace/shim/linux/*.h)
+CORE_SRCS := kmod/hmap_table.c kmod/hmap_lru.c userspace/shim/shim.c
+CORE_HDRS := kmod/hmap_table.h kmod/hmap_lru.h uapi/linux/hmap.h $(wildcard userspace/shim/*.h userspace/shim/linux/*.h)
 # The fast loop: the real core, in userspace, under ASan and UBSan.
 CORE_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Wno-unused-parameter \
 	-Wno-sign-compare -fsanitize=address,undefined \
@@ -112,7 +112,7 @@ selftests: $(SELFTESTS)
 
 $(BUILD)/selftests/%: selftests/%.c $(wildcard selftests/*.h) $(LIB_HDRS) $(LIBHMAP_A) | ksrc
 	@mkdir -p $(dir $@)
-	$(CC) $(SELFTEST_CFLAGS) -o $@ $< $(LIBHMAP_A)
+	$(CC) $(SELFTEST_CFLAGS) -o $@ $< $(LIBHMAP_A) -lm
 
 # The KCOV-guided ioctl fuzzer: not a *_test, job-test.sh runs it last.
 $(BUILD)/selftests/hmap_fuzz: selftests/fuzz/hmap_fuzz.c uapi/linux/hmap.h | ksrc

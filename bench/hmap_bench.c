@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "libhmap.h"
+#include "lru_sim.h"
 
 #define ENTRIES	65536
 #define OPS	16384
@@ -328,6 +329,59 @@ static void footprints(const struct sizes *s)
 	json_num("bpf_no_prealloc_bytes_per_entry", s->name, bs);
 }
 
+#define LRU_KEYS	100000
+#define LRU_LEN		200000
+#define LRU_CACHE	10000
+
+/*
+ * A cache in front of a slow store on a Zipf(0.99) trace (look up; insert on
+ * a miss): the hit rate of an HMAP_F_LRU map, of a BPF LRU_HASH map and of
+ * an exact LRU cache of the same size.
+ */
+static void lru_hitrate(void)
+{
+	struct hmap_create_opts o = { .sz = sizeof(o), .flags = HMAP_F_LRU };
+	static uint32_t trace[LRU_LEN];
+	uint32_t i, hh = 0, bh = 0, exact;
+	union bpf_attr a = { 0 };
+	int hfd, bfd;
+	__u64 k, v;
+
+	a.map_type = BPF_MAP_TYPE_LRU_HASH;
+	a.key_size = 8;
+	a.value_size = 8;
+	a.max_entries = LRU_CACHE;
+	hfd = hmap_create("lru", 8, 8, LRU_CACHE, &o);
+	bfd = sys_bpf(BPF_MAP_CREATE, &a);
+	if (hfd < 0 || bfd < 0) {
+		printf("  LRU: cannot create maps (hmap %d, bpf %d)\n", hfd, bfd);
+		return;
+	}
+	sim_zipf_trace(trace, LRU_LEN, LRU_KEYS, 0.99, 42);
+	for (i = 0; i < LRU_LEN; i++) {
+		k = trace[i];
+		if (!hmap_lookup(hfd, &k, &v))
+			hh++;
+		else
+			hmap_update(hfd, &k, &k, 0);
+		if (!bpf_elem(BPF_MAP_LOOKUP_ELEM, bfd, &k, &v, 0))
+			bh++;
+		else
+			bpf_elem(BPF_MAP_UPDATE_ELEM, bfd, &k, &k, BPF_ANY);
+	}
+	exact = sim_exact_lru_hits(trace, LRU_LEN, LRU_KEYS, LRU_CACHE);
+	printf("LRU hit rate, Zipf 0.99 over %d keys, %d entries, %d accesses:\n",
+	       LRU_KEYS, LRU_CACHE, LRU_LEN);
+	printf("  hmap LRU %.4f   bpf LRU_HASH %.4f   exact LRU %.4f\n",
+	       (double)hh / LRU_LEN, (double)bh / LRU_LEN,
+	       (double)exact / LRU_LEN);
+	json_num("hmap_lru_hit_rate", "8/8", (double)hh / LRU_LEN);
+	json_num("bpf_lru_hit_rate", "8/8", (double)bh / LRU_LEN);
+	json_num("exact_lru_hit_rate", "8/8", (double)exact / LRU_LEN);
+	close(hfd);
+	close(bfd);
+}
+
 struct thr {
 	int fd, bpf;
 	bool writer;
@@ -430,6 +484,7 @@ int main(int argc, char **argv)
 	printf("  %-7s %-20s %10s %10s %9s\n", "size", "op", "hmap", "bpf", "bpf/hmap");
 	for (i = 0; i < 2; i++)
 		cost(&sizes[i]);
+	lru_hitrate();
 	usleep(300000);
 	if (!cg_enter()) {
 		printf("  bytes per entry: no memory cgroup (%s)\n", strerror(errno));

@@ -31,7 +31,8 @@ static int hmap_cmd_create(struct hmap_ucmd *ucmd)
 	struct hmap_map *map;
 	int fd;
 
-	if (arg->flags & ~(HMAP_F_RDONLY | HMAP_F_PREALLOC))
+	if (arg->flags & ~(HMAP_F_RDONLY | HMAP_F_PREALLOC | HMAP_F_LRU |
+			   HMAP_F_TTL))
 		return -EINVAL;
 	map = hmap_map_create(arg);
 	if (IS_ERR(map))
@@ -65,7 +66,7 @@ static int hmap_cmd_lookup(struct hmap_ucmd *ucmd)
 	u64 version = 0;
 	int ret;
 
-	if (arg->__reserved || arg->flags)
+	if (arg->__reserved || arg->flags || arg->ttl_ms)
 		return -EINVAL;
 	ret = hmap_bounce_key(&b, h, arg->key, false, h->value_size);
 	if (ret)
@@ -103,6 +104,9 @@ static int hmap_cmd_update(struct hmap_ucmd *ucmd)
 	     arg->flags & (HMAP_EXIST | HMAP_IF_VERSION)) ||
 	    (arg->flags & HMAP_IF_VERSION && !want_version))
 		return -EINVAL;
+	ret = hmap_ttl_deadline(h, arg->ttl_ms, &w.deadline);
+	if (ret)
+		return ret;
 	/*
 	 * The new version goes back into the caller's struct: check it can,
 	 * so that an EFAULT never hides a write that happened.
@@ -123,6 +127,8 @@ static int hmap_cmd_update(struct hmap_ucmd *ucmd)
 		this_cpu_inc(ucmd->map->stats->updates);
 	else if (ret == -ESTALE)
 		this_cpu_inc(ucmd->map->stats->conflicts);
+	if (!ret && w.deadline)
+		hmap_expiry_arm(ucmd->map, w.deadline);
 	if (want_version && (!ret || ret == -EEXIST || ret == -ESTALE) &&
 	    hmap_put_version(ucmd, w.version) && !ret)
 		ret = -EFAULT;
@@ -142,6 +148,7 @@ static int hmap_cmd_delete(struct hmap_ucmd *ucmd)
 	u64 version = arg->version;
 
 	if (arg->__reserved || arg->flags & ~HMAP_IF_VERSION || arg->value ||
+	    arg->ttl_ms ||
 	    (arg->flags & HMAP_IF_VERSION && !hmap_has_version(ucmd)))
 		return -EINVAL;
 	ret = hmap_bounce_key(&b, h, arg->key, false, 0);
@@ -211,7 +218,7 @@ static int hmap_cmd_lookup_and_delete(struct hmap_ucmd *ucmd)
 	struct hmap_bounce b;
 	int ret;
 
-	if (arg->__reserved || arg->flags)
+	if (arg->__reserved || arg->flags || arg->ttl_ms)
 		return -EINVAL;
 	ret = hmap_bounce_key(&b, h, arg->key, false, h->value_size);
 	if (ret)
@@ -289,6 +296,8 @@ static int hmap_cmd_info(struct hmap_ucmd *ucmd)
 	arg->adds = st.adds;
 	arg->cmpxchgs = st.cmpxchgs;
 	arg->conflicts = st.conflicts;
+	arg->evictions = atomic_long_read(&h->stats.evictions);
+	arg->expirations = atomic_long_read(&h->stats.expirations);
 	return hmap_ucmd_respond(ucmd, sizeof(*arg));
 }
 
@@ -758,7 +767,7 @@ static const struct hmap_ioctl_op hmap_ioctl_ops[] = {
 		      struct hmap_batch, __reserved, HMAP_FD_MAP_WRITE),
 	HMAP_IOCTL_OP(HMAP_IOC_DELETE_BATCH, hmap_cmd_delete_batch,
 		      struct hmap_batch, __reserved, HMAP_FD_MAP_WRITE),
-	HMAP_IOCTL_OP(HMAP_IOC_ADD, hmap_cmd_add, struct hmap_add, version,
+	HMAP_IOCTL_OP(HMAP_IOC_ADD, hmap_cmd_add, struct hmap_add, ttl_ms,
 		      HMAP_FD_MAP_WRITE),
 	HMAP_IOCTL_OP(HMAP_IOC_CMPXCHG, hmap_cmd_cmpxchg, struct hmap_cmpxchg,
 		      version, HMAP_FD_MAP_WRITE),

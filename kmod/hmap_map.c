@@ -134,6 +134,7 @@ static void hmap_map_free_work(struct work_struct *work)
 	struct hmap_map *map = container_of(to_rcu_work(work), struct hmap_map,
 					    free_work);
 
+	hmap_expiry_stop(map);
 	hmap_htab_destroy(&map->htab);
 	hmap_user_put(map->user);
 	free_percpu(map->stats);
@@ -216,6 +217,8 @@ struct hmap_map *hmap_map_create(const struct hmap_create *arg)
 		.max_entries = arg->max_entries,
 		.capacity_hint = arg->capacity_hint,
 		.prealloc = arg->flags & HMAP_F_PREALLOC,
+		.lru = arg->flags & HMAP_F_LRU,
+		.ttl = arg->flags & HMAP_F_TTL,
 	};
 	struct hmap_user *user;
 	struct hmap_map *map;
@@ -250,6 +253,7 @@ struct hmap_map *hmap_map_create(const struct hmap_create *arg)
 	}
 	kref_init(&map->ref);
 	INIT_LIST_HEAD(&map->pub_node);
+	hmap_expiry_init(map);
 	map->capacity_hint = arg->capacity_hint;
 	map->owner_uid = current_fsuid();
 	memcpy(map->name, arg->name, HMAP_NAME_LEN);
@@ -584,6 +588,10 @@ static void hmap_map_show_fdinfo(struct seq_file *m, struct file *filp)
 	seq_printf(m, "adds:\t%llu\n", st.adds);
 	seq_printf(m, "cmpxchgs:\t%llu\n", st.cmpxchgs);
 	seq_printf(m, "conflicts:\t%llu\n", st.conflicts);
+	seq_printf(m, "evictions:\t%lu\n",
+		   atomic_long_read(&map->htab.stats.evictions));
+	seq_printf(m, "expirations:\t%lu\n",
+		   atomic_long_read(&map->htab.stats.expirations));
 	seq_printf(m, "resizes:\t%lu\n",
 		   atomic_long_read(&map->htab.stats.grows) +
 		   atomic_long_read(&map->htab.stats.shrinks));

@@ -78,6 +78,15 @@ struct hmap_user {
  * @stats: operation counters.
  * @free_work: frees the map a grace period after @ref dropped to zero, so
  *	that an OPEN_BY_ID that found it under RCU can still read @ref.
+ * @sweep: HMAP_F_TTL maps: reclaims expired entries (hmap_expiry.c);
+ *	stopped before the map is freed.
+ * @sweep_cursor: the next bucket the sweep looks at.
+ * @sweep_left: buckets left in the sweep's pass, 0 between passes.
+ * @pass_next: the earliest deadline the pass in progress has kept.
+ *	@sweep_cursor, @sweep_left and @pass_next belong to the sweep, which
+ *	never runs twice at once.
+ * @next_expiry: the earliest deadline the sweep knows of (U64_MAX: none),
+ *	lowered by writes with atomic64_try_cmpxchg().
  */
 struct hmap_map {
 	struct kref ref;
@@ -95,6 +104,11 @@ struct hmap_map {
 	struct hmap_user *user;
 	struct hmap_map_stats __percpu *stats;
 	struct rcu_work free_work;
+	struct delayed_work sweep;
+	u32 sweep_cursor;
+	u32 sweep_left;
+	u64 pass_next;
+	atomic64_t next_expiry;
 };
 
 /**
@@ -140,8 +154,16 @@ void hmap_debugfs_exit(void);
 static inline u32 hmap_map_flags(struct hmap_map *map, struct file *filp)
 {
 	return (filp->f_mode & FMODE_WRITE ? 0 : HMAP_F_RDONLY) |
-	       (hmap_htab_prealloc(&map->htab) ? HMAP_F_PREALLOC : 0);
+	       (hmap_htab_prealloc(&map->htab) ? HMAP_F_PREALLOC : 0) |
+	       (map->htab.lru ? HMAP_F_LRU : 0) |
+	       (map->htab.ttl ? HMAP_F_TTL : 0);
 }
+
+/* hmap_expiry.c */
+int hmap_ttl_deadline(struct hmap_htab *h, u64 ttl_ms, u64 *deadline);
+void hmap_expiry_init(struct hmap_map *map);
+void hmap_expiry_arm(struct hmap_map *map, u64 deadline);
+void hmap_expiry_stop(struct hmap_map *map);
 
 /* hmap_ioctl.c */
 long hmap_dev_ioctl(struct file *filp, unsigned int cmd, unsigned long arg);

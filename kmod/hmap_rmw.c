@@ -79,10 +79,14 @@ int hmap_cmd_add(struct hmap_ucmd *ucmd)
 		return -EINVAL;
 	if (h->value_size != 4 && h->value_size != 8)
 		return -EOPNOTSUPP;
+	/* Only an entry the ADD creates takes it: one that exists keeps its own. */
+	ret = hmap_ttl_deadline(h, arg->ttl_ms, &w.deadline);
+	if (ret)
+		return ret;
 	/*
 	 * An add cannot be taken back: check that its results can reach the
 	 * caller (first and last output field, so every page of them) before
-	 * it is made.
+	 * it is made. They are rewritten, whatever the outcome.
 	 */
 	if (put_user(0ULL, &u->old_value) || put_user(0ULL, &u->version))
 		return -EFAULT;
@@ -100,13 +104,17 @@ int hmap_cmd_add(struct hmap_ucmd *ucmd)
 	if (ret)
 		return ret;
 	this_cpu_inc(ucmd->map->stats->adds);
+	if (w.deadline && !c.found)
+		hmap_expiry_arm(ucmd->map, w.deadline);
 	if (!c.found)
 		c.new = c.size == 4 ? c.init.v32 : c.init.v64;
 	arg->old_value = c.found ? c.old : 0;
 	arg->new_value = c.new;
 	arg->version = w.version;
+	/* The output fields only: @ttl_ms after them is the caller's input. */
 	if (copy_to_user(&u->old_value, &arg->old_value,
-			 sizeof(*arg) - offsetof(struct hmap_add, old_value)))
+			 offsetofend(struct hmap_add, version) -
+			 offsetof(struct hmap_add, old_value)))
 		return -EFAULT;
 	return 0;
 }

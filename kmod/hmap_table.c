@@ -28,6 +28,7 @@
 #include <linux/errno.h>
 #include <linux/jhash.h>
 #include <linux/kernel.h>
+#include <linux/ktime.h>
 #include <linux/log2.h>
 #include <linux/minmax.h>
 #include <linux/mm.h>
@@ -44,6 +45,7 @@
 #include <asm/unaligned.h>
 
 #include "hmap_table.h"
+#include "hmap_lru.h"
 
 /* Smallest bucket array: a few cache lines of heads. */
 #define HMAP_MIN_SIZE		8U
@@ -103,6 +105,50 @@ static inline void *hmap_elem_value(const struct hmap_htab *h,
 	return e->data + h->value_off;
 }
 
+static inline u64 *hmap_elem_deadline(const struct hmap_htab *h,
+				      struct hmap_elem *e)
+{
+	return (u64 *)(e->data + h->exp_off);
+}
+
+/* The time deadlines compare with; 0 in a map whose entries never expire. */
+static inline u64 hmap_now(const struct hmap_htab *h)
+{
+	return h->ttl ? ktime_get_ns() : 0;
+}
+
+/*
+ * Whether an entry is past its deadline at @now: gone for every command
+ * from that instant, though its element stays linked until a command meets
+ * it or a sweep does (hmap_htab_reclaim_expired()). A lockless reader that
+ * finds it alive reads the value after (see hmap_elem_set_deadline()).
+ */
+static inline bool hmap_elem_expired(const struct hmap_htab *h,
+				     struct hmap_elem *e, u64 now)
+{
+	u64 d;
+
+	if (!h->ttl)
+		return false;
+	d = READ_ONCE(*hmap_elem_deadline(h, e));
+	smp_rmb();	/* the deadline before the value it goes with */
+	return d && d <= now;
+}
+
+/*
+ * Sets the deadline of an entry whose value was just written, under its
+ * bucket lock. After the value: a reader that sees the new deadline sees
+ * the new value, so an expired value never comes back to life.
+ */
+static inline void hmap_elem_set_deadline(const struct hmap_htab *h,
+					  struct hmap_elem *e, u64 deadline)
+{
+	if (!h->ttl)
+		return;
+	smp_wmb();	/* the value before its deadline */
+	WRITE_ONCE(*hmap_elem_deadline(h, e), deadline);
+}
+
 /*
  * Keys of 4 and 8 bytes, the common case, hash as whole words: the same
  * lookup3 mix as jhash() without its byte loop.
@@ -150,6 +196,14 @@ static inline void *hmap_value_copy(const struct hmap_htab *h, void *dst,
 		return memcpy(dst, src, h->value_size);
 	}
 }
+
+/*
+ * An element's seqcount and version are one u64, and its deadline another,
+ * read with READ_ONCE() by lockless readers: single accesses only on a
+ * 64-bit kernel, where this module is built.
+ */
+static_assert(sizeof(unsigned long) == sizeof(u64),
+	      "hmap needs 64-bit loads and stores of versions and deadlines");
 
 /* The next version of the map: the first is 1, so 0 is never one. */
 static inline u64 hmap_next_version(struct hmap_htab *h)
@@ -674,6 +728,11 @@ int hmap_htab_init(struct hmap_htab *h, const struct hmap_htab_params *p)
 	h->value_off = round_up(p->key_size, 8);
 	h->elem_size = sizeof(struct hmap_elem) + h->value_off +
 		       round_up(p->value_size, 8);
+	h->ttl = p->ttl;
+	if (p->ttl) {
+		h->exp_off = h->elem_size - sizeof(struct hmap_elem);
+		h->elem_size += sizeof(u64);
+	}
 	h->max_entries = p->max_entries;
 
 	/* At most one entry per bucket on average: see hmap_needs_grow(). */
@@ -691,6 +750,7 @@ int hmap_htab_init(struct hmap_htab *h, const struct hmap_htab_params *p)
 		h->min_size = h->max_size;
 	h->seed = get_random_u32();
 	h->budget = p->budget;
+	h->lru = p->lru;
 	ret = hmap_reclaim_init(h, p->prealloc);
 	if (ret || !p->prealloc)
 		return ret;
@@ -809,7 +869,7 @@ restart:
  * writers queued ahead at most. The key may have gone meanwhile.
  */
 static int hmap_lookup_locked(struct hmap_htab *h, const void *key, u32 hash,
-			      void *value, u64 *version)
+			      void *value, u64 *version, u64 now)
 {
 	struct hmap_elem *e = NULL;
 	struct hmap_tbl *tbl;
@@ -824,10 +884,13 @@ static int hmap_lookup_locked(struct hmap_htab *h, const void *key, u32 hash,
 		lock = hmap_bucket_lock(tbl, b);
 		spin_lock(lock);
 		e = hmap_bucket_find(h, &tbl->buckets[b], hash, key);
+		if (e && hmap_elem_expired(h, e, now))
+			e = NULL;
 		if (e) {
 			hmap_value_copy(h, value, hmap_elem_value(h, e));
 			if (version)
 				*version = hmap_elem_version(e);
+			hmap_lru_touch(h, e);
 		}
 		spin_unlock(lock);
 	}
@@ -854,17 +917,21 @@ int hmap_htab_lookup_version(struct hmap_htab *h, const void *key,
 			     void *value, u64 *version)
 {
 	u32 hash = hmap_hash(h, key);
+	u64 seq = 0, now = hmap_now(h);
 	struct hmap_elem *e;
 	int ret = -ENOENT;
-	u64 seq;
 
 	rcu_read_lock();
 	e = hmap_lookup_rcu(h, key, hash);
-	if (e)
+	if (e && unlikely(hmap_elem_expired(h, e, now)))
+		e = NULL;
+	if (e) {
 		ret = hmap_elem_read_value(h, e, value, &seq) ? 0 : -EAGAIN;
+		hmap_lru_touch(h, e);
+	}
 	rcu_read_unlock();
 	if (unlikely(ret == -EAGAIN))
-		return hmap_lookup_locked(h, key, hash, value, version);
+		return hmap_lookup_locked(h, key, hash, value, version, now);
 	if (!ret && version)
 		*version = seq >> 1;
 	return ret;
@@ -1010,6 +1077,8 @@ static struct hmap_elem *hmap_elem_alloc(struct hmap_htab *h, const void *key,
 	memcpy(hmap_elem_key(e), key, h->key_size);
 	memset(e->data + h->key_size, 0, h->value_off - h->key_size);
 	memcpy(hmap_elem_value(h, e), value, h->value_size);
+	if (h->ttl)
+		*hmap_elem_deadline(h, e) = 0;
 	return e;
 }
 
@@ -1021,6 +1090,77 @@ static void hmap_elem_free(struct hmap_htab *h, struct hmap_elem *e)
 	hmap_elem_release(h, e);
 	if (h->rc.pool)
 		wake_up_all(&h->rc.free_wq);
+}
+
+/*
+ * Evictions an LRU insert tries before it leaves the rest to the next
+ * insert: each that fails lost a race with another writer.
+ */
+#define HMAP_LRU_TRIES		16
+
+/*
+ * Removes one entry of an LRU map, the least recently used of a sample
+ * (hmap_lru_pick()) but never @keep, the entry just inserted. The entry is
+ * removed by identity: still linked in its bucket, found under the bucket
+ * lock, with the rwsem held so that no resize moves it meanwhile.
+ * Return: true if it removed one.
+ */
+static bool hmap_lru_evict_one(struct hmap_htab *h, struct hmap_elem *keep)
+{
+	struct hmap_elem *e = NULL, *pos;
+	struct hlist_nulls_node *n;
+	struct hmap_tbl *tbl;
+	spinlock_t *lock;	/* guards bucket b of tbl */
+	bool expired, found = false;
+	u64 now;
+	u32 b;
+
+	down_read(&h->rwsem);
+	tbl = rcu_dereference_check(h->tbl, lockdep_is_held(&h->rwsem));
+	now = hmap_now(h);
+	rcu_read_lock();
+	if (tbl)
+		e = hmap_lru_pick(h, tbl, keep, &expired, now);
+	if (e) {
+		b = e->hash & (tbl->size - 1);
+		lock = hmap_bucket_lock(tbl, b);
+		spin_lock(lock);
+		hlist_nulls_for_each_entry(pos, n, &tbl->buckets[b], node)
+			if (pos == e)
+				found = true;
+		/* Chosen as expired, but a write took it over since: keep it. */
+		if (found && expired && !hmap_elem_expired(h, e, now))
+			found = false;
+		if (found) {
+			hlist_nulls_del_rcu(&e->node);
+			atomic_dec(&h->count);
+		}
+		spin_unlock(lock);
+	}
+	rcu_read_unlock();
+	up_read(&h->rwsem);
+	if (!found)
+		return false;
+	atomic_long_inc(expired ? &h->stats.expirations : &h->stats.evictions);
+	hmap_elem_retire(h, e);
+	return true;
+}
+
+/*
+ * Brings an LRU map that inserts took past max_entries back to it. Every
+ * insert into a full map calls this, so the count exceeds the limit only
+ * by the inserts between their link and this, and by what an insert that
+ * lost HMAP_LRU_TRIES races left to the next one: an insert never fails
+ * for want of room. No shrink: an LRU map at its limit stays full.
+ */
+static noinline void hmap_lru_evict(struct hmap_htab *h, struct hmap_elem *keep)
+{
+	int tries = 0;
+
+	while ((u32)atomic_read(&h->count) > h->max_entries &&
+	       tries < HMAP_LRU_TRIES)
+		if (!hmap_lru_evict_one(h, keep))
+			tries++;
 }
 
 /*
@@ -1070,7 +1210,9 @@ int hmap_htab_write(struct hmap_htab *h, const void *key, struct hmap_write *w)
 	bool must_exist = mode == HMAP_EXIST || w->flags & HMAP_IF_VERSION;
 	struct hmap_elem *new = NULL, *old;
 	u32 hash = hmap_hash(h, key);
-	bool grow = false;
+	bool grow = false, evict = false;
+	struct hmap_elem *linked = NULL;
+	u64 now;
 	struct hmap_tbl *tbl;
 	spinlock_t *lock;	/* guards bucket b of tbl */
 	int ret;
@@ -1094,6 +1236,8 @@ again:
 	ret = 0;
 	down_read(&h->rwsem);
 	tbl = rcu_dereference_check(h->tbl, lockdep_is_held(&h->rwsem));
+	/* Read after any wait for the rwsem: an entry may expire meanwhile. */
+	now = hmap_now(h);
 	if (!tbl) {
 		/* Empty: nothing to replace, and nothing to allocate for it. */
 		if (must_exist)
@@ -1111,15 +1255,32 @@ again:
 	lock = hmap_bucket_lock(tbl, b);
 	spin_lock(lock);
 	old = hmap_bucket_find(h, &tbl->buckets[b], hash, key);
-	if (old) {
+	if (old && unlikely(hmap_elem_expired(h, old, now))) {
+		/*
+		 * Gone, as if absent; but rather than unlink it and link a new
+		 * element, the write takes it over, with a new version.
+		 */
+		if (must_exist) {
+			ret = -ENOENT;
+		} else {
+			hmap_elem_write_value(h, old, w->value);
+			hmap_elem_set_deadline(h, old, w->deadline);
+			w->version = hmap_elem_version(old);
+			hmap_lru_stamp(h, old, w->version);
+			atomic_long_inc(&h->stats.expirations);
+		}
+	} else if (old) {
 		ret = hmap_write_present(h, old, w);
 		if (!ret) {
 			hmap_elem_write_value(h, old, w->value);
+			if (!w->modify)
+				hmap_elem_set_deadline(h, old, w->deadline);
 			w->version = hmap_elem_version(old);
+			hmap_lru_stamp(h, old, w->version);
 		}
 	} else if (must_exist) {
 		ret = -ENOENT;
-	} else if ((u32)atomic_read(&h->count) >= h->max_entries) {
+	} else if (!h->lru && (u32)atomic_read(&h->count) >= h->max_entries) {
 		ret = -E2BIG;
 	} else if (hmap_overloaded(h, tbl->size, atomic_read(&h->count))) {
 		/* Grow first, with no lock held, then look again. */
@@ -1127,14 +1288,22 @@ again:
 	} else if (!new) {
 		/* Allocate with no lock held, then look again. */
 		ret = -EAGAIN;
-	} else if ((u32)atomic_inc_return(&h->count) > h->max_entries) {
+	} else if ((u32)atomic_inc_return(&h->count) > h->max_entries &&
+		   !h->lru) {
 		atomic_dec(&h->count);
 		ret = -E2BIG;
 	} else {
+		/* An LRU map past its limit: this insert makes room after. */
+		evict = h->lru &&
+			(u32)atomic_read(&h->count) > h->max_entries;
 		w->version = hmap_next_version(h);
 		new->seq = w->version << 1;
+		hmap_lru_stamp(h, new, w->version);
+		if (h->ttl)
+			*hmap_elem_deadline(h, new) = w->deadline;
 		hlist_nulls_add_head_rcu(&new->node, &tbl->buckets[b]);
 		grow = hmap_needs_grow(h, tbl->size, atomic_read(&h->count));
+		linked = new;
 		new = NULL;
 	}
 	spin_unlock(lock);
@@ -1154,6 +1323,9 @@ unlock_rwsem:
 	}
 	if (new)
 		hmap_elem_free(h, new);
+	/* @linked may be gone already: only its address is compared. */
+	if (evict)
+		hmap_lru_evict(h, linked);
 	if (grow)
 		hmap_htab_resize(h);
 	return ret;
@@ -1187,8 +1359,9 @@ EXPORT_SYMBOL_GPL(hmap_htab_update);
  * if its value is still @expect; with @version, only if its version is
  * still *@version (else *@version is set to the current one). The element
  * goes after a grace period.
- * Return: 0, -ENOENT if absent, -EAGAIN if its value is not @expect,
- * -ESTALE if its version is not *@version.
+ * Return: 0, -ENOENT if absent (an expired entry is removed all the same),
+ * -EAGAIN if its value is not @expect, -ESTALE if its version is not
+ * *@version.
  */
 static int hmap_remove(struct hmap_htab *h, const void *key, void *value,
 		       const void *expect, u64 *version)
@@ -1199,19 +1372,29 @@ static int hmap_remove(struct hmap_htab *h, const void *key, void *value,
 	struct hmap_tbl *tbl;
 	spinlock_t *lock;	/* guards bucket b of tbl */
 	int ret = -ENOENT;
+	u64 now;
 	u32 b;
 
 	down_read(&h->rwsem);
 	tbl = rcu_dereference_check(h->tbl, lockdep_is_held(&h->rwsem));
+	/* Read after any wait for the rwsem: an entry may expire meanwhile. */
+	now = hmap_now(h);
 	if (!tbl)
 		goto unlock_rwsem;
 	b = hash & (tbl->size - 1);
 	lock = hmap_bucket_lock(tbl, b);
 	spin_lock(lock);
 	e = hmap_bucket_find(h, &tbl->buckets[b], hash, key);
-	/* Writers hold this lock: the value cannot change under us. */
-	if (e && expect &&
-	    memcmp(hmap_elem_value(h, e), expect, h->value_size)) {
+	if (e && unlikely(hmap_elem_expired(h, e, now))) {
+		/* Absent for the caller; its element goes now all the same. */
+		hlist_nulls_del_rcu(&e->node);
+		shrink = hmap_needs_shrink(h, tbl->size,
+					   atomic_dec_return(&h->count));
+		atomic_long_inc(&h->stats.expirations);
+		ret = -ENOENT;
+	} else if (e && expect &&
+		   /* Writers hold this lock: the value cannot change under us. */
+		   memcmp(hmap_elem_value(h, e), expect, h->value_size)) {
 		e = NULL;
 		ret = -EAGAIN;
 	} else if (e && version && hmap_elem_version(e) != *version) {
@@ -1234,7 +1417,7 @@ unlock_rwsem:
 	hmap_elem_retire(h, e);
 	if (shrink)
 		hmap_htab_resize(h);
-	return 0;
+	return ret;
 }
 
 /**
@@ -1348,6 +1531,7 @@ u32 hmap_htab_lookup_batch(struct hmap_htab *h, const void *cursor,
 {
 	u32 cur_rev = 0, last_rev = 0, rev, pos, b, n = 0, visited = 0;
 	const void *last = cursor;
+	u64 now = hmap_now(h);
 	struct hmap_elem *e, *best;
 	struct hmap_tbl *tbl;
 	struct hlist_nulls_node *nn;
@@ -1392,6 +1576,8 @@ u32 hmap_htab_lookup_batch(struct hmap_htab *h, const void *cursor,
 			hlist_nulls_for_each_entry_rcu(e, nn, &tbl->buckets[b], node) {
 				/* Chains are short, but count them too. */
 				copied += sizeof(*e);
+				if (unlikely(hmap_elem_expired(h, e, now)))
+					continue;
 				rev = bitrev32(e->hash);
 				if (last && hmap_iter_cmp(h, rev, hmap_elem_key(e),
 							  last_rev, last) <= 0)
@@ -1520,6 +1706,77 @@ void hmap_htab_clear(struct hmap_htab *h)
 	hmap_tbl_free_all(h, tbl);
 }
 EXPORT_SYMBOL_GPL(hmap_htab_clear);
+
+/**
+ * hmap_htab_reclaim_expired() - remove the expired entries of some buckets
+ * @h: the map
+ * @cursor: in: the bucket to start at (taken modulo the table's size, so it
+ *	may simply keep growing across calls and resizes); out: the next one
+ * @budget: buckets to visit, at most
+ * @next: lowered to the earliest deadline of the entries it keeps (left
+ *	alone if none has one), so that the sweep knows when to come back
+ *
+ * The bounded step of a periodic sweep: expired entries are already gone
+ * for every command, and their elements also go when a command meets them;
+ * this returns the memory of those no command meets. Takes each bucket's
+ * lock in turn with the rwsem held for read, and offers the CPU every
+ * HMAP_RESCHED_BUCKETS buckets. May sleep.
+ *
+ * Return: the number of entries removed.
+ */
+u32 hmap_htab_reclaim_expired(struct hmap_htab *h, u32 *cursor, u32 budget,
+			      u64 *next)
+{
+	struct hmap_elem *e, *first = NULL, *last = NULL;
+	struct hlist_nulls_node *n, *nn;
+	bool shrink = false;
+	struct hmap_tbl *tbl;
+	spinlock_t *lock;	/* guards bucket b of tbl */
+	u32 i, b, count = 0;
+	u64 now, d;
+
+	if (!h->ttl)
+		return 0;
+	down_read(&h->rwsem);
+	tbl = rcu_dereference_check(h->tbl, lockdep_is_held(&h->rwsem));
+	now = ktime_get_ns();
+	for (i = 0; tbl && i < min(budget, tbl->size); i++, (*cursor)++) {
+		b = *cursor & (tbl->size - 1);
+		lock = hmap_bucket_lock(tbl, b);
+		spin_lock(lock);
+		for (n = tbl->buckets[b].first; !is_a_nulls(n); n = nn) {
+			nn = n->next;
+			e = container_of(n, struct hmap_elem, node);
+			if (!hmap_elem_expired(h, e, now)) {
+				d = *hmap_elem_deadline(h, e);
+				if (d && d < *next)
+					*next = d;
+				continue;
+			}
+			hlist_nulls_del_rcu(&e->node);
+			/* @free_next is @pprev, which readers never follow. */
+			e->free_next = first;
+			first = e;
+			if (!last)
+				last = e;
+			count++;
+			shrink = hmap_needs_shrink(h, tbl->size,
+						   atomic_dec_return(&h->count));
+		}
+		spin_unlock(lock);
+		if (!(i % HMAP_RESCHED_BUCKETS))
+			cond_resched();
+	}
+	up_read(&h->rwsem);
+	if (!first)
+		return 0;
+	atomic_long_add(count, &h->stats.expirations);
+	hmap_retire_list(h, first, last, count);
+	if (shrink)
+		hmap_htab_resize(h);
+	return count;
+}
+EXPORT_SYMBOL_GPL(hmap_htab_reclaim_expired);
 
 /**
  * hmap_htab_buckets() - size of the current bucket array

@@ -31,6 +31,9 @@
  *	element on its map's retire and free lists once it is unlinked.
  * @hash: full 32-bit hash of the key, cached so that most mismatches skip the
  *	key compare and so that a resize never rehashes.
+ * @atime: LRU maps: when the entry was last used, on the map's write clock
+ *	(see hmap_lru.h); written by lockless lookups, so only ever read as a
+ *	hint. It fills what would be padding: LRU costs no byte per entry.
  * @seq: the entry's version, shifted left by one; the low bit is set while
  *	a writer holding the bucket lock replaces the value in place. A
  *	lockless reader copies the value again if @seq changed meanwhile, so
@@ -38,7 +41,8 @@
  *	value is the value's. One word serves as both seqcount and version:
  *	the version costs no byte of its own.
  * @data: the key at offset 0 (immutable while the element is linked), then
- *	the value at an 8-byte aligned offset.
+ *	the value at an 8-byte aligned offset; in a map whose entries may
+ *	expire, then the deadline (see &hmap_htab.exp_off).
  *
  * The header is 32 bytes (24 before versions: the 64-bit count took the
  * 32-bit one's place and 4 bytes of padding), so an 8-byte key with an
@@ -53,6 +57,7 @@ struct hmap_elem {
 		};
 	};
 	u32 hash;
+	u32 atime;
 	u64 seq;
 	u8 data[] __aligned(8);
 };
@@ -167,6 +172,10 @@ struct hmap_budget {
  * @prealloc: allocate every element and the bucket array up front; inserts
  *	then never allocate, and the table never resizes.
  * @budget: memory limit to charge, or NULL for none. Must outlive the map.
+ * @lru: when full, an insert evicts an entry used long ago (approximately
+ *	the least recently used) instead of failing with -E2BIG.
+ * @ttl: entries may be given a deadline (&hmap_write.deadline), after
+ *	which they are gone; each element is 8 bytes larger for it.
  */
 struct hmap_htab_params {
 	u32 key_size;
@@ -175,6 +184,8 @@ struct hmap_htab_params {
 	u32 capacity_hint;
 	bool prealloc;
 	struct hmap_budget *budget;
+	bool lru;
+	bool ttl;
 };
 
 /**
@@ -188,6 +199,8 @@ struct hmap_htab_params {
  *	proof that lookups do not wait for resizes.
  * @locked_reads: value reads that gave up retrying around a writer and
  *	took the bucket lock.
+ * @evictions: entries an LRU map removed to make room.
+ * @expirations: expired entries removed (met by a command or a sweep).
  */
 struct hmap_htab_stats {
 	atomic_long_t grows;
@@ -195,6 +208,8 @@ struct hmap_htab_stats {
 	atomic_long_t tbl_installs;
 	atomic_long_t resize_lookups;
 	atomic_long_t locked_reads;
+	atomic_long_t evictions;
+	atomic_long_t expirations;
 };
 
 /**
@@ -224,6 +239,12 @@ struct hmap_htab_stats {
  *	life: a key deleted and created again does not get its old version
  *	back, and a compare-and-swap by version cannot be fooled (no ABA).
  * @budget: memory limit charged for elements and tables, or NULL.
+ * @lru: an LRU map (see &hmap_htab_params.lru). Immutable.
+ * @ttl: entries may expire (see &hmap_htab_params.ttl). Immutable.
+ * @exp_off: with @ttl, offset in &hmap_elem.data of the entry's deadline:
+ *	a u64 of ktime_get_ns() (CLOCK_MONOTONIC), 0 for none. Written under
+ *	the bucket lock after the value it goes with; read by lockless
+ *	readers before the value.
  * @stats: whole-table event counters.
  * @rc: element allocation and deferred release.
  */
@@ -243,6 +264,9 @@ struct hmap_htab {
 	u32 seed;
 	atomic64_t version;
 	struct hmap_budget *budget;
+	bool lru;
+	bool ttl;
+	u32 exp_off;
 	struct hmap_htab_stats stats;
 	struct hmap_reclaim rc;
 };
@@ -261,6 +285,9 @@ void hmap_htab_destroy(struct hmap_htab *h);
  *	error of @modify), unchanged when there is no entry.
  * @value: in: value_size bytes to create the entry with, and to replace
  *	a present entry's value with unless @modify points it elsewhere
+ * @deadline: in: with &hmap_htab.ttl, when the entry expires (ktime_get_ns()
+ *	time, 0 for never), set on a create and on a plain replace; a write
+ *	with @modify keeps the entry's deadline. Must be 0 otherwise.
  * @modify: NULL, or called with the bucket lock held, so it must not sleep,
  *	when the entry is present (and its version is right), with its current
  *	value, which no writer changes meanwhile. Returns 0 to write @value
@@ -275,6 +302,7 @@ void hmap_htab_destroy(struct hmap_htab *h);
 struct hmap_write {
 	u64 flags;
 	u64 version;
+	u64 deadline;
 	const void *value;
 	int (*modify)(struct hmap_write *w, const void *cur);
 	void *ctx;
@@ -297,6 +325,8 @@ int hmap_htab_get_next_key(struct hmap_htab *h, const void *key,
 u32 hmap_htab_lookup_batch(struct hmap_htab *h, const void *cursor,
 			   void *keys, void *values, u32 max, bool *end);
 void hmap_htab_clear(struct hmap_htab *h);
+u32 hmap_htab_reclaim_expired(struct hmap_htab *h, u32 *cursor, u32 budget,
+			      u64 *next);
 u32 hmap_htab_buckets(struct hmap_htab *h);
 u64 hmap_htab_mem_bytes(struct hmap_htab *h);
 

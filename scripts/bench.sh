@@ -13,14 +13,14 @@ make -s module lib >/dev/null
 make -s -C "${KDIR:-/lib/modules/$KVER/build}" M="$PWD/bench/kbench" \
 	KBUILD_EXTRA_SYMBOLS="$PWD/Module.symvers" W=1 modules >/dev/null
 mkdir -p "$BUILD/bench"
-${CC:-cc} -O2 -Wall -static -pthread -Iuapi -Iuserspace/include \
-	-o "$BUILD/bench/hmap_bench" bench/hmap_bench.c "$BUILD/lib/libhmap.a"
+${CC:-cc} -O2 -Wall -static -pthread -Iuapi -Iuserspace/include -Iselftests \
+	-o "$BUILD/bench/hmap_bench" bench/hmap_bench.c "$BUILD/lib/libhmap.a" -lm
 
 # The core in userspace against liburcu's rculfhash, counted by callgrind.
 mkdir -p "$BUILD/ucore"
 ${CC:-cc} -std=gnu11 -O2 -g -Wall -Iuserspace/shim -Iuapi -Ikmod \
 	-o "$BUILD/ucore/ucore_bench" bench/ucore/ucore_bench.c \
-	bench/ucore/lfht_side.c kmod/hmap_table.c userspace/shim/shim.c \
+	bench/ucore/lfht_side.c kmod/hmap_table.c kmod/hmap_lru.c userspace/shim/shim.c \
 	-lurcu-cds -lurcu-memb -lpthread
 valgrind --tool=callgrind --callgrind-out-file="$BUILD/ucore/callgrind.out" \
 	"$BUILD/ucore/ucore_bench" >/dev/null 2>"$BUILD/ucore/valgrind.log"

@@ -17,7 +17,7 @@
 static u64 keys[ENTRIES];
 static struct hmap_htab h;
 
-__attribute__((noinline)) static void hmap_inserts(void)
+static noinline void hmap_inserts(void)
 {
 	unsigned long i;
 
@@ -25,7 +25,7 @@ __attribute__((noinline)) static void hmap_inserts(void)
 		hmap_htab_update(&h, &keys[i], &keys[i], HMAP_NOEXIST);
 }
 
-__attribute__((noinline)) static u64 hmap_lookups(void)
+static noinline u64 hmap_lookups(void)
 {
 	unsigned long i;
 	u64 v, sum = 0;
@@ -36,7 +36,7 @@ __attribute__((noinline)) static u64 hmap_lookups(void)
 	return sum;
 }
 
-__attribute__((noinline)) static void hmap_deletes(void)
+static noinline void hmap_deletes(void)
 {
 	unsigned long i;
 

@@ -132,20 +132,67 @@
  * are inserted, and the bucket array is allocated by the first insert and
  * grows and shrinks with the map.
  *
- * Either way an element is a 24-byte header, the key rounded up to 8 bytes,
- * then the value rounded up to 8 bytes; the bucket array adds 8 bytes per
- * bucket, with at most one entry per bucket on average before it grows.
+ * Either way an element is a 32-byte header (chain link, hash, last use,
+ * version), the key rounded up to 8 bytes, then the value rounded up to 8
+ * bytes, then in an HMAP_F_TTL map an 8-byte deadline; the bucket array
+ * adds 8 bytes per bucket, with at most one entry per bucket on average
+ * before it grows.
  */
 #define HMAP_F_PREALLOC		0x2U
 
 /**
+ * define HMAP_F_LRU - when full, evict an entry used long ago instead of failing
+ *
+ * In &hmap_create.flags. An insert into a map that holds max_entries
+ * succeeds, and removes an entry that was, approximately, the least
+ * recently used, as a BPF LRU_HASH map does: it compares the last use of a
+ * sample of entries (16, from a random place in the table) and removes the
+ * oldest. A use is a LOOKUP or LOOKUP_MULTI that finds the entry, or any
+ * write of it. Lookups mark the use without a lock, and with no extra byte
+ * per entry. UPDATE, ADD and the batches then never fail with E2BIG; the
+ * count may exceed max_entries for a moment, by the inserts in flight
+ * (each insert into a full map evicts until the map is back at its limit).
+ * Evictions are counted (&hmap_info.evictions, fdinfo "evictions").
+ * Combines with HMAP_F_PREALLOC.
+ */
+#define HMAP_F_LRU		0x4U
+
+/**
+ * define HMAP_F_TTL - entries may be given a time to live
+ *
+ * In &hmap_create.flags. UPDATE (&hmap_elem_op.ttl_ms) and an ADD that
+ * creates its entry (&hmap_add.ttl_ms) may give the entry a time to live
+ * in milliseconds of CLOCK_MONOTONIC (so it does not count time suspended
+ * and ignores changes of the wall clock). Once it has passed the entry is
+ * gone for every command at once: lookups, iteration and batches skip it,
+ * writes find it absent. Its memory comes back when a write or delete of
+ * its key meets it (the delete still answers ENOENT), or when the map's
+ * sweep does: one work item per map, never a timer per entry, that sleeps
+ * until the earliest deadline it knows of, then goes over the table 4096
+ * buckets every 100 ms. Until then the entry still counts in
+ * &hmap_info.count, the map's memory and against max_entries (so a full
+ * map may refuse an insert with E2BIG until the sweep has passed), and an
+ * HMAP_F_LRU map evicts it first among the entries it samples. UPDATE_BATCH
+ * sets no deadline: the entries it writes do not expire. Expirations are counted
+ * (&hmap_info.expirations, fdinfo "expirations"). Each entry of such a map
+ * is 8 bytes larger, for its deadline. A plain replace (UPDATE) sets the
+ * deadline anew, 0 meaning none; ADD and CMPXCHG on a live entry keep it.
+ */
+#define HMAP_F_TTL		0x8U
+
+/**
+ * define HMAP_MAX_TTL_MS - longest time to live, in milliseconds (about 35 years)
+ */
+#define HMAP_MAX_TTL_MS		_BITULL(40)
+
+/**
  * struct hmap_create - HMAP_IOC_CREATE: make a new map (on /dev/hmap)
  * @size: sizeof(struct hmap_create)
- * @flags: HMAP_F_RDONLY, HMAP_F_PREALLOC, both or 0
+ * @flags: HMAP_F_RDONLY, HMAP_F_PREALLOC, HMAP_F_LRU, HMAP_F_TTL, or 0
  * @key_size: bytes per key, 1 to HMAP_MAX_KEY_SIZE
  * @value_size: bytes per value, 1 to HMAP_MAX_VALUE_SIZE
  * @max_entries: most entries at once, 1 to HMAP_MAX_ENTRIES; an insert
- *	beyond it fails with E2BIG
+ *	beyond it fails with E2BIG (HMAP_F_LRU: evicts an entry)
  * @capacity_hint: entries the map holds without ever resizing its table
  *	(0: start small), at most @max_entries
  * @name: optional label shown by INFO, fdinfo and listings; need not be
@@ -188,6 +235,8 @@ struct hmap_create {
  *	version of the value it returns; UPDATE the entry's new version, or
  *	its current one on EEXIST and ESTALE; DELETE the current one on
  *	ESTALE. Callers built before @version pay nothing for it.
+ * @ttl_ms: UPDATE in an HMAP_F_TTL map: the entry's time to live in
+ *	milliseconds, 1 to HMAP_MAX_TTL_MS, or 0 for none; else 0
  *
  * HMAP_IOC_LOOKUP (on a map fd): copy out the value of @key. It takes no
  * lock, unless writers keep replacing that very value: then, after a few
@@ -204,6 +253,9 @@ struct hmap_create {
  * max_bytes_per_user); EINTR (HMAP_F_PREALLOC: a fatal signal ended the
  * wait for a free element); EPERM (read-only fd). A HMAP_F_PREALLOC map
  * never returns EDQUOT, nor ENOMEM but for the bounce buffer.
+ *
+ * Also EINVAL (@ttl_ms in a map without HMAP_F_TTL, or above
+ * HMAP_MAX_TTL_MS).
  *
  * With HMAP_IF_VERSION: only if the entry exists with version @version.
  * Errors: also ENOENT (absent); ESTALE (another version).
@@ -222,7 +274,9 @@ struct hmap_create {
  * @value may then have been written); EINTR (a signal arrived while
  * writers kept replacing the value); EPERM (read-only fd).
  *
- * On any error the map is unchanged.
+ * On any error the map is unchanged, but for an expired entry a command
+ * met (HMAP_F_TTL): it answers as if the entry were absent, and may remove
+ * it then.
  */
 struct hmap_elem_op {
 	__u32 size;
@@ -231,6 +285,7 @@ struct hmap_elem_op {
 	__u64 key;
 	__u64 value;
 	__u64 version;
+	__u64 ttl_ms;
 };
 
 /**
@@ -277,8 +332,8 @@ struct hmap_clear {
  * @max_entries: out: entry limit
  * @capacity_hint: out: as given at creation
  * @count: out: entries now
- * @map_flags: out: HMAP_F_RDONLY if this fd is read-only, HMAP_F_PREALLOC
- *	if the map was created with it
+ * @map_flags: out: HMAP_F_RDONLY if this fd is read-only, HMAP_F_PREALLOC,
+ *	HMAP_F_LRU and HMAP_F_TTL if the map was created with them
  * @id: out: the map's id, for HMAP_IOC_OPEN_BY_ID; never reused while the
  *	module is loaded, until ids wrap around
  * @owner_uid: out: the creator's fsuid (in the initial user namespace)
@@ -297,6 +352,9 @@ struct hmap_clear {
  * @adds: out: successful ADD commands
  * @cmpxchgs: out: successful CMPXCHG commands
  * @conflicts: out: conditional commands that failed with ESTALE
+ * @evictions: out: entries an HMAP_F_LRU map removed to make room
+ * @expirations: out: entries of an HMAP_F_TTL map removed after their time
+ *	to live
  *
  * Every field after @flags is written back, up to the @size the caller
  * passed.
@@ -327,6 +385,8 @@ struct hmap_info {
 	__u64 adds;
 	__u64 cmpxchgs;
 	__u64 conflicts;
+	__u64 evictions;
+	__u64 expirations;
 };
 
 /**
@@ -532,6 +592,9 @@ struct hmap_batch {
  * @old_value: out: the value before the add (0 if it created the entry)
  * @new_value: out: the value after it
  * @version: out: the entry's new version
+ * @ttl_ms: in an HMAP_F_TTL map, the time to live of an entry the ADD
+ *	creates, as &hmap_elem_op.ttl_ms; an entry that exists keeps its own.
+ *	0 in other maps.
  *
  * The value, of a map whose value_size is 4 or 8, is an unsigned integer in
  * the machine's byte order, and @delta is added modulo 2^32 or 2^64: it
@@ -545,8 +608,9 @@ struct hmap_batch {
  * during the call).
  *
  * Errors: EOPNOTSUPP (value_size is neither 4 nor 8); ENOENT (absent,
- * without HMAP_ADD_CREATE); when it creates: E2BIG, ENOMEM, EDQUOT and
- * EINTR as for UPDATE; EPERM (read-only fd).
+ * without HMAP_ADD_CREATE); EINVAL (@ttl_ms as for UPDATE); when it
+ * creates: E2BIG, ENOMEM, EDQUOT and EINTR as for UPDATE; EPERM (read-only
+ * fd).
  */
 struct hmap_add {
 	__u32 size;
@@ -556,6 +620,7 @@ struct hmap_add {
 	__u64 old_value;
 	__u64 new_value;
 	__u64 version;
+	__u64 ttl_ms;
 };
 
 /**

@@ -26,16 +26,16 @@ static const char usage_text[] =
 "Usage: hmapctl [-j] [-K TYPE] [-V TYPE] VERB [ARGS]\n"
 "\n"
 "Verbs:\n"
-"  create NAME key SIZE value SIZE entries N [capacity N] [mode MODE] [prealloc]\n"
+"  create NAME key SIZE value SIZE entries N [capacity N] [mode MODE] [prealloc] [lru] [ttl]\n"
 "                                create a map, label it NAME and publish it\n"
 "                                as NAME (mode default 0600); -j prints it\n"
 "  list                          maps this user may open by id\n"
 "  show MAP                      describe a map\n"
 "  open MAP [rdonly]             check that a map can be opened\n"
 "  lookup MAP key DATA [version] print the value of a key (and its version)\n"
-"  update MAP key DATA value DATA [any|noexist|exist] [version V]\n"
+"  update MAP key DATA value DATA [any|noexist|exist] [version V] [ttl MS]\n"
 "  delete MAP key DATA [version V]\n"
-"  add MAP key DATA delta N [create]\n"
+"  add MAP key DATA delta N [create] [ttl MS]\n"
 "                                add N (signed) to a 4- or 8-byte counter\n"
 "  cas MAP key DATA expect DATA value DATA\n"
 "                                compare-and-swap the value\n"
@@ -63,26 +63,29 @@ static const struct {
 	const char *verb;
 	const char *help;
 } verb_help[] = {
-	{ "create", "hmapctl create NAME key SIZE value SIZE entries N [capacity N] [mode MODE] [prealloc]\n"
+	{ "create", "hmapctl create NAME key SIZE value SIZE entries N [capacity N] [mode MODE] [prealloc] [lru] [ttl]\n"
 		    "  Creates a map labelled NAME and publishes it as NAME with MODE\n"
 		    "  (octal, a subset of 0666; default 0600), so that it outlives this\n"
 		    "  command. capacity sizes the table so that N entries never resize it.\n"
-		    "  prealloc allocates all N entries now, so inserts never allocate.\n" },
+		    "  prealloc allocates all N entries now, so inserts never allocate.\n"
+		    "  lru: when full, an insert evicts an entry used long ago instead\n"
+		    "  of failing with E2BIG. ttl: entries may be given a time to live.\n" },
 	{ "list", "hmapctl list\n  Every live map this user may open by id (its own, or all for root).\n" },
 	{ "show", "hmapctl show MAP\n  Sizes, limits, count, memory, names, owner and counters of a map.\n" },
 	{ "open", "hmapctl open MAP [rdonly]\n  Opens the map (read-write unless rdonly) and says so.\n" },
 	{ "lookup", "hmapctl lookup MAP key DATA [version]\n  Prints the key's value, and with 'version' its version; fails with\n  ENOENT if absent.\n" },
-	{ "update", "hmapctl update MAP key DATA value DATA [any|noexist|exist] [version V]\n"
+	{ "update", "hmapctl update MAP key DATA value DATA [any|noexist|exist] [version V] [ttl MS]\n"
 		    "  any: create or replace (default); noexist: create only;\n"
 		    "  exist: replace only. version V: only if the entry still has\n"
 		    "  version V (from 'lookup ... version'), else ESTALE; prints the\n"
-		    "  new version.\n" },
+		    "  new version. ttl MS: the entry is gone MS milliseconds from now\n"
+		    "  (a map created with ttl).\n" },
 	{ "delete", "hmapctl delete MAP key DATA [version V]\n  version V: only if the entry still has version V, else ESTALE.\n" },
-	{ "add", "hmapctl add MAP key DATA delta N [create]\n"
+	{ "add", "hmapctl add MAP key DATA delta N [create] [ttl MS]\n"
 		 "  Adds N (signed, decimal or 0x hex) to the key's value, a 4- or\n"
 		 "  8-byte unsigned integer that wraps around, in one atomic step;\n"
-		 "  create makes an absent key start from 0. Prints the old and new\n"
-		 "  values.\n" },
+		 "  create makes an absent key start from 0, with ttl MS its time to\n"
+		 "  live. Prints the old and new values.\n" },
 	{ "cas", "hmapctl cas MAP key DATA expect DATA value DATA\n"
 		 "  Sets the value to the second DATA only if it is the first;\n"
 		 "  else fails with ESTALE and prints the value it holds.\n" },
@@ -232,7 +235,7 @@ static bool is_keyword(const char *s)
 {
 	static const char *const kw[] = {
 		"key", "value", "any", "noexist", "exist", "version", "delta",
-		"expect", "create", NULL,
+		"expect", "create", "ttl", NULL,
 	};
 	int i;
 
@@ -378,7 +381,8 @@ static void print_info(const struct hmap_info *in)
 		       "\"pub_uid\":%u,\"pub_gid\":%u,\"pub_mode\":\"%04o\","
 		       "\"lookups\":%llu,\"hits\":%llu,\"updates\":%llu,"
 		       "\"deletes\":%llu,\"resizes\":%llu,\"adds\":%llu,"
-		       "\"cmpxchgs\":%llu,\"conflicts\":%llu,\"prealloc\":%s}",
+		       "\"cmpxchgs\":%llu,\"conflicts\":%llu,\"evictions\":%llu,"
+		       "\"expirations\":%llu,\"prealloc\":%s,\"lru\":%s,\"ttl\":%s}",
 		       in->key_size, in->value_size, in->max_entries,
 		       in->capacity_hint, in->count,
 		       (unsigned long long)in->bytes, in->buckets, in->owner_uid,
@@ -392,14 +396,20 @@ static void print_info(const struct hmap_info *in)
 		       (unsigned long long)in->adds,
 		       (unsigned long long)in->cmpxchgs,
 		       (unsigned long long)in->conflicts,
-		       in->map_flags & HMAP_F_PREALLOC ? "true" : "false");
+		       (unsigned long long)in->evictions,
+		       (unsigned long long)in->expirations,
+		       in->map_flags & HMAP_F_PREALLOC ? "true" : "false",
+		       in->map_flags & HMAP_F_LRU ? "true" : "false",
+		       in->map_flags & HMAP_F_TTL ? "true" : "false");
 		return;
 	}
-	printf("%u: name %s  key %uB  value %uB  max_entries %u  count %u  bytes %llu%s\n",
+	printf("%u: name %s  key %uB  value %uB  max_entries %u  count %u  bytes %llu%s%s%s\n",
 	       in->id, in->name[0] ? in->name : "-", in->key_size,
 	       in->value_size, in->max_entries, in->count,
 	       (unsigned long long)in->bytes,
-	       in->map_flags & HMAP_F_PREALLOC ? "  prealloc" : "");
+	       in->map_flags & HMAP_F_PREALLOC ? "  prealloc" : "",
+	       in->map_flags & HMAP_F_LRU ? "  lru" : "",
+	       in->map_flags & HMAP_F_TTL ? "  ttl" : "");
 	if (in->pub_name[0])
 		printf("\tpublished %s  owner %u:%u  mode %04o\n", in->pub_name,
 		       in->pub_uid, in->pub_gid, in->pub_mode);
@@ -408,11 +418,14 @@ static void print_info(const struct hmap_info *in)
 	       (unsigned long long)in->hits, (unsigned long long)in->updates,
 	       (unsigned long long)in->deletes,
 	       (unsigned long long)in->resizes);
-	if (in->adds || in->cmpxchgs || in->conflicts)
-		printf("\tadds %llu  cmpxchgs %llu  conflicts %llu\n",
+	if (in->adds || in->cmpxchgs || in->conflicts || in->evictions ||
+	    in->expirations)
+		printf("\tadds %llu  cmpxchgs %llu  conflicts %llu  evictions %llu  expirations %llu\n",
 		       (unsigned long long)in->adds,
 		       (unsigned long long)in->cmpxchgs,
-		       (unsigned long long)in->conflicts);
+		       (unsigned long long)in->conflicts,
+		       (unsigned long long)in->evictions,
+		       (unsigned long long)in->expirations);
 }
 
 static int cmd_create(int argc, char **argv)
@@ -432,6 +445,16 @@ static int cmd_create(int argc, char **argv)
 
 		if (!strcmp(kw, "prealloc")) {
 			o.flags |= HMAP_F_PREALLOC;
+			i++;
+			continue;
+		}
+		if (!strcmp(kw, "lru")) {
+			o.flags |= HMAP_F_LRU;
+			i++;
+			continue;
+		}
+		if (!strcmp(kw, "ttl")) {
+			o.flags |= HMAP_F_TTL;
 			i++;
 			continue;
 		}
@@ -635,6 +658,22 @@ static int parse_version(int argc, char **argv, int *i, bool *have,
 	return 0;
 }
 
+/* Parses "ttl MS" at argv[*i], if there; 2 for a usage error. */
+static int parse_ttl(int argc, char **argv, int *i, __u64 *ttl_ms)
+{
+	unsigned long long v;
+
+	*ttl_ms = 0;
+	if (*i >= argc || strcmp(argv[*i], "ttl"))
+		return 0;
+	if (*i + 1 >= argc || !parse_u64(argv[*i + 1], HMAP_MAX_TTL_MS, &v) || !v)
+		return bad_usage("ttl needs milliseconds, 1 to %llu",
+				 (unsigned long long)HMAP_MAX_TTL_MS);
+	*ttl_ms = v;
+	*i += 2;
+	return 0;
+}
+
 /*
  * Appends a version to an entry just printed (@inside: its JSON object is
  * still open), or prints it alone.
@@ -709,7 +748,7 @@ static int cmd_update(int argc, char **argv)
 {
 	struct hmap_info info;
 	unsigned char *key = NULL, *value;
-	__u64 flags = HMAP_ANY, version = 0;
+	__u64 flags = HMAP_ANY, version = 0, ttl_ms;
 	int i = 1, fd = -1, ret;
 	bool have_version;
 
@@ -724,7 +763,7 @@ static int cmd_update(int argc, char **argv)
 	ret = parse_data(argc, argv, &i, value, info.value_size, "values");
 	if (ret)
 		goto out;
-	if (i < argc && strcmp(argv[i], "version")) {
+	if (i < argc && strcmp(argv[i], "version") && strcmp(argv[i], "ttl")) {
 		if (!strcmp(argv[i], "noexist"))
 			flags = HMAP_NOEXIST;
 		else if (!strcmp(argv[i], "exist"))
@@ -736,14 +775,21 @@ static int cmd_update(int argc, char **argv)
 		i++;
 	}
 	ret = parse_version(argc, argv, &i, &have_version, &version);
+	if (!ret)
+		ret = parse_ttl(argc, argv, &i, &ttl_ms);
 	if (ret)
 		goto out;
 	if (i != argc) {
 		ret = bad_usage("unexpected '%s'", argv[i]);
 		goto out;
 	}
+	if (have_version && ttl_ms) {
+		ret = bad_usage("version and ttl do not go together");
+		goto out;
+	}
 	if (!have_version) {
-		ret = quiet_result(hmap_update(fd, key, value, flags), "update");
+		ret = quiet_result(hmap_update_ttl(fd, key, value, flags, ttl_ms),
+				   "update");
 		goto out;
 	}
 	ret = hmap_update_version(fd, key, value, flags | HMAP_IF_VERSION,
@@ -802,7 +848,7 @@ static int cmd_add(int argc, char **argv)
 {
 	struct hmap_info info;
 	unsigned char *key = NULL, *unused;
-	__u64 old = 0, new = 0;
+	__u64 old = 0, new = 0, ttl_ms;
 	__u32 flags = 0;
 	int i = 1, fd = -1, ret;
 	long long delta;
@@ -826,11 +872,14 @@ static int cmd_add(int argc, char **argv)
 		flags = HMAP_ADD_CREATE;
 		i++;
 	}
+	ret = parse_ttl(argc, argv, &i, &ttl_ms);
+	if (ret)
+		goto out;
 	if (i != argc) {
 		ret = bad_usage("unexpected '%s'", argv[i]);
 		goto out;
 	}
-	ret = hmap_add(fd, key, delta, flags, &old, &new);
+	ret = hmap_add_ttl(fd, key, delta, flags, ttl_ms, &old, &new);
 	if (ret) {
 		ret = fail(-ret, "add");
 		goto out;

@@ -26,7 +26,8 @@ extern "C" {
  * @sz: sizeof(struct hmap_create_opts), for forward compatibility
  * @capacity_hint: entries the map holds without resizing (0: start small)
  * @flags: HMAP_F_RDONLY for a read-only fd, HMAP_F_PREALLOC to allocate
- *	every entry at creation
+ *	every entry at creation, HMAP_F_LRU to evict instead of refusing
+ *	inserts when full
  */
 struct hmap_create_opts {
 	size_t sz;
@@ -300,6 +301,39 @@ int hmap_cmpxchg(int map_fd, const void *key, void *expected,
  */
 int hmap_lookup_multi(int map_fd, const void *keys, void *values,
 		      __s32 *status, __u32 *count);
+
+/**
+ * hmap_update_ttl() - hmap_update() with a time to live
+ * @map_fd: writable fd of an HMAP_F_TTL map
+ * @key: key_size bytes
+ * @value: value_size bytes
+ * @flags: HMAP_ANY, HMAP_NOEXIST or HMAP_EXIST
+ * @ttl_ms: milliseconds of CLOCK_MONOTONIC until the entry is gone; 0 for
+ *	never
+ *
+ * Return: 0, or a negative errno.
+ */
+int hmap_update_ttl(int map_fd, const void *key, const void *value,
+		    __u64 flags, __u64 ttl_ms);
+
+/**
+ * hmap_add_ttl() - hmap_add(), giving an entry it creates a time to live
+ * @map_fd: writable fd of an HMAP_F_TTL map
+ * @key: key_size bytes
+ * @delta: the amount to add
+ * @flags: HMAP_ADD_CREATE or 0
+ * @ttl_ms: time to live of an entry this creates (an existing one keeps
+ *	its own), or 0
+ * @old_value: the value before, or NULL
+ * @new_value: the value after, or NULL
+ *
+ * A fixed-window rate limiter: the first request of a window creates the
+ * counter with the window as its time to live.
+ *
+ * Return: 0, or a negative errno.
+ */
+int hmap_add_ttl(int map_fd, const void *key, __s64 delta, __u32 flags,
+		 __u64 ttl_ms, __u64 *old_value, __u64 *new_value);
 
 #ifdef __cplusplus
 }

@@ -278,11 +278,18 @@ int hmap_delete_version(int map_fd, const void *key, __u64 *version)
 int hmap_add(int map_fd, const void *key, __s64 delta, __u32 flags,
 	     __u64 *old_value, __u64 *new_value)
 {
+	return hmap_add_ttl(map_fd, key, delta, flags, 0, old_value, new_value);
+}
+
+int hmap_add_ttl(int map_fd, const void *key, __s64 delta, __u32 flags,
+		 __u64 ttl_ms, __u64 *old_value, __u64 *new_value)
+{
 	struct hmap_add a = {
 		.size = sizeof(a),
 		.flags = flags,
 		.key = ptr(key),
 		.delta = delta,
+		.ttl_ms = ttl_ms,
 	};
 	int ret = hmap_err(ioctl(map_fd, HMAP_IOC_ADD, &a));
 
@@ -323,4 +330,18 @@ int hmap_lookup_multi(int map_fd, const void *keys, void *values,
 
 	*count = b.count;
 	return ret;
+}
+
+int hmap_update_ttl(int map_fd, const void *key, const void *value,
+		    __u64 flags, __u64 ttl_ms)
+{
+	struct hmap_elem_op op = {
+		.size = sizeof(op),
+		.flags = flags,
+		.key = ptr(key),
+		.value = ptr(value),
+		.ttl_ms = ttl_ms,
+	};
+
+	return hmap_err(ioctl(map_fd, HMAP_IOC_UPDATE, &op));
 }

@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,9 @@
 #define __must_check		__attribute__((warn_unused_result))
 #ifndef __aligned
 #define __aligned(x)		__attribute__((aligned(x)))
+#endif
+#ifndef noinline
+#define noinline		__attribute__((__noinline__))
 #endif
 #ifndef __always_inline
 #define __always_inline		inline __attribute__((always_inline))
@@ -179,6 +183,15 @@ static inline u32 jhash_3words(u32 a, u32 b, u32 c, u32 initval)
 	__v;								\
 })
 u32 get_random_u32(void);
+
+/* CLOCK_MONOTONIC in ns, as the kernel's ktime_get_ns(). */
+static inline u64 ktime_get_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
 unsigned int num_possible_cpus(void);
 
 /* ---- atomics ---- */
@@ -200,6 +213,7 @@ typedef struct { long long counter; } atomic64_t;
 #define atomic64_sub(i, v)		((void)__atomic_sub_fetch(&(v)->counter, (i), __ATOMIC_SEQ_CST))
 #define atomic_long_read(v)	atomic_read(v)
 #define atomic_long_inc(v)	atomic_inc(v)
+#define atomic_long_add(i, v)	((void)__atomic_add_fetch(&(v)->counter, (i), __ATOMIC_SEQ_CST))
 
 /* ---- locks ---- */
 typedef pthread_mutex_t spinlock_t;

@@ -761,6 +761,230 @@ TEST(concurrent_modify_is_exact)
 	DESTROY_AND_CHECK_LEAKS(&h);
 }
 
+/*
+ * An LRU map never refuses an insert for want of room: it evicts an entry
+ * used long ago. Keys looked up between inserts stay; the count stays at
+ * the limit; every eviction is counted.
+ */
+static void lru_churn(struct __test_metadata *_metadata, bool pool)
+{
+	struct hmap_htab_params p = {
+		.key_size = 8, .value_size = 8, .max_entries = 100,
+		.prealloc = pool, .lru = true,
+	};
+	struct hmap_htab h;
+	u64 k, hot, v;
+
+	ASSERT_EQ(0, hmap_htab_init(&h, &p));
+	for (k = 0; k < 2000; k++) {
+		ASSERT_EQ(0, put(&h, k + 1000, HMAP_ANY));
+		for (hot = 0; hot < 10 && k >= 10; hot++)
+			ASSERT_EQ(0, hmap_htab_lookup(&h, &hot, &v));
+		if (k < 10)
+			ASSERT_EQ(0, put(&h, k, HMAP_ANY));
+	}
+	EXPECT_EQ(100, hmap_htab_count(&h));
+	EXPECT_EQ(2010 - 100, atomic_long_read(&h.stats.evictions));
+	for (hot = 0; hot < 10; hot++)
+		EXPECT_EQ(0, hmap_htab_lookup(&h, &hot, &v));
+	/* NOEXIST still refuses a present key; nothing is evicted for it. */
+	hot = 0;
+	EXPECT_EQ(-EEXIST, put(&h, hot, HMAP_NOEXIST));
+	EXPECT_EQ(2010 - 100, atomic_long_read(&h.stats.evictions));
+	DESTROY_AND_CHECK_LEAKS(&h);
+}
+
+TEST(lru_evicts_the_cold)
+{
+	lru_churn(_metadata, false);
+}
+
+TEST(lru_prealloc_evicts_the_cold)
+{
+	lru_churn(_metadata, true);
+}
+
+struct lru_writer {
+	struct hmap_htab *h;
+	u64 base;
+	int err;
+};
+
+static void *lru_writer_fn(void *p)
+{
+	struct lru_writer *w = p;
+	u64 k;
+
+	rcu_register_thread();
+	for (k = 0; k < 20000 && !w->err; k++)
+		w->err = put(w->h, w->base + k, HMAP_ANY);
+	rcu_unregister_thread();
+	return NULL;
+}
+
+/* Inserts racing on a full LRU map: none fails, the count comes back. */
+TEST(lru_racing_inserts_never_fail)
+{
+	struct hmap_htab_params p = {
+		.key_size = 8, .value_size = 8, .max_entries = 500,
+		.prealloc = true, .lru = true,
+	};
+	struct lru_writer w[4];
+	pthread_t t[4];
+	struct hmap_htab h;
+	int i;
+
+	ASSERT_EQ(0, hmap_htab_init(&h, &p));
+	for (i = 0; i < 4; i++) {
+		w[i] = (struct lru_writer){ .h = &h, .base = (u64)i << 32 };
+		ASSERT_EQ(0, pthread_create(&t[i], NULL, lru_writer_fn, &w[i]));
+	}
+	for (i = 0; i < 4; i++) {
+		pthread_join(t[i], NULL);
+		EXPECT_EQ(0, w[i].err);
+	}
+	/* Each insert past the limit evicted, unless a racer had already. */
+	EXPECT_LE(hmap_htab_count(&h), 500);
+	EXPECT_GE(hmap_htab_count(&h), 496);
+	EXPECT_EQ(80000 - hmap_htab_count(&h),
+		  atomic_long_read(&h.stats.evictions));
+	DESTROY_AND_CHECK_LEAKS(&h);
+}
+
+static int put_ttl(struct hmap_htab *h, u64 k, u64 flags, u64 deadline)
+{
+	u64 v = val_of(k);
+	struct hmap_write w = { .flags = flags, .value = &v, .deadline = deadline };
+
+	return hmap_htab_write(h, &k, &w);
+}
+
+/*
+ * An entry past its deadline is gone for every command at once, and its
+ * element goes when a command meets it or a sweep does.
+ */
+TEST(expired_entries_vanish)
+{
+	struct hmap_htab_params p = {
+		.key_size = 8, .value_size = 8, .max_entries = 1000, .ttl = true,
+	};
+	struct hmap_write add = { .value = &add, .modify = add_modify };
+	u64 k, v, next, one = 1, d, ver;
+	struct hmap_htab h;
+	u32 cursor = 0, i;
+	u64 due = ~0ULL;
+	bool end;
+
+	ASSERT_EQ(0, hmap_htab_init(&h, &p));
+	/* Alive until the deadline, read off the clock. */
+	d = ktime_get_ns() + 30 * 1000 * 1000;
+	ASSERT_EQ(0, put_ttl(&h, 1, HMAP_ANY, d));
+	ASSERT_EQ(0, put_ttl(&h, 2, HMAP_ANY, 0));
+	k = 1;
+	EXPECT_EQ(0, hmap_htab_lookup(&h, &k, &v));
+	/* A read-modify-write keeps the deadline. */
+	add.ctx = &one;
+	EXPECT_EQ(0, hmap_htab_write(&h, &k, &add));
+	while (ktime_get_ns() <= d)
+		usleep(1000);
+	EXPECT_EQ(-ENOENT, hmap_htab_lookup(&h, &k, &v));
+	EXPECT_EQ(-ENOENT, put_ttl(&h, 1, HMAP_EXIST, 0));
+	add.flags = HMAP_EXIST;
+	EXPECT_EQ(-ENOENT, hmap_htab_write(&h, &k, &add));
+	/* The walk sees only key 2. */
+	EXPECT_EQ(1, hmap_htab_lookup_batch(&h, NULL, &next, NULL, 10, &end));
+	EXPECT_EQ(2, next);
+	/* NOEXIST creates it anew, with a new version, in its old element. */
+	EXPECT_EQ(0, hmap_htab_lookup_version(&h, &next, &v, &ver));
+	EXPECT_EQ(0, put_ttl(&h, 1, HMAP_NOEXIST, 0));
+	EXPECT_EQ(0, hmap_htab_lookup(&h, &k, &v));
+	EXPECT_EQ(val_of(1), v);
+	EXPECT_EQ(1, atomic_long_read(&h.stats.expirations));
+	EXPECT_EQ(2, hmap_htab_count(&h));
+	/* Already past: a delete finds nothing, and removes the element. */
+	ASSERT_EQ(0, put_ttl(&h, 1, HMAP_ANY, 1));
+	EXPECT_EQ(-ENOENT, hmap_htab_delete(&h, &k));
+	EXPECT_EQ(1, hmap_htab_count(&h));
+	EXPECT_EQ(2, atomic_long_read(&h.stats.expirations));
+	/* A sweep takes what no command meets, a bounded step at a time. */
+	for (k = 100; k < 600; k++)
+		ASSERT_EQ(0, put_ttl(&h, k, HMAP_ANY, 1));
+	EXPECT_EQ(501, hmap_htab_count(&h));
+	EXPECT_GE(hmap_htab_reclaim_expired(&h, &cursor, 8, &due), 0);
+	EXPECT_EQ(8, cursor);
+	/* Shrinks move buckets under the cursor: a pass or two suffices. */
+	for (i = 0; i < 2 * 1024 / 8 && hmap_htab_count(&h) > 1; i++)
+		hmap_htab_reclaim_expired(&h, &cursor, 8, &due);
+	EXPECT_EQ(8 * (i + 1), cursor);
+	EXPECT_EQ(1, hmap_htab_count(&h));
+	EXPECT_EQ(502, atomic_long_read(&h.stats.expirations));
+	k = 2;
+	EXPECT_EQ(0, hmap_htab_lookup(&h, &k, &v));
+	/* A pass reports the earliest deadline of the entries it kept. */
+	d = ktime_get_ns() + 1000 * 1000 * 1000;
+	ASSERT_EQ(0, put_ttl(&h, 3, HMAP_ANY, d + 5));
+	ASSERT_EQ(0, put_ttl(&h, 4, HMAP_ANY, d));
+	due = ~0ULL;
+	hmap_htab_reclaim_expired(&h, &cursor, hmap_htab_buckets(&h), &due);
+	EXPECT_EQ(d, due);
+	DESTROY_AND_CHECK_LEAKS(&h);
+}
+
+/* An LRU map with expiring entries evicts an expired one first. */
+TEST(lru_evicts_the_expired_first)
+{
+	struct hmap_htab_params p = {
+		.key_size = 8, .value_size = 8, .max_entries = 4, .ttl = true,
+		.lru = true,
+	};
+	struct hmap_htab h;
+	u64 k, v;
+
+	ASSERT_EQ(0, hmap_htab_init(&h, &p));
+	ASSERT_EQ(0, put_ttl(&h, 0, HMAP_ANY, 0));
+	ASSERT_EQ(0, put_ttl(&h, 1, HMAP_ANY, 0));
+	ASSERT_EQ(0, put_ttl(&h, 2, HMAP_ANY, 0));
+	/* The newest write, but expired. */
+	ASSERT_EQ(0, put_ttl(&h, 3, HMAP_ANY, 1));
+	ASSERT_EQ(0, put_ttl(&h, 4, HMAP_ANY, 0));
+	for (k = 0; k < 5; k++)
+		EXPECT_EQ(k == 3 ? -ENOENT : 0, hmap_htab_lookup(&h, &k, &v));
+	EXPECT_EQ(4, hmap_htab_count(&h));
+	EXPECT_EQ(0, atomic_long_read(&h.stats.evictions));
+	EXPECT_EQ(1, atomic_long_read(&h.stats.expirations));
+	DESTROY_AND_CHECK_LEAKS(&h);
+}
+
+/*
+ * Many inserts racing for a tiny LRU map, where every evictor samples the
+ * whole table and most lose: the count may run over for a moment, but the
+ * next insert brings it back to the limit, so it cannot creep up.
+ */
+TEST(lru_count_does_not_creep)
+{
+	struct hmap_htab_params p = {
+		.key_size = 8, .value_size = 8, .max_entries = 4, .lru = true,
+	};
+	struct lru_writer w[16];
+	pthread_t t[16];
+	struct hmap_htab h;
+	int i;
+
+	ASSERT_EQ(0, hmap_htab_init(&h, &p));
+	for (i = 0; i < 16; i++) {
+		w[i] = (struct lru_writer){ .h = &h, .base = (u64)i << 32 };
+		ASSERT_EQ(0, pthread_create(&t[i], NULL, lru_writer_fn, &w[i]));
+	}
+	for (i = 0; i < 16; i++) {
+		pthread_join(t[i], NULL);
+		EXPECT_EQ(0, w[i].err);
+	}
+	TH_LOG("count %u after the race", hmap_htab_count(&h));
+	EXPECT_EQ(0, put(&h, 1ULL << 40, HMAP_ANY));
+	EXPECT_EQ(4, hmap_htab_count(&h));
+	DESTROY_AND_CHECK_LEAKS(&h);
+}
+
 /* UPDATE with EXIST on an empty map: ENOENT, without allocating anything. */
 TEST(exist_on_empty_map_allocates_nothing)
 {
