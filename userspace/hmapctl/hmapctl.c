@@ -641,6 +641,16 @@ static void print_entry(const unsigned char *key, size_t ks,
 		putchar('}');
 }
 
+/* Parses "KW DATA" at argv[*i] into a value buffer; 2 for a usage error. */
+static int parse_kw_data(int argc, char **argv, int *i, const char *kw,
+			 unsigned char *buf, size_t size)
+{
+	if (*i >= argc || strcmp(argv[*i], kw))
+		return bad_usage("expected '%s DATA'", kw);
+	++*i;
+	return parse_data(argc, argv, i, buf, size, "values");
+}
+
 /* Parses "version V" at argv[*i], if there; 2 for a usage error. */
 static int parse_version(int argc, char **argv, int *i, bool *have,
 			 __u64 *version)
@@ -755,12 +765,7 @@ static int cmd_update(int argc, char **argv)
 	ret = map_and_key(argc, argv, &i, 0, &fd, &info, &key, &value, false);
 	if (ret)
 		goto out;
-	if (i >= argc || strcmp(argv[i], "value")) {
-		ret = bad_usage("expected 'value DATA'");
-		goto out;
-	}
-	i++;
-	ret = parse_data(argc, argv, &i, value, info.value_size, "values");
+	ret = parse_kw_data(argc, argv, &i, "value", value, info.value_size);
 	if (ret)
 		goto out;
 	if (i < argc && strcmp(argv[i], "version") && strcmp(argv[i], "ttl")) {
@@ -913,20 +918,10 @@ static int cmd_cas(int argc, char **argv)
 		goto out;
 	}
 	desired = expect + info.value_size;
-	if (i >= argc || strcmp(argv[i], "expect")) {
-		ret = bad_usage("expected 'expect DATA'");
-		goto out;
-	}
-	i++;
-	ret = parse_data(argc, argv, &i, expect, info.value_size, "values");
-	if (ret)
-		goto out;
-	if (i >= argc || strcmp(argv[i], "value")) {
-		ret = bad_usage("expected 'value DATA'");
-		goto out;
-	}
-	i++;
-	ret = parse_data(argc, argv, &i, desired, info.value_size, "values");
+	ret = parse_kw_data(argc, argv, &i, "expect", expect, info.value_size);
+	if (!ret)
+		ret = parse_kw_data(argc, argv, &i, "value", desired,
+				    info.value_size);
 	if (ret)
 		goto out;
 	if (i != argc) {
