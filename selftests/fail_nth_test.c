@@ -6,8 +6,16 @@
  * until it runs with no failure injected. Every injected failure must give a
  * clean errno and leave everything as it was: the map's content, the
  * module's byte count, the number of live maps, the caller's fds and the
- * map's references. A failure the command tolerates (a resize that could not
+ * map's references, and the version of every entry (a failed write takes
+ * none). A failure the command tolerates (a resize that could not
  * allocate) must leave the same content as a clean run.
+ *
+ * The commands that came with versions are swept where they allocate: ADD
+ * creating the first entry of a map (its element and bucket array), CMPXCHG
+ * whose bounce buffer (the key and two values) is on the heap while
+ * UPDATE's (the key and one) still fits the stack, and with a large value,
+ * UPDATE with HMAP_IF_VERSION on the heap bounce, DELETE with it shrinking
+ * the table, and LOOKUP_MULTI, which allocates its buffer.
  *
  * Needs CONFIG_FAULT_INJECTION and CONFIG_FAILSLAB: runs on the debug
  * kernel, skips on Debian's.
@@ -25,6 +33,8 @@ struct ctx {
 	__u32 id;
 	__u64 key, next;
 	char value[16384];	/* room for the big-value map */
+	char desired[16384];	/* CMPXCHG's second value */
+	__u64 version;		/* of key 2, for HMAP_IF_VERSION */
 	union {
 		struct hmap_create create;
 		struct hmap_elem_op elem;
@@ -37,13 +47,17 @@ struct ctx {
 		struct hmap_open_by_id obi;
 		struct hmap_get_next_id gni;
 		struct hmap_batch batch;
+		struct hmap_add add;
+		struct hmap_cmpxchg cas;
 	} arg;
 	__u64 bkeys[8], bvals[8];
+	__s32 bstatus[8];
 };
 
 /* Everything a failed command must leave as it was. */
 struct state {
 	__u64 digest;		/* over the map's keys and values */
+	__u64 vdigest;		/* over the versions of its entries */
 	__u32 count;
 	long long bytes, live;
 	int free_fd;		/* lowest unused fd */
@@ -77,7 +91,7 @@ static long long map_refs(__u32 id)
 static void snapshot(struct ctx *c, struct state *s)
 {
 	struct hmap_info info;
-	__u64 cur, next;
+	__u64 cur, next, ver;
 	char v[16384];
 	int ret;
 
@@ -86,8 +100,11 @@ static void snapshot(struct ctx *c, struct state *s)
 		s->count = info.count;
 		for (ret = hmap_get_next_key(c->fd, NULL, &next); !ret;
 		     ret = hmap_get_next_key(c->fd, &cur, &next)) {
-			if (!hmap_lookup(c->fd, &next, v))
-				s->digest += mix(next * 1000003 + v[0] + (v[1] << 8));
+			if (!hmap_lookup_version(c->fd, &next, v, &ver)) {
+				s->digest += mix(next * 1000003 + v[0] + (v[1] << 8) +
+						 ((__u64)(__u8)v[info.value_size - 1] << 16));
+				s->vdigest += mix(next * 1000003 + ver);
+			}
 			cur = next;
 		}
 		s->refs = map_refs(info.id);
@@ -180,6 +197,18 @@ static int prep_empty(struct ctx *c) { return new_map(c, 8, 64, 0); }
 /* 8 entries in 8 buckets: the 9th insert grows the table. */
 static int prep_at_grow(struct ctx *c) { return new_map(c, 8, 64, 8); }
 static int prep_big_values(struct ctx *c) { return new_map(c, 12000, 8, 3); }
+/* 8-byte keys, 128-byte values: 8 + 128 + 128 bytes bounce on the heap. */
+static int prep_mid_values(struct ctx *c) { return new_map(c, 128, 8, 3); }
+
+/* With the version of key 2, for HMAP_IF_VERSION. */
+static int with_version(struct ctx *c, int ret)
+{
+	__u64 k = 2;
+
+	return ret ?: hmap_lookup_version(c->fd, &k, c->value, &c->version);
+}
+
+static int prep_big_values_ver(struct ctx *c) { return with_version(c, prep_big_values(c)); }
 
 /*
  * 40 entries in 64 buckets, then down to 18: the next delete takes the count
@@ -196,6 +225,12 @@ static int prep_at_shrink(struct ctx *c)
 		if (hmap_delete(c->fd, &k))
 			return -1;
 	return 0;
+}
+
+/* As prep_at_shrink(), with key 2's version. */
+static int prep_at_shrink_ver(struct ctx *c)
+{
+	return with_version(c, prep_at_shrink(c));
 }
 
 static int prep_published(struct ctx *c)
@@ -221,6 +256,54 @@ static int run_insert(struct ctx *c) { return elem(c, HMAP_IOC_UPDATE, 50, HMAP_
 static int run_replace(struct ctx *c) { return elem(c, HMAP_IOC_UPDATE, 2, HMAP_EXIST); }
 static int run_delete(struct ctx *c) { return elem(c, HMAP_IOC_DELETE, 2, 0); }
 static int run_lad(struct ctx *c) { return elem(c, HMAP_IOC_LOOKUP_AND_DELETE, 2, 0); }
+
+/* UPDATE or DELETE of key 2 at the version prepare() read. */
+static int elem_at_version(struct ctx *c, unsigned long cmd)
+{
+	c->key = 2;
+	memset(c->value, 0x5b, sizeof(c->value));
+	c->arg.elem = (struct hmap_elem_op){ .size = sizeof(c->arg.elem),
+		.flags = HMAP_IF_VERSION, .key = (uintptr_t)&c->key,
+		.value = cmd == HMAP_IOC_DELETE ? 0 : (uintptr_t)c->value,
+		.version = c->version };
+	return xioctl(c->fd, cmd, &c->arg);
+}
+
+static int run_replace_ver(struct ctx *c) { return elem_at_version(c, HMAP_IOC_UPDATE); }
+static int run_delete_ver(struct ctx *c) { return elem_at_version(c, HMAP_IOC_DELETE); }
+
+/* ADD creating key 50, as if it held 0. */
+static int run_add_create(struct ctx *c)
+{
+	c->key = 50;
+	c->arg.add = (struct hmap_add){ .size = sizeof(c->arg.add),
+		.flags = HMAP_ADD_CREATE, .key = (uintptr_t)&c->key, .delta = -3 };
+	return xioctl(c->fd, HMAP_IOC_ADD, &c->arg);
+}
+
+/* CMPXCHG of key 2 from the value new_map() gave it (every byte 2). */
+static int run_cmpxchg(struct ctx *c)
+{
+	c->key = 2;
+	memset(c->value, 2, sizeof(c->value));
+	memset(c->desired, 0x6c, sizeof(c->desired));
+	c->arg.cas = (struct hmap_cmpxchg){ .size = sizeof(c->arg.cas),
+		.key = (uintptr_t)&c->key, .expected = (uintptr_t)c->value,
+		.desired = (uintptr_t)c->desired };
+	return xioctl(c->fd, HMAP_IOC_CMPXCHG, &c->arg);
+}
+
+static int run_lookup_multi(struct ctx *c)
+{
+	int i;
+
+	for (i = 0; i < 8; i++)
+		c->bkeys[i] = i * 3 % 10;	/* present and absent, 0 twice */
+	c->arg.batch = (struct hmap_batch){ .size = sizeof(c->arg.batch),
+		.keys = (uintptr_t)c->bkeys, .values = (uintptr_t)c->bvals,
+		.status = (uintptr_t)c->bstatus, .count = 8 };
+	return xioctl(c->fd, HMAP_IOC_LOOKUP_MULTI, &c->arg);
+}
 
 static int run_next_key(struct ctx *c)
 {
@@ -337,6 +420,16 @@ static const struct op ops[] = {
 	{ "LOOKUP_AND_DELETE_BATCH", prep_small, run_lad_batch, -1 },
 	{ "UPDATE_BATCH (grows)", prep_small, run_update_batch, +1 },
 	{ "DELETE_BATCH", prep_small, run_delete_batch, 0 },
+	/*
+	 * The commands that came with versions, where they allocate (on a
+	 * stack bounce buffer, a present ADD and a CMPXCHG allocate nothing).
+	 */
+	{ "UPDATE IF_VERSION (heap)", prep_big_values_ver, run_replace_ver, 0 },
+	{ "DELETE IF_VERSION (shrinks)", prep_at_shrink_ver, run_delete_ver, 0 },
+	{ "ADD CREATE (first insert)", prep_empty, run_add_create, 0 },
+	{ "CMPXCHG (heap, 8+128+128)", prep_mid_values, run_cmpxchg, 0 },
+	{ "CMPXCHG (heap, big values)", prep_big_values, run_cmpxchg, 0 },
+	{ "LOOKUP_MULTI", prep_small, run_lookup_multi, 0 },
 };
 
 static void cleanup(struct ctx *c)
@@ -350,7 +443,7 @@ static void cleanup(struct ctx *c)
 
 static bool same(const struct state *a, const struct state *b)
 {
-	return a->digest == b->digest && a->count == b->count &&
+	return a->digest == b->digest && a->vdigest == b->vdigest && a->count == b->count &&
 	       a->bytes == b->bytes && a->live == b->live &&
 	       a->free_fd == b->free_fd && a->refs == b->refs;
 }
@@ -422,8 +515,11 @@ TEST(every_command_at_every_failure_point)
 			}
 			EXPECT_EQ(-ENOMEM, ret) TH_LOG("%s, failure %d", ops[i].name, nth);
 			EXPECT_TRUE(same(&pre, &post))
-				TH_LOG("%s, failure %d: count %u->%u bytes %lld->%lld live %lld->%lld fd %d->%d refs %lld->%lld",
-				       ops[i].name, nth, pre.count, post.count,
+				TH_LOG("%s, failure %d:%s%s count %u->%u bytes %lld->%lld live %lld->%lld fd %d->%d refs %lld->%lld",
+				       ops[i].name, nth,
+				       pre.digest != post.digest ? " content changed," : "",
+				       pre.vdigest != post.vdigest ? " versions changed," : "",
+				       pre.count, post.count,
 				       pre.bytes, post.bytes, pre.live, post.live,
 				       pre.free_fd, post.free_fd, pre.refs, post.refs);
 		}

@@ -22,6 +22,21 @@
  * LOOKUP_BATCH, as a rank for each id, and every walk (GET_NEXT_KEY, the
  * lookup batches) is then checked against those ranks.
  *
+ * Versions: the kernel numbers every write of an entry with a version of its
+ * own choosing, so the model cannot predict them; it checks what the uapi
+ * fixes instead. A write that returns a version returns one above every
+ * version seen before in the map (so never 0 and never reused, even for a
+ * key deleted and created again); a command that returns an entry's
+ * current version returns the one its last write returned, or, if no
+ * command told that one (UPDATE_BATCH, or a struct hmap_elem_op too short
+ * for @version), one above every version seen before that write, and
+ * different from the version of every other entry. Versions the model
+ * knows are then used for HMAP_IF_VERSION, right and stale.
+ *
+ * Values of maps of 4 and 8 bytes may be numbers (HMAP_IOC_ADD, and
+ * CMPXCHG to a number): the model then holds the number, and ADD on a
+ * value written by UPDATE adds to the number its bytes make.
+ *
  * Nothing here uses the harness: a check that fails writes what it expected
  * and what it got to rig->err and returns false, and the test reports it.
  */
@@ -30,6 +45,7 @@
 
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <sys/mman.h>
 
 #include "hmap_util.h"
@@ -158,61 +174,206 @@ static inline bool gbuf_guards_ok(const struct gbuf *g)
 	return true;
 }
 
-/* The reference model: which ids are present, and the tag of each value. */
+/*
+ * The reference model: which ids are present, the value of each (the tag
+ * its bytes are made from, or with num[] set, a number: see the top) and
+ * what is known of its version.
+ */
 struct model {
 	__u32 ks, vs, max_entries, nkeys;
 	__u8 *present;
 	__u64 *tag;
+	__u8 *num;		/* tag[] is the value as a number (vs 4 or 8) */
+	__u64 *ver;		/* the entry's version; 0: not known */
+	__u64 *ver_lo;		/* not known: it is above this */
+	__u64 *ver_old;		/* a version the key had before, or 0 */
+	__u64 maxver;		/* the highest version seen in the map */
 	__u32 *rank;		/* iteration position of each id */
 	__u32 *by_rank;		/* the id at each position */
 	bool ordered;		/* rank is known */
 	__u32 count;
-	__u64 lookups, hits, updates, deletes;
+	__u64 lookups, hits, updates, deletes, adds, cmpxchgs, conflicts;
 };
 
-static inline int m_lookup(struct model *m, __u32 id, __u64 *tag)
+/* A value as the model holds it: a tag, or a number. */
+struct mval {
+	__u64 tag;
+	bool num;
+};
+
+/* The value of @tag. */
+static inline struct mval mtag(__u64 tag)
+{
+	return (struct mval){ .tag = tag };
+}
+
+static inline struct mval m_val(const struct model *m, __u32 id)
+{
+	return (struct mval){ .tag = m->tag[id], .num = m->num[id] };
+}
+
+/* The entry was written, by a command that did not say its new version. */
+static inline void m_written(struct model *m, __u32 id)
+{
+	if (m->ver[id])
+		m->ver_old[id] = m->ver[id];
+	m->ver[id] = 0;
+	m->ver_lo[id] = m->maxver;
+}
+
+/* The entry went: its version is kept as an old one, for stale versions. */
+static inline void m_gone(struct model *m, __u32 id)
+{
+	if (m->ver[id])
+		m->ver_old[id] = m->ver[id];
+	m->ver[id] = 0;
+	m->present[id] = 0;
+}
+
+static inline int m_lookup(struct model *m, __u32 id, struct mval *v)
 {
 	m->lookups++;
 	if (!m->present[id])
 		return -ENOENT;
 	m->hits++;
-	*tag = m->tag[id];
+	*v = m_val(m, id);
 	return 0;
 }
 
-static inline int m_update(struct model *m, __u32 id, __u64 tag, __u64 flags)
+/*
+ * UPDATE of @id to @v; with HMAP_IF_VERSION the entry's version must be
+ * @version, and must be known to the model (the caller sees to that).
+ */
+static inline int m_update_v(struct model *m, __u32 id, struct mval v, __u64 flags,
+			     __u64 version)
 {
-	if (flags == HMAP_NOEXIST && m->present[id])
+	__u64 mode = flags & (HMAP_NOEXIST | HMAP_EXIST);
+
+	if (flags & ~(HMAP_NOEXIST | HMAP_EXIST | HMAP_IF_VERSION) ||
+	    mode == (HMAP_NOEXIST | HMAP_EXIST) ||
+	    (flags & HMAP_IF_VERSION && mode == HMAP_NOEXIST))
+		return -EINVAL;
+	if (mode == HMAP_NOEXIST && m->present[id])
 		return -EEXIST;
-	if (flags == HMAP_EXIST && !m->present[id])
+	if ((mode == HMAP_EXIST || flags & HMAP_IF_VERSION) && !m->present[id])
 		return -ENOENT;
+	if (flags & HMAP_IF_VERSION && m->ver[id] != version) {
+		m->conflicts++;
+		return -ESTALE;
+	}
 	if (!m->present[id]) {
 		if (m->count >= m->max_entries)
 			return -E2BIG;
 		m->present[id] = 1;
 		m->count++;
 	}
-	m->tag[id] = tag;
+	m->tag[id] = v.tag;
+	m->num[id] = v.num;
+	m_written(m, id);
 	m->updates++;
 	return 0;
 }
 
-static inline int m_delete(struct model *m, __u32 id, __u64 *tag)
+static inline int m_update(struct model *m, __u32 id, __u64 tag, __u64 flags)
+{
+	return m_update_v(m, id, (struct mval){ .tag = tag }, flags, 0);
+}
+
+/* DELETE (LOOKUP_AND_DELETE if @v), maybe only if at version @version. */
+static inline int m_delete_v(struct model *m, __u32 id, struct mval *v,
+			     bool if_version, __u64 version)
 {
 	if (!m->present[id])
 		return -ENOENT;
-	if (tag)
-		*tag = m->tag[id];
-	m->present[id] = 0;
+	if (if_version && m->ver[id] != version) {
+		m->conflicts++;
+		return -ESTALE;
+	}
+	if (v)
+		*v = m_val(m, id);
+	m_gone(m, id);
 	m->count--;
 	m->deletes++;
 	return 0;
 }
 
+static inline int m_delete(struct model *m, __u32 id, struct mval *v)
+{
+	return m_delete_v(m, id, v, false, 0);
+}
+
 static inline void m_clear(struct model *m)
 {
-	memset(m->present, 0, m->nkeys);
+	__u32 id;
+
+	for (id = 0; id < m->nkeys; id++)
+		m_gone(m, id);
 	m->count = 0;
+}
+
+/* The model's value of @id as the number a 4- or 8-byte value holds. */
+static inline __u64 m_number(const struct model *m, __u32 id)
+{
+	__u8 b[8] = { 0 };
+	__u32 v32;
+	__u64 v64;
+
+	if (m->num[id])
+		return m->tag[id];
+	if (m->vs != 4 && m->vs != 8)
+		return 0;
+	val_fill(b, m->vs, m->tag[id]);
+	if (m->vs == 4) {
+		memcpy(&v32, b, 4);
+		return v32;
+	}
+	memcpy(&v64, b, 8);
+	return v64;
+}
+
+/* ADD: *@old and *@new are the value before and after, zero-extended. */
+static inline int m_add(struct model *m, __u32 id, __s64 delta, __u32 flags,
+			__u64 *old, __u64 *new)
+{
+	__u64 mask = m->vs == 4 ? 0xffffffffULL : ~0ULL;
+
+	if (flags & ~HMAP_ADD_CREATE)
+		return -EINVAL;
+	if (m->vs != 4 && m->vs != 8)
+		return -EOPNOTSUPP;
+	if (!m->present[id]) {
+		if (!(flags & HMAP_ADD_CREATE))
+			return -ENOENT;
+		if (m->count >= m->max_entries)
+			return -E2BIG;
+		m->present[id] = 1;
+		m->count++;
+		*old = 0;
+	} else {
+		*old = m_number(m, id);
+	}
+	*new = (*old + (__u64)delta) & mask;
+	m->tag[id] = *new;
+	m->num[id] = 1;
+	m_written(m, id);
+	m->adds++;
+	return 0;
+}
+
+/* CMPXCHG, @equal telling whether the expected bytes are the entry's. */
+static inline int m_cmpxchg(struct model *m, __u32 id, bool equal, struct mval desired)
+{
+	if (!m->present[id])
+		return -ENOENT;
+	if (!equal) {
+		m->conflicts++;
+		return -ESTALE;
+	}
+	m->tag[id] = desired.tag;
+	m->num[id] = desired.num;
+	m_written(m, id);
+	m->cmpxchgs++;
+	return 0;
 }
 
 /* The first present id after @from in iteration order (-1: from the start); -1 if none. */
@@ -242,9 +403,18 @@ enum {
  */
 struct rig_bufs {
 	size_t kcap, vcap, room;
-	struct gbuf kin, vin, vout, kout, cin, cout, bkeys, bvals, bstat;
-	__u8 *exp, *vcache;
+	struct gbuf kin, vin, vout, kout, cin, cout, bkeys, bvals, bstat, arg;
+	__u8 *exp, *vcache, *sent;
 };
+
+/* Room for any argument struct the rig builds itself. */
+#define RIG_ARG_CAP	128
+
+/* What a version field holds where the kernel must not write one. */
+#define VER_POISON	0x5eed5eed5eed5eedULL
+
+/* The size of struct hmap_elem_op before @version. */
+#define ELEM_OP_SIZE_V0	offsetof(struct hmap_elem_op, version)
 
 static struct rig_bufs rig_bufs;
 
@@ -261,8 +431,10 @@ static inline void rig_bufs_release(void)
 	gbuf_fini(&b->bkeys);
 	gbuf_fini(&b->bvals);
 	gbuf_fini(&b->bstat);
+	gbuf_fini(&b->arg);
 	free(b->exp);
 	free(b->vcache);
+	free(b->sent);
 	memset(b, 0, sizeof(*b));
 }
 
@@ -295,10 +467,12 @@ static inline int rig_reserve(__u32 ks, __u32 vs, __u32 room)
 	ret = ret ?: gbuf_init(&b->bkeys, room * kcap);
 	ret = ret ?: gbuf_init(&b->bvals, room * vcap);
 	ret = ret ?: gbuf_init(&b->bstat, room * sizeof(__s32) + 1);
+	ret = ret ?: gbuf_init(&b->arg, RIG_ARG_CAP);
 	if (!ret) {
 		b->exp = malloc(kcap > vcap ? kcap : vcap);
 		b->vcache = malloc(RIG_VCACHE * vcap);
-		if (!b->exp || !b->vcache)
+		b->sent = malloc(vcap);
+		if (!b->exp || !b->vcache || !b->sent)
 			ret = -ENOMEM;
 	}
 	if (ret)
@@ -311,8 +485,11 @@ struct rig {
 	__u32 ks, vs, max_entries, hint, map_flags, nkeys, room_max;
 	struct model m;
 	struct gbuf kin, vin, vout, kout, cin, cout, bkeys, bvals, bstat; /* rig_bufs' */
+	struct gbuf arg;	/* argument structs the rig builds (rig_bufs') */
 	__u8 *exp;		/* room for one key or value, expected bytes */
+	__u8 *sent;		/* room for one value: what a command was given */
 	__u8 *vcache;		/* RIG_VCACHE values, expanded from their tags */
+	__u8 numval[8];		/* a number value, as bytes */
 	__u64 vtag[RIG_VCACHE];
 	bool vvalid[RIG_VCACHE];
 	__u32 id;		/* INFO.id at creation */
@@ -400,6 +577,8 @@ static inline const char *errname(int err)
 	case ENOMEM: return "ENOMEM";
 	case EINTR: return "EINTR";
 	case EBADFD: return "EBADFD";
+	case ESTALE: return "ESTALE";
+	case EOPNOTSUPP: return "EOPNOTSUPP";
 	default: return strerror(-err);
 	}
 }
@@ -453,10 +632,30 @@ static inline const __u8 *rig_val(struct rig *r, __u64 tag)
 	return v;
 }
 
-/* @p holds the value of @tag. */
-static inline bool rig_val_is(struct rig *r, const __u8 *p, __u64 tag, const char *where)
+/* The bytes of model value @v. */
+static inline const __u8 *rig_mval(struct rig *r, struct mval v)
 {
-	const __u8 *exp = rig_val(r, tag);
+	__u32 v32 = v.tag;
+
+	if (!v.num)
+		return rig_val(r, v.tag);
+	if (r->vs == 4)
+		memcpy(r->numval, &v32, 4);
+	else
+		memcpy(r->numval, &v.tag, 8);
+	return r->numval;
+}
+
+/* The bytes of the model's value of @id. */
+static inline const __u8 *rig_id_val(struct rig *r, __u32 id)
+{
+	return rig_mval(r, m_val(&r->m, id));
+}
+
+/* @p holds the value bytes @exp. */
+static inline bool rig_bytes_are(struct rig *r, const __u8 *p, const __u8 *exp,
+				 const char *where)
+{
 	__u32 i;
 
 	if (!memcmp(exp, p, r->vs))
@@ -467,6 +666,73 @@ static inline bool rig_val_is(struct rig *r, const __u8 *p, __u64 tag, const cha
 			where, i, r->vs, p[i], exp[i],
 			p[i] == GB_POISON ? " (never written)" :
 			p[i] < 0x80 ? " (a key byte?)" : "");
+}
+
+/* @p holds the value of @tag. */
+static inline bool rig_val_is(struct rig *r, const __u8 *p, __u64 tag, const char *where)
+{
+	return rig_bytes_are(r, p, rig_val(r, tag), where);
+}
+
+/* @p holds model value @v. */
+static inline bool rig_mval_is(struct rig *r, const __u8 *p, struct mval v,
+			       const char *where)
+{
+	return rig_bytes_are(r, p, rig_mval(r, v), where);
+}
+
+/* @p holds the model's value of @id. */
+static inline bool rig_id_val_is(struct rig *r, const __u8 *p, __u32 id, const char *where)
+{
+	return rig_mval_is(r, p, m_val(&r->m, id), where);
+}
+
+/*
+ * A write of @id returned version @v: it must be above every version seen
+ * before in the map. The model knows it from now on.
+ */
+static inline bool rig_new_version(struct rig *r, __u32 id, __u64 v, const char *where)
+{
+	struct model *m = &r->m;
+
+	if (v <= m->maxver)
+		return rig_fail(r, "%s: new version %llu, not above %llu, the highest seen before",
+				where, (unsigned long long)v, (unsigned long long)m->maxver);
+	m->ver[id] = v;
+	m->maxver = v;
+	return true;
+}
+
+/*
+ * A command returned @v as the current version of present entry @id: the
+ * one its last write returned, or if that was not told, one above every
+ * version seen before that write and unlike any other entry's.
+ */
+static inline bool rig_cur_version(struct rig *r, __u32 id, __u64 v, const char *where)
+{
+	struct model *m = &r->m;
+	__u32 j;
+
+	if (m->ver[id]) {
+		if (v == m->ver[id])
+			return true;
+		return rig_fail(r, "%s: version %llu, expected %llu (no write since)%s",
+				where, (unsigned long long)v,
+				(unsigned long long)m->ver[id],
+				v == VER_POISON ? " (never written)" : "");
+	}
+	if (v <= m->ver_lo[id])
+		return rig_fail(r, "%s: version %llu, not above %llu, the highest seen before the entry's last write",
+				where, (unsigned long long)v,
+				(unsigned long long)m->ver_lo[id]);
+	for (j = 0; j < m->nkeys; j++)
+		if (j != id && m->present[j] && m->ver[j] == v)
+			return rig_fail(r, "%s: version %llu, the version of key %u too",
+					where, (unsigned long long)v, j);
+	m->ver[id] = v;
+	if (v > m->maxver)
+		m->maxver = v;
+	return true;
 }
 
 static inline bool rig_guards(struct rig *r, const struct gbuf *g, const char *name)
@@ -493,14 +759,23 @@ static inline void rig_fini(struct rig *r)
 		close(r->rofd);
 	free(r->m.present);
 	free(r->m.tag);
+	free(r->m.num);
+	free(r->m.ver);
+	free(r->m.ver_lo);
+	free(r->m.ver_old);
 	free(r->m.rank);
 	free(r->m.by_rank);
 	r->fd = -1;
 	r->rofd = -1;
 	r->exp = NULL;
+	r->sent = NULL;
 	r->vcache = NULL;
 	r->m.present = NULL;
 	r->m.tag = NULL;
+	r->m.num = NULL;
+	r->m.ver = NULL;
+	r->m.ver_lo = NULL;
+	r->m.ver_old = NULL;
 	r->m.rank = NULL;
 	r->m.by_rank = NULL;
 }
@@ -535,9 +810,14 @@ static inline int rig_init(struct rig *r, __u32 ks, __u32 vs, __u32 max_entries,
 	r->room_max = room_max;
 	r->m.present = calloc(nkeys, 1);
 	r->m.tag = calloc(nkeys, sizeof(*r->m.tag));
+	r->m.num = calloc(nkeys, 1);
+	r->m.ver = calloc(nkeys, sizeof(*r->m.ver));
+	r->m.ver_lo = calloc(nkeys, sizeof(*r->m.ver_lo));
+	r->m.ver_old = calloc(nkeys, sizeof(*r->m.ver_old));
 	r->m.rank = calloc(nkeys, sizeof(*r->m.rank));
 	r->m.by_rank = calloc(nkeys, sizeof(*r->m.by_rank));
-	if (!r->m.present || !r->m.tag || !r->m.rank || !r->m.by_rank) {
+	if (!r->m.present || !r->m.tag || !r->m.num || !r->m.ver || !r->m.ver_lo ||
+	    !r->m.ver_old || !r->m.rank || !r->m.by_rank) {
 		snprintf(r->err, sizeof(r->err), "out of memory");
 		return -ENOMEM;
 	}
@@ -555,7 +835,9 @@ static inline int rig_init(struct rig *r, __u32 ks, __u32 vs, __u32 max_entries,
 	r->bkeys = rig_bufs.bkeys;
 	r->bvals = rig_bufs.bvals;
 	r->bstat = rig_bufs.bstat;
+	r->arg = rig_bufs.arg;
 	r->exp = rig_bufs.exp;
+	r->sent = rig_bufs.sent;
 	r->vcache = rig_bufs.vcache;
 	r->fd = hmap_create("model", ks, vs, max_entries, &o);
 	if (r->fd < 0) {
@@ -588,7 +870,7 @@ static inline int rig_init(struct rig *r, __u32 ks, __u32 vs, __u32 max_entries,
 /* Element bytes, as documented at HMAP_F_PREALLOC. */
 static inline __u64 rig_elem_size(const struct rig *r)
 {
-	return 24 + (r->ks + 7) / 8 * 8 + (r->vs + 7) / 8 * 8;
+	return 32 + (r->ks + 7) / 8 * 8 + (r->vs + 7) / 8 * 8;
 }
 
 static inline bool rig_info_eq(struct rig *r, const char *field, __u64 got, __u64 want)
@@ -619,7 +901,8 @@ static inline bool rig_info(struct rig *r, bool ro)
 	    !INFO_EQ(map_flags, (ro ? HMAP_F_RDONLY : 0) | (prealloc ? HMAP_F_PREALLOC : 0)) ||
 	    !INFO_EQ(id, r->id) || !INFO_EQ(lookups, r->m.lookups) ||
 	    !INFO_EQ(hits, r->m.hits) || !INFO_EQ(updates, r->m.updates) ||
-	    !INFO_EQ(deletes, r->m.deletes))
+	    !INFO_EQ(deletes, r->m.deletes) || !INFO_EQ(adds, r->m.adds) ||
+	    !INFO_EQ(cmpxchgs, r->m.cmpxchgs) || !INFO_EQ(conflicts, r->m.conflicts))
 		return false;
 	if (strcmp(info.name, "model"))
 		return rig_fail(r, "INFO.name is \"%.32s\", expected \"model\"", info.name);
@@ -664,68 +947,361 @@ static inline bool rig_absorb_lookups(struct rig *r, __u64 max_more)
 	return true;
 }
 
-static inline bool rig_lookup(struct rig *r, __u32 id, bool ro)
+/*
+ * Whether this command passes a struct hmap_elem_op with @version: two
+ * commands in three do; the third passes the struct as it was before
+ * @version, and the kernel must neither read nor write a version.
+ */
+static inline bool rig_with_version(const struct rig *r)
 {
-	__u8 *k, *v;
-	__u64 tag = 0;
-	int want, ret;
-
-	rig_begin(r, "LOOKUP key %u%s", id, ro ? " (read-only fd)" : "");
-	k = rig_key(r, &r->kin, id);
-	v = gbuf_place(&r->vout, r->vs, r->page_end);
-	want = m_lookup(&r->m, id, &tag);
-	ret = hmap_lookup(ro ? r->rofd : r->fd, k, v);
-	if (!rig_ret(r, want, ret) || !rig_guards(r, &r->kin, "the key") ||
-	    !rig_guards(r, &r->vout, "the value"))
-		return false;
-	return ret || rig_val_is(r, v, tag, "value");
+	return (r->ops >> 1) % 3 != 0;
 }
 
-static const char *const update_mode[] = { "ANY", "NOEXIST", "EXIST" };
-
-static inline bool rig_update(struct rig *r, __u32 id, __u64 tag, __u64 flags, bool ro)
+/*
+ * One entry command through a struct hmap_elem_op the rig places itself,
+ * like the buffers (before a PROT_NONE page or guard bytes): of the older
+ * size without @version, the kernel writing one faults or hits the guards.
+ * *@version goes in, and comes back as the struct holds it.
+ */
+static inline int rig_elem_ioctl(struct rig *r, int fd, unsigned long cmd,
+				 const void *key, void *value, __u64 flags,
+				 bool with_version, __u64 *version)
 {
+	size_t size = with_version ? sizeof(struct hmap_elem_op) : ELEM_OP_SIZE_V0;
+	struct hmap_elem_op *op;
+	int ret;
+
+	op = (struct hmap_elem_op *)gbuf_place(&r->arg, size, r->page_end);
+	memset(op, 0, size);
+	op->size = size;
+	op->flags = flags;
+	op->key = (uintptr_t)key;
+	op->value = (uintptr_t)value;
+	if (with_version)
+		op->version = *version;
+	ret = xioctl(fd, cmd, op);
+	if (with_version)
+		*version = op->version;
+	return ret;
+}
+
+/* A version the kernel was not to write is as it was given. */
+static inline bool rig_ver_kept(struct rig *r, __u64 got, __u64 given)
+{
+	if (got == given)
+		return true;
+	return rig_fail(r, "version written (%llu, was %llu) where the command writes none",
+			(unsigned long long)got, (unsigned long long)given);
+}
+
+/* LOOKUP of @id, through a struct with @version if @with_ver. */
+static inline bool rig_lookup_v(struct rig *r, __u32 id, bool with_ver, bool ro)
+{
+	__u64 version = VER_POISON;
+	struct mval mv = { 0 };
 	__u8 *k, *v;
 	int want, ret;
 
-	rig_begin(r, "UPDATE %s key %u%s", update_mode[flags], id,
+	rig_begin(r, "LOOKUP key %u%s%s", id, with_ver ? "" : " (struct without version)",
+		  ro ? " (read-only fd)" : "");
+	k = rig_key(r, &r->kin, id);
+	v = gbuf_place(&r->vout, r->vs, r->page_end);
+	want = m_lookup(&r->m, id, &mv);
+	ret = rig_elem_ioctl(r, ro ? r->rofd : r->fd, HMAP_IOC_LOOKUP, k, v, 0,
+			     with_ver, &version);
+	if (!rig_ret(r, want, ret) || !rig_guards(r, &r->kin, "the key") ||
+	    !rig_guards(r, &r->vout, "the value") ||
+	    !rig_guards(r, &r->arg, "the argument struct"))
+		return false;
+	if (ret)
+		return rig_ver_kept(r, version, VER_POISON);
+	return rig_mval_is(r, v, mv, "value") &&
+	       (!with_ver || rig_cur_version(r, id, version, "version"));
+}
+
+/* The placement and the struct size follow the command number. */
+static inline bool rig_next_with_version(const struct rig *r)
+{
+	return ((r->ops + 1) >> 1) % 3 != 0;
+}
+
+static inline bool rig_lookup(struct rig *r, __u32 id, bool ro)
+{
+	return rig_lookup_v(r, id, rig_next_with_version(r), ro);
+}
+
+/* Makes sure the model knows the version of @id, if present, by a LOOKUP. */
+static inline bool rig_know_version(struct rig *r, __u32 id)
+{
+	if (!r->m.present[id] || r->m.ver[id])
+		return true;
+	return rig_lookup_v(r, id, true, false);
+}
+
+static const char *const update_mode[] = { "ANY", "NOEXIST", "EXIST", "NOEXIST|EXIST" };
+
+/*
+ * UPDATE of @id to @v, in mode @flags (maybe with HMAP_IF_VERSION and
+ * then @version; else @version is ignored), through a struct with
+ * @version if @with_ver.
+ */
+static inline bool rig_update_v(struct rig *r, __u32 id, struct mval mv, __u64 flags,
+				__u64 version, bool with_ver, bool ro)
+{
+	__u64 given = flags & HMAP_IF_VERSION ? version : VER_POISON, got = given;
+	__u8 *k, *v;
+	int want, ret;
+
+	rig_begin(r, "UPDATE %s%s key %u%s%s%s", update_mode[flags & 3],
+		  flags & HMAP_IF_VERSION ? "|IF_VERSION" : "", id,
+		  with_ver ? "" : " (struct without version)",
+		  flags & HMAP_IF_VERSION ? r->m.present[id] && version == r->m.ver[id] ?
+		  " (right version)" : " (stale version)" : "",
 		  ro ? " (read-only fd)" : "");
 	k = rig_key(r, &r->kin, id);
 	v = gbuf_place(&r->vin, r->vs, r->page_end);
-	memcpy(v, rig_val(r, tag), r->vs);
-	want = ro ? -EPERM : m_update(&r->m, id, tag, flags);
-	ret = hmap_update(ro ? r->rofd : r->fd, k, v, flags);
-	return rig_ret(r, want, ret) && rig_guards(r, &r->kin, "the key") &&
-	       rig_guards(r, &r->vin, "the value");
+	memcpy(v, rig_mval(r, mv), r->vs);
+	if (ro)
+		want = -EPERM;
+	else if (flags & HMAP_IF_VERSION && !with_ver)
+		want = -EINVAL;
+	else
+		want = m_update_v(&r->m, id, mv, flags, version);
+	ret = rig_elem_ioctl(r, ro ? r->rofd : r->fd, HMAP_IOC_UPDATE, k, v, flags,
+			     with_ver, &got);
+	if (!rig_ret(r, want, ret) || !rig_guards(r, &r->kin, "the key") ||
+	    !rig_guards(r, &r->vin, "the value") ||
+	    !rig_guards(r, &r->arg, "the argument struct"))
+		return false;
+	if (!with_ver)
+		return true;
+	if (!ret)
+		return rig_new_version(r, id, got, "new version");
+	if (ret == -EEXIST || ret == -ESTALE)
+		return rig_cur_version(r, id, got, "current version");
+	return rig_ver_kept(r, got, given);
+}
+
+static inline bool rig_update(struct rig *r, __u32 id, __u64 tag, __u64 flags, bool ro)
+{
+	struct mval mv = { .tag = tag };
+
+	return rig_update_v(r, id, mv, flags, 0, rig_next_with_version(r), ro);
+}
+
+/* DELETE of @id; with @if_ver only at @version, through a struct with @version. */
+static inline bool rig_delete_v(struct rig *r, __u32 id, bool if_ver, __u64 version,
+				bool with_ver, bool ro)
+{
+	__u64 given = if_ver ? version : VER_POISON, got = given;
+	__u8 *k;
+	int want, ret;
+
+	rig_begin(r, "DELETE%s key %u%s%s%s", if_ver ? " IF_VERSION" : "", id,
+		  with_ver ? "" : " (struct without version)",
+		  if_ver ? r->m.present[id] && version == r->m.ver[id] ?
+		  " (right version)" : " (stale version)" : "",
+		  ro ? " (read-only fd)" : "");
+	k = rig_key(r, &r->kin, id);
+	if (ro)
+		want = -EPERM;
+	else if (if_ver && !with_ver)
+		want = -EINVAL;
+	else
+		want = m_delete_v(&r->m, id, NULL, if_ver, version);
+	ret = rig_elem_ioctl(r, ro ? r->rofd : r->fd, HMAP_IOC_DELETE, k, NULL,
+			     if_ver ? HMAP_IF_VERSION : 0, with_ver, &got);
+	if (!rig_ret(r, want, ret) || !rig_guards(r, &r->kin, "the key") ||
+	    !rig_guards(r, &r->arg, "the argument struct"))
+		return false;
+	if (!with_ver)
+		return true;
+	if (ret == -ESTALE)
+		return rig_cur_version(r, id, got, "current version");
+	return rig_ver_kept(r, got, given);
 }
 
 static inline bool rig_delete(struct rig *r, __u32 id, bool ro)
 {
-	__u8 *k;
-	int want, ret;
-
-	rig_begin(r, "DELETE key %u%s", id, ro ? " (read-only fd)" : "");
-	k = rig_key(r, &r->kin, id);
-	want = ro ? -EPERM : m_delete(&r->m, id, NULL);
-	ret = hmap_delete(ro ? r->rofd : r->fd, k);
-	return rig_ret(r, want, ret) && rig_guards(r, &r->kin, "the key");
+	return rig_delete_v(r, id, false, 0, rig_next_with_version(r), ro);
 }
 
 static inline bool rig_lookup_and_delete(struct rig *r, __u32 id, bool ro)
 {
+	__u64 version = VER_POISON;
+	struct mval mv = { 0 };
+	bool with_ver;
 	__u8 *k, *v;
-	__u64 tag = 0;
 	int want, ret;
 
 	rig_begin(r, "LOOKUP_AND_DELETE key %u%s", id, ro ? " (read-only fd)" : "");
+	with_ver = rig_with_version(r);
 	k = rig_key(r, &r->kin, id);
 	v = gbuf_place(&r->vout, r->vs, r->page_end);
-	want = ro ? -EPERM : m_delete(&r->m, id, &tag);
-	ret = hmap_lookup_and_delete(ro ? r->rofd : r->fd, k, v);
+	want = ro ? -EPERM : m_delete(&r->m, id, &mv);
+	ret = rig_elem_ioctl(r, ro ? r->rofd : r->fd, HMAP_IOC_LOOKUP_AND_DELETE, k, v,
+			     0, with_ver, &version);
 	if (!rig_ret(r, want, ret) || !rig_guards(r, &r->kin, "the key") ||
-	    !rig_guards(r, &r->vout, "the value"))
+	    !rig_guards(r, &r->vout, "the value") ||
+	    !rig_guards(r, &r->arg, "the argument struct") ||
+	    !rig_ver_kept(r, version, VER_POISON))
 		return false;
-	return ret || rig_val_is(r, v, tag, "value");
+	return ret || rig_mval_is(r, v, mv, "value");
+}
+
+/*
+ * ADD of @delta to @id. The output fields hold poison going in: the kernel
+ * ignores them.
+ */
+static inline bool rig_add(struct rig *r, __u32 id, __s64 delta, __u32 flags, bool ro)
+{
+	__u64 old = 0, new = 0;
+	struct hmap_add *a;
+	__u8 *k;
+	int want, ret;
+
+	rig_begin(r, "ADD%s key %u delta %lld (%#llx)%s",
+		  flags == HMAP_ADD_CREATE ? " CREATE" : flags ? " bad flags" : "",
+		  id, (long long)delta, (unsigned long long)delta,
+		  ro ? " (read-only fd)" : "");
+	k = rig_key(r, &r->kin, id);
+	a = (struct hmap_add *)gbuf_place(&r->arg, sizeof(*a), r->page_end);
+	memset(a, 0, sizeof(*a));
+	a->size = sizeof(*a);
+	a->flags = flags;
+	a->key = (uintptr_t)k;
+	a->delta = delta;
+	a->old_value = a->new_value = a->version = VER_POISON;
+	want = ro ? -EPERM : m_add(&r->m, id, delta, flags, &old, &new);
+	ret = xioctl(ro ? r->rofd : r->fd, HMAP_IOC_ADD, a);
+	if (!rig_ret(r, want, ret) || !rig_guards(r, &r->kin, "the key") ||
+	    !rig_guards(r, &r->arg, "the argument struct"))
+		return false;
+	if (ret)
+		return true;
+	if (a->old_value != old || a->new_value != new)
+		return rig_fail(r, "old_value %#llx new_value %#llx, expected %#llx %#llx",
+				(unsigned long long)a->old_value,
+				(unsigned long long)a->new_value,
+				(unsigned long long)old, (unsigned long long)new);
+	return rig_new_version(r, id, a->version, "new version");
+}
+
+/* How CMPXCHG's expected value relates to the entry's. */
+enum {
+	CX_RIGHT,	/* the entry's value */
+	CX_FIRST,	/* the entry's, its first byte changed */
+	CX_LAST,	/* the entry's, its last byte changed */
+	CX_OTHER,	/* another value (which may happen to be the same) */
+	CX_NKINDS
+};
+
+static const char *const cx_names[] = { "right", "first byte wrong", "last byte wrong",
+					"another value" };
+
+/*
+ * CMPXCHG of @id from an expected value made as @how says (from @other for
+ * CX_OTHER) to @desired. The expected value is in r->vout, since it is
+ * written back; the desired one in r->vin.
+ */
+static inline bool rig_cmpxchg(struct rig *r, __u32 id, int how, struct mval other,
+			       struct mval desired, bool ro)
+{
+	struct hmap_cmpxchg *c;
+	__u8 *k, *e, *d;
+	bool equal;
+	int want, ret;
+
+	rig_begin(r, "CMPXCHG key %u (%s), expected %s%s", id,
+		  r->m.present[id] ? "present" : "absent", cx_names[how],
+		  ro ? " (read-only fd)" : "");
+	k = rig_key(r, &r->kin, id);
+	e = gbuf_place(&r->vout, r->vs, r->page_end);
+	d = gbuf_place(&r->vin, r->vs, r->page_end);
+	memcpy(e, rig_mval(r, how == CX_OTHER || !r->m.present[id] ? other :
+			   m_val(&r->m, id)), r->vs);
+	if (how == CX_FIRST)
+		e[0] ^= 0x01;
+	else if (how == CX_LAST)
+		e[r->vs - 1] ^= 0x40;
+	memcpy(r->sent, e, r->vs);
+	memcpy(d, rig_mval(r, desired), r->vs);
+	equal = r->m.present[id] && !memcmp(e, rig_mval(r, m_val(&r->m, id)), r->vs);
+	c = (struct hmap_cmpxchg *)gbuf_place(&r->arg, sizeof(*c), r->page_end);
+	memset(c, 0, sizeof(*c));
+	c->size = sizeof(*c);
+	c->key = (uintptr_t)k;
+	c->expected = (uintptr_t)e;
+	c->desired = (uintptr_t)d;
+	c->version = VER_POISON;
+	want = ro ? -EPERM : m_cmpxchg(&r->m, id, equal, desired);
+	ret = xioctl(ro ? r->rofd : r->fd, HMAP_IOC_CMPXCHG, c);
+	if (!rig_ret(r, want, ret) || !rig_guards(r, &r->kin, "the key") ||
+	    !rig_guards(r, &r->vout, "expected") || !rig_guards(r, &r->vin, "desired") ||
+	    !rig_guards(r, &r->arg, "the argument struct") ||
+	    !rig_mval_is(r, d, desired, "desired (read only)"))
+		return false;
+	if (ret == -ESTALE)
+		return rig_id_val_is(r, e, id, "expected, on ESTALE") &&
+		       rig_cur_version(r, id, c->version, "current version");
+	if (!rig_bytes_are(r, e, r->sent, "expected (written, not on ESTALE)"))
+		return false;
+	if (ret)
+		return rig_ver_kept(r, c->version, VER_POISON);
+	return rig_new_version(r, id, c->version, "new version");
+}
+
+/*
+ * LOOKUP_MULTI of @n keys @ids (repeats allowed). @st_mode ST_NONE passes
+ * no status array: EINVAL.
+ */
+static inline bool rig_lookup_multi(struct rig *r, const __u32 *ids, __u32 n, int st_mode,
+				    bool ro)
+{
+	__u8 *ks, *vs, *sb = NULL;
+	__u32 count = n, i, j;
+	struct mval mv;
+	char where[48];
+	int want, ret;
+	__s32 st;
+
+	rig_begin(r, "LOOKUP_MULTI of %u, status %s%s", n,
+		  st_mode == ST_NONE ? "none" : st_mode == ST_ALIGNED ? "aligned" : "unaligned",
+		  ro ? " (read-only fd)" : "");
+	if (n > r->room_max || n > 64)
+		return rig_fail(r, "%u keys beyond the test's buffers", n);
+	ks = gbuf_place(&r->bkeys, (size_t)n * r->ks, r->page_end);
+	vs = gbuf_place(&r->bvals, (size_t)n * r->vs, r->page_end);
+	for (i = 0; i < n; i++)
+		key_fill(ks + (size_t)i * r->ks, r->ks, ids[i]);
+	if (st_mode != ST_NONE)
+		sb = gbuf_place(&r->bstat, n * sizeof(__s32) + (st_mode == ST_UNALIGNED),
+				r->page_end) + (st_mode == ST_UNALIGNED);
+	want = st_mode == ST_NONE ? -EINVAL : 0;
+	ret = hmap_lookup_multi(ro ? r->rofd : r->fd, ks, vs, (__s32 *)sb, &count);
+	if (!rig_ret(r, want, ret) || !rig_guards(r, &r->bkeys, "the keys") ||
+	    !rig_guards(r, &r->bvals, "the values") ||
+	    (sb && !rig_guards(r, &r->bstat, "the status array")))
+		return false;
+	if (ret)
+		return true;
+	if (count != n)
+		return rig_fail(r, "count %u, expected %u", count, n);
+	for (i = 0; i < n; i++) {
+		snprintf(where, sizeof(where), "key %u of %u (key %u)", i, n, ids[i]);
+		memcpy(&st, sb + i * sizeof(st), sizeof(st));
+		want = m_lookup(&r->m, ids[i], &mv);
+		if (st != want)
+			return rig_fail(r, "%s: status %s (%d), expected %s", where,
+					errname(st), st, errname(want));
+		if (!want && !rig_mval_is(r, vs + (size_t)i * r->vs, mv, where))
+			return false;
+		for (j = 0; want && j < r->vs; j++)
+			if (vs[(size_t)i * r->vs + j])
+				return rig_fail(r, "%s: absent, yet byte %u of its value is 0x%02x, not 0",
+						where, j, vs[(size_t)i * r->vs + j]);
+	}
+	return true;
 }
 
 /* GET_NEXT_KEY from key @from, or from the start if @from < 0. */
@@ -791,7 +1367,6 @@ static inline bool rig_lookup_batch(struct rig *r, bool del, int from, __u32 roo
 	__u32 count = room, n = 0, i;
 	int ids[64], id = from, want, ret;
 	char where[48];
-	__u64 tag;
 
 	rig_begin(r, "%s room %u after %s%d%s%s", del ? "LOOKUP_AND_DELETE_BATCH" :
 		  "LOOKUP_BATCH", room, from < 0 ? "the start " : "key ",
@@ -841,10 +1416,10 @@ static inline bool rig_lookup_batch(struct rig *r, bool del, int from, __u32 roo
 		snprintf(where, sizeof(where), "entry %u of %u", i, n);
 		if (!rig_key_is(r, ks + (size_t)i * r->ks, ids[i], where))
 			return false;
-		if (!rig_val_is(r, vs + (size_t)i * r->vs, r->m.tag[ids[i]], where))
+		if (!rig_id_val_is(r, vs + (size_t)i * r->vs, ids[i], where))
 			return false;
 		if (del)
-			m_delete(&r->m, ids[i], &tag);
+			m_delete(&r->m, ids[i], NULL);
 	}
 	if (n) {
 		if (!rig_key_is(r, oc, ids[n - 1], "out_cursor"))

@@ -14,7 +14,16 @@
  * and walks that other commands interleave with), CLEAR, INFO, the four
  * batches with random counts, cursors and status arrays, bursts that fill
  * the map to max_entries (E2BIG), and the writing commands on a read-only
- * fd (EPERM).
+ * fd (EPERM). And the commands that came with versions: ADD (with and
+ * without HMAP_ADD_CREATE, deltas that wrap either way, EOPNOTSUPP on maps
+ * whose values are not 4 or 8 bytes), CMPXCHG (the expected value right,
+ * one byte off at either end, or another; on ESTALE the value written
+ * back must be the model's), UPDATE and DELETE with HMAP_IF_VERSION (the
+ * right version, and stale ones: the key's version before its last write
+ * or before it was deleted and created again, one more or one less,
+ * another key's), LOOKUP_MULTI (random keys, repeated and absent), with the
+ * version of every entry checked as model.h describes, and INFO's adds,
+ * cmpxchgs and conflicts counters.
  *
  * Why: hand-written tests check the sequences their authors thought of; the
  * GET_NEXT_KEY overrun with a key larger than the value went unseen because
@@ -107,6 +116,11 @@ FIXTURE_VARIANT_ADD(model, big_value_prealloc) {
 	.flags = HMAP_F_PREALLOC, .stream = 6,
 };
 
+/* 4-byte counters, for ADD (small and small_prealloc have 8-byte ones). */
+FIXTURE_VARIANT_ADD(model, counter32) {
+	.key_size = 12, .value_size = 4, .max_entries = 20, .stream = 9,
+};
+
 /*
  * Last: the shapes where GET_NEXT_KEY used to overrun its bounce buffer, so
  * that on such a module the other shapes have reported before the machine
@@ -185,6 +199,133 @@ static __u64 pick_mode(FIXTURE_DATA(model) *self)
 	return modes[rnd(self, 3)];
 }
 
+/* A delta for ADD: small, around a wrap, to zero, or anything. */
+static __s64 pick_delta(FIXTURE_DATA(model) *self, __u32 id)
+{
+	static const __s64 d[] = {
+		1, -1, 0, 2, -2, 0x7fffffff, 0x80000000LL, 0xffffffffLL,
+		0x100000000LL, -0x100000000LL, INT64_MAX, INT64_MIN,
+	};
+	struct model *m = &self->r.m;
+	__u64 cur = m->present[id] ? m_number(m, id) : 0;
+	__u64 top = m->vs == 4 ? 0xffffffffULL : ~0ULL;
+
+	switch (rnd(self, 6)) {
+	case 0:
+		return d[rnd(self, ARRAY_SIZE(d))];
+	case 1:
+		return (__s64)splitmix64(&self->rs);
+	case 2:		/* to 0, to the top, or just past it: wraps */
+		return (__s64)((rnd(self, 2) ? top : 0) - cur) + (__s64)rnd(self, 3) - 1;
+	default:
+		return (__s64)rnd(self, 200) - 100;
+	}
+}
+
+/* A value for CMPXCHG: a tag, or a number on maps of 4 and 8 bytes. */
+static struct mval pick_mval(FIXTURE_DATA(model) *self)
+{
+	struct model *m = &self->r.m;
+	struct mval v = { .tag = splitmix64(&self->rs) };
+
+	if ((m->vs == 4 || m->vs == 8) && rnd(self, 2)) {
+		v.num = true;
+		v.tag = rnd(self, 4) ? rnd(self, 16) : v.tag;
+		if (m->vs == 4)
+			v.tag &= 0xffffffffULL;
+	}
+	return v;
+}
+
+/*
+ * A version for HMAP_IF_VERSION on @id, whose version the model knows if
+ * present: the right one half the time, else a stale one.
+ */
+static __u64 pick_version(FIXTURE_DATA(model) *self, __u32 id)
+{
+	struct model *m = &self->r.m;
+	__u64 v = m->ver[id];
+	__u32 j;
+
+	if (rnd(self, 2))
+		return v;
+	switch (rnd(self, 7)) {
+	case 0:		/* before the last write, or before a delete */
+		if (m->ver_old[id])
+			return m->ver_old[id];
+		return v + 1;
+	case 1:
+		return v + 1;
+	case 2:
+		return v - 1;
+	case 3:
+		return m->maxver + 1;
+	case 4:		/* another entry's */
+		for (j = 0; j < m->nkeys; j++)
+			if (j != id && m->present[j] && m->ver[j])
+				return m->ver[j];
+		return ~0ULL;
+	case 5:
+		return 0;
+	default:
+		return splitmix64(&self->rs);
+	}
+}
+
+/* One of the commands that came with versions. */
+static bool step_versioned(FIXTURE_DATA(model) *self, __u32 w, bool ro)
+{
+	struct rig *r = &self->r;
+	struct model *m = &r->m;
+	bool counters = m->vs == 4 || m->vs == 8;
+	__u32 ids[64], n, i, id, flags;
+	__u64 mode;
+
+	if (w < 6 && (counters || !rnd(self, 4))) {
+		/* ADD: mostly with CREATE, now and then a bad flag. */
+		id = pick_key(self);
+		flags = rnd(self, 3) ? HMAP_ADD_CREATE : 0;
+		if (!rnd(self, 32))
+			flags = 2;
+		return rig_add(r, id, pick_delta(self, id), flags, ro);
+	}
+	if (w < 11) {
+		int how = rnd(self, 2) ? CX_RIGHT : rnd(self, CX_NKINDS);
+		struct mval other, desired;
+
+		id = pick_key(self);
+		other = pick_mval(self);
+		desired = pick_mval(self);
+		return rig_cmpxchg(r, id, how, other, desired, ro);
+	}
+	if (w < 16) {
+		/* UPDATE or DELETE at a version, right or stale. */
+		bool with_ver = rnd(self, 16);
+		struct mval v;
+		__u64 version;
+
+		id = pick_key(self);
+		if (!rig_know_version(r, id))
+			return false;
+		version = pick_version(self, id);
+		if (rnd(self, 2))
+			return rig_delete_v(r, id, true, version, with_ver, ro);
+		mode = rnd(self, 2) ? HMAP_ANY : HMAP_EXIST;
+		if (!rnd(self, 16))
+			mode = HMAP_NOEXIST;
+		v.tag = splitmix64(&self->rs);
+		v.num = false;
+		return rig_update_v(r, id, v, mode | HMAP_IF_VERSION, version, with_ver, ro);
+	}
+	/* LOOKUP_MULTI: random keys, some repeated, some absent; few, mostly. */
+	n = rnd(self, 4) ? rnd(self, (r->room_max < 8 ? r->room_max : 8) + 1) :
+	    rnd(self, r->room_max + 1);
+	for (i = 0; i < n; i++)
+		ids[i] = i && !rnd(self, 4) ? ids[rnd(self, i)] : pick_key(self);
+	return rig_lookup_multi(r, ids, n, rnd(self, 16) ? ST_ALIGNED + rnd(self, 2) : ST_NONE,
+				ro);
+}
+
 /* How many keys a lookup batch of @room after @from finds (up to @room). */
 static __u32 left_after(const struct model *m, int from, __u32 room)
 {
@@ -205,7 +346,9 @@ static bool step(FIXTURE_DATA(model) *self)
 	__u64 tags[64];
 	int from, last, id;
 
-	w = rnd(self, 100);
+	w = rnd(self, 121);
+	if (w >= 100)
+		return step_versioned(self, w - 100, ro);
 	if (w < 16)
 		return rig_lookup(r, pick_key(self), ro);
 	if (w < 36)

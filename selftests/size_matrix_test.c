@@ -25,6 +25,20 @@
  * guard bytes, and in the other by a PROT_NONE page, so a kernel that reads
  * or writes one byte too many fails the check or faults (EFAULT).
  *
+ * The commands that came with versions run over the same pairs: UPDATE and
+ * DELETE with HMAP_IF_VERSION (right and stale versions, absent keys, the
+ * flags and struct sizes that cannot go with it), the version written back
+ * by LOOKUP, UPDATE and DELETE, and none by a struct hmap_elem_op of the
+ * size before @version (placed so that one byte more faults); CMPXCHG
+ * (right, wrong at the first or the last byte, read-only fd, buffers one
+ * byte short, the struct or the expected value in read-only memory), whose
+ * bounce buffer holds the key and two values, so that with every pair it
+ * is on the stack or the heap, at its limit or past it, and KASAN sees any
+ * overrun; ADD where the value is 4 or 8 bytes (creation, wrap-around both
+ * ways, E2BIG, its outputs in read-only memory: EFAULT with the map as it
+ * was), EOPNOTSUPP elsewhere; LOOKUP_MULTI (every key, repeats, absent
+ * keys, count 0, no status array, buffers one byte short, cursors).
+ *
  * The test names carry the key size (and _prealloc); a failure names the
  * value size and the command. GET_NEXT_KEY is its own fixture, run after
  * every other case, so that on a module that still overruns (see above)
@@ -187,7 +201,6 @@ static bool short_batch_buffers(struct rig *r)
 	__u8 *ks, *vs, *oc, *kernel = malloc(r->nkeys);
 	char where[48];
 	int id, ret;
-	__u64 tag;
 
 	if (!kernel)
 		return rig_fail(r, "out of memory");
@@ -238,7 +251,7 @@ static bool short_batch_buffers(struct rig *r)
 		}
 		snprintf(where, sizeof(where), "entry %u of %u removed", i, removed);
 		if (!rig_key_is(r, ks + (size_t)i * r->ks, id, where) ||
-		    !rig_val_is(r, vs + (size_t)i * r->vs, r->m.tag[id], where))
+		    !rig_id_val_is(r, vs + (size_t)i * r->vs, id, where))
 			goto out;
 	}
 	/* The cursor is written back however the batch ends. */
@@ -246,7 +259,7 @@ static bool short_batch_buffers(struct rig *r)
 		goto out;
 	for (id = 0; id < (int)r->nkeys; id++)
 		if (r->m.present[id] && !kernel[id])
-			m_delete(&r->m, id, &tag);
+			m_delete(&r->m, id, NULL);
 	room = r->m.count ? r->m.count : 1;
 	rig_begin(r, "LOOKUP_AND_DELETE_BATCH room %u, out_cursor one byte short", room);
 	oc = gbuf_place(&r->cout, r->ks - 1, true);
@@ -262,6 +275,369 @@ static bool short_batch_buffers(struct rig *r)
 out:
 	free(kernel);
 	return false;
+}
+
+/* Makes a gbuf's whole mapping (but its PROT_NONE page) read-only, or writable. */
+static bool protect(struct rig *r, struct gbuf *g, bool ro)
+{
+	if (!mprotect(g->map, g->end - g->map, ro ? PROT_READ : PROT_READ | PROT_WRITE))
+		return true;
+	return rig_fail(r, "mprotect: %s", strerror(errno));
+}
+
+/*
+ * An entry command on key @id with its struct hmap_elem_op (with @version
+ * if @with_ver) in read-only memory. Returns the result, or 1 if the
+ * memory could not be protected (with rig->err set).
+ */
+static int elem_ro_struct(struct rig *r, unsigned long cmd, __u32 id, void *value,
+			  __u64 flags, bool with_ver, __u64 version)
+{
+	size_t size = with_ver ? sizeof(struct hmap_elem_op) : ELEM_OP_SIZE_V0;
+	struct hmap_elem_op *op;
+	__u8 *k = rig_key(r, &r->kin, id);
+	int ret;
+
+	op = (struct hmap_elem_op *)gbuf_place(&r->arg, size, true);
+	memset(op, 0, size);
+	op->size = size;
+	op->flags = flags;
+	op->key = (uintptr_t)k;
+	op->value = (uintptr_t)value;
+	if (with_ver)
+		op->version = version;
+	if (!protect(r, &r->arg, true))
+		return 1;
+	ret = xioctl(r->fd, cmd, op);
+	if (!protect(r, &r->arg, false))
+		return 1;
+	return ret;
+}
+
+/*
+ * A CMPXCHG built by hand: key @k, @exp, @des, @flags; the struct in
+ * read-only memory if @ro_struct.
+ */
+static int cmpxchg_raw(struct rig *r, const void *k, void *exp, const void *des,
+		       __u32 flags, bool ro_struct)
+{
+	struct hmap_cmpxchg *c;
+	int ret;
+
+	c = (struct hmap_cmpxchg *)gbuf_place(&r->arg, sizeof(*c), true);
+	memset(c, 0, sizeof(*c));
+	c->size = sizeof(*c);
+	c->flags = flags;
+	c->key = (uintptr_t)k;
+	c->expected = (uintptr_t)exp;
+	c->desired = (uintptr_t)des;
+	if (ro_struct && !protect(r, &r->arg, true))
+		return 1;
+	ret = xioctl(r->fd, HMAP_IOC_CMPXCHG, c);
+	if (ro_struct && !protect(r, &r->arg, false))
+		return 1;
+	return ret;
+}
+
+/* An ADD built by hand, its struct in read-only memory if @ro_struct. */
+static int add_raw(struct rig *r, const void *k, __s64 delta, __u32 flags, bool ro_struct)
+{
+	struct hmap_add *a;
+	int ret;
+
+	a = (struct hmap_add *)gbuf_place(&r->arg, sizeof(*a), true);
+	memset(a, 0, sizeof(*a));
+	a->size = sizeof(*a);
+	a->flags = flags;
+	a->key = (uintptr_t)k;
+	a->delta = delta;
+	if (ro_struct && !protect(r, &r->arg, true))
+		return 1;
+	ret = xioctl(r->fd, HMAP_IOC_ADD, a);
+	if (ro_struct && !protect(r, &r->arg, false))
+		return 1;
+	return ret;
+}
+
+/* INFO.conflicts, taken from the kernel if it moved by at most @max_more. */
+static bool absorb_conflicts(struct rig *r, __u64 max_more)
+{
+	struct hmap_info info;
+
+	if (hmap_info(r->fd, &info))
+		return rig_fail(r, "INFO failed");
+	if (info.conflicts < r->m.conflicts || info.conflicts > r->m.conflicts + max_more)
+		return rig_fail(r, "INFO conflicts %llu, expected %llu plus at most %llu",
+				(unsigned long long)info.conflicts,
+				(unsigned long long)r->m.conflicts,
+				(unsigned long long)max_more);
+	r->m.conflicts = info.conflicts;
+	return true;
+}
+
+/* Removes every entry by one DELETE_BATCH (CLEAR would wait a grace period). */
+static bool empty_map(struct rig *r)
+{
+	__u32 ids[64], id, n = 0;
+
+	for (id = 0; id < r->nkeys; id++)
+		if (r->m.present[id])
+			ids[n++] = id;
+	return rig_delete_batch(r, ids, n, 0, ST_NONE, false);
+}
+
+/* UPDATE and DELETE with HMAP_IF_VERSION, and the versions written back. */
+static bool if_version_ops(struct rig *r)
+{
+	struct model *m = &r->m;
+	__u32 max = r->max_entries, id;
+	struct mval mv = { 0 };
+	__u64 v, old;
+	int ret;
+
+	if (!empty_map(r) ||
+	    /* Absent: ENOENT, whatever the version; also with the map full. */
+	    !rig_update_v(r, 0, mtag(30), HMAP_IF_VERSION, 1, true, false) ||
+	    !rig_update_v(r, 0, mtag(30), HMAP_EXIST | HMAP_IF_VERSION, 0,
+			  true, false) ||
+	    !rig_delete_v(r, 0, true, 1, true, false) ||
+	    !rig_update(r, 0, 31, HMAP_NOEXIST, false) || !rig_lookup_v(r, 0, true, false))
+		return false;
+	v = m->ver[0];
+	if (!rig_update_v(r, 0, mtag(32), HMAP_IF_VERSION, v, true, false))
+		return false;
+	old = v;
+	v = m->ver[0];
+	/* Stale: the version before, one more, one less, 0. */
+	if (!rig_update_v(r, 0, mtag(33), HMAP_EXIST | HMAP_IF_VERSION, old,
+			  true, false) ||
+	    !rig_update_v(r, 0, mtag(33), HMAP_IF_VERSION, v + 1, true, false) ||
+	    !rig_update_v(r, 0, mtag(33), HMAP_IF_VERSION, 0, true, false) ||
+	    !rig_delete_v(r, 0, true, v - 1, true, false) ||
+	    !rig_update_v(r, 0, mtag(34), HMAP_EXIST | HMAP_IF_VERSION, v,
+			  true, false))
+		return false;
+	v = m->ver[0];
+	/* What cannot go with it, and a read-only fd. */
+	if (!rig_update_v(r, 0, mtag(35), HMAP_NOEXIST | HMAP_IF_VERSION, v,
+			  true, false) ||
+	    !rig_update_v(r, 0, mtag(35), HMAP_IF_VERSION, v, false, false) ||
+	    !rig_update_v(r, 0, mtag(35), HMAP_IF_VERSION, v, true, true) ||
+	    !rig_delete_v(r, 0, true, v, false, false) ||
+	    !rig_delete_v(r, 0, true, v, true, true) ||
+	    /* EEXIST says the current version; lookups of both sizes. */
+	    !rig_update_v(r, 0, mtag(36), HMAP_NOEXIST, 0, true, false) ||
+	    !rig_lookup_v(r, 0, false, false) || !rig_lookup_v(r, 0, true, true) ||
+	    !rig_lookup_v(r, 1, true, false) ||
+	    /* Deleted at its version, created again: the old version is stale. */
+	    !rig_delete_v(r, 0, true, v, true, false) ||
+	    !rig_delete_v(r, 0, true, v, true, false) ||
+	    !rig_update_v(r, 0, mtag(37), HMAP_ANY, 0, true, false) ||
+	    !rig_update_v(r, 0, mtag(38), HMAP_IF_VERSION, v, true, false) ||
+	    !rig_delete_v(r, 0, true, v, true, false) || !rig_info(r, false))
+		return false;
+
+	/* With @version in read-only memory it cannot be written back: EFAULT, no write. */
+	rig_begin(r, "UPDATE key 0, struct with version in read-only memory");
+	memcpy(gbuf_place(&r->vin, r->vs, false), rig_val(r, 39), r->vs);
+	ret = elem_ro_struct(r, HMAP_IOC_UPDATE, 0, r->vin.p, HMAP_ANY, true, 0);
+	if (!rig_ret(r, -EFAULT, ret) || !rig_lookup_v(r, 0, true, false))
+		return false;
+	rig_begin(r, "UPDATE key 2, struct with version in read-only memory");
+	ret = elem_ro_struct(r, HMAP_IOC_UPDATE, 2, r->vin.p, HMAP_NOEXIST, true, 0);
+	if (!rig_ret(r, -EFAULT, ret) || !rig_lookup_v(r, 2, true, false) ||
+	    !rig_info(r, false))
+		return false;
+	/* Without @version nothing is written back: read-only memory is fine. */
+	rig_begin(r, "UPDATE key 0, struct without version in read-only memory");
+	mv.tag = 39;
+	ret = elem_ro_struct(r, HMAP_IOC_UPDATE, 0, r->vin.p, HMAP_ANY, false, 0);
+	if (!rig_ret(r, m_update_v(m, 0, mv, HMAP_ANY, 0), ret) ||
+	    !rig_lookup_v(r, 0, true, false))
+		return false;
+	rig_begin(r, "LOOKUP key 0, struct without version in read-only memory");
+	ret = elem_ro_struct(r, HMAP_IOC_LOOKUP, 0, gbuf_place(&r->vout, r->vs, false), 0,
+			     false, 0);
+	if (!rig_ret(r, m_lookup(m, 0, &mv), ret) || !rig_id_val_is(r, r->vout.p, 0, "value"))
+		return false;
+	rig_begin(r, "LOOKUP key 0, struct with version in read-only memory");
+	ret = elem_ro_struct(r, HMAP_IOC_LOOKUP, 0, gbuf_place(&r->vout, r->vs, false), 0,
+			     true, 0);
+	if (!rig_ret(r, -EFAULT, ret) || !rig_absorb_lookups(r, 1) ||
+	    !rig_lookup_v(r, 0, true, false) || !rig_info(r, false))
+		return false;
+
+	/* Full: IF_VERSION on an absent key is ENOENT, not E2BIG. */
+	for (id = 0; id < max; id++)
+		if (!rig_update(r, id, 40 + id, HMAP_ANY, false) || !rig_know_version(r, id))
+			return false;
+	return rig_update_v(r, max, mtag(50), HMAP_IF_VERSION, m->maxver,
+			    true, false) &&
+	       rig_update_v(r, max - 1, mtag(51), HMAP_IF_VERSION,
+			    m->ver[max - 1], true, false) &&
+	       rig_delete_v(r, max + 1, true, m->maxver, true, false) &&
+	       rig_info(r, false) && rig_check_content(r, max);
+}
+
+/* ADD: counters of 4 and 8 bytes; EOPNOTSUPP on other values. */
+static bool add_ops(struct rig *r)
+{
+	struct model *m = &r->m;
+	__u32 max = r->max_entries, id;
+	__u8 *k;
+	int ret;
+
+	if (!empty_map(r) || !rig_update(r, 0, 60, HMAP_ANY, false))
+		return false;
+	if (r->vs != 4 && r->vs != 8)
+		return rig_add(r, 0, 1, HMAP_ADD_CREATE, false) &&
+		       rig_add(r, 1, 1, HMAP_ADD_CREATE, false) &&
+		       rig_add(r, 1, 1, 0, false) &&
+		       rig_add(r, 0, 1, 2, false) &&
+		       rig_add(r, 0, 1, HMAP_ADD_CREATE, true) &&
+		       rig_lookup_v(r, 0, true, false) && rig_info(r, false);
+	if (!rig_add(r, 1, 5, 0, false) ||
+	    !rig_add(r, 1, 5, HMAP_ADD_CREATE, false) ||
+	    !rig_add(r, 1, -7, 0, false) ||			/* below 0: wraps */
+	    !rig_add(r, 1, 2, HMAP_ADD_CREATE, false) ||	/* back to 0 */
+	    !rig_add(r, 1, INT64_MIN, 0, false) ||
+	    !rig_add(r, 1, 0x100000000LL, 0, false) ||	/* nothing in 4 bytes */
+	    !rig_add(r, 1, 0, 0, false) ||			/* a write all the same */
+	    !rig_add(r, 1, -1, 0, false) ||
+	    !rig_add(r, 0, 1, 0, false) ||			/* bytes of an UPDATE */
+	    !rig_add(r, 2, -3, HMAP_ADD_CREATE, false) ||
+	    !rig_lookup_v(r, 1, true, false) || !rig_lookup_v(r, 2, false, false) ||
+	    !rig_add(r, 1, 1, 2, false) || !rig_add(r, 1, 1, ~0U, false) ||
+	    !rig_add(r, 1, 1, HMAP_ADD_CREATE, true) || !rig_info(r, false))
+		return false;
+	/* The outputs cannot be written: EFAULT, and nothing added. */
+	for (id = 1; id <= 3; id++) {
+		rig_begin(r, "ADD%s key %u, struct in read-only memory",
+			  id == 3 ? " CREATE" : "", id);
+		k = rig_key(r, &r->kin, id);
+		ret = add_raw(r, k, 1, id == 3 ? HMAP_ADD_CREATE : 0, true);
+		if (!rig_ret(r, -EFAULT, ret) || !rig_info(r, false) ||
+		    !rig_lookup_v(r, id, true, false))
+			return false;
+	}
+	rig_begin(r, "ADD, key buffer one byte short");
+	k = gbuf_place(&r->kin, r->ks - 1, true);
+	key_fill(r->exp, r->ks, 1);
+	memcpy(k, r->exp, r->ks - 1);
+	if (!rig_ret(r, -EFAULT, add_raw(r, k, 1, HMAP_ADD_CREATE, false)) ||
+	    !rig_lookup_v(r, 1, true, false))
+		return false;
+	/* Counters until full, then E2BIG. */
+	for (id = 0; m->count < max; id++)
+		if (!rig_add(r, id, id, HMAP_ADD_CREATE, false))
+			return false;
+	return rig_add(r, max, 1, HMAP_ADD_CREATE, false) && rig_add(r, max, 1, 0, false) &&
+	       rig_info(r, false) && rig_check_content(r, max);
+}
+
+/*
+ * Places the buffers of a hand-built CMPXCHG of key 0 from its value to the
+ * value of tag 73, each @*short bytes short and then before a PROT_NONE
+ * page (else guard bytes follow).
+ */
+static void cx_bufs(struct rig *r, __u8 **k, __u8 **e, __u8 **d, size_t kshort,
+		    size_t eshort, size_t dshort)
+{
+	key_fill(r->exp, r->ks, 0);
+	*k = gbuf_place(&r->kin, r->ks - kshort, kshort);
+	memcpy(*k, r->exp, r->ks - kshort);
+	*e = gbuf_place(&r->vout, r->vs - eshort, eshort);
+	memcpy(*e, rig_id_val(r, 0), r->vs - eshort);
+	*d = gbuf_place(&r->vin, r->vs - dshort, dshort);
+	memcpy(*d, rig_val(r, 73), r->vs - dshort);
+}
+
+/*
+ * CMPXCHG: each outcome, buffers one byte short (EFAULT, nothing changed),
+ * the struct or the expected value in read-only memory.
+ */
+static bool cmpxchg_ops(struct rig *r)
+{
+	struct mval t70 = { .tag = 70 }, t71 = { .tag = 71 }, t72 = { .tag = 72 };
+	struct model *m = &r->m;
+	__u8 *k, *e, *d;
+	int ret, want;
+
+	if (!empty_map(r) || !rig_update(r, 0, 70, HMAP_ANY, false) ||
+	    !rig_cmpxchg(r, 1, CX_RIGHT, t70, t71, false) ||
+	    !rig_cmpxchg(r, 0, CX_RIGHT, t70, t71, false) ||
+	    !rig_cmpxchg(r, 0, CX_FIRST, t70, t72, false) ||
+	    !rig_cmpxchg(r, 0, CX_LAST, t70, t72, false) ||
+	    !rig_cmpxchg(r, 0, CX_OTHER, t70, t72, false) ||
+	    !rig_cmpxchg(r, 0, CX_RIGHT, t70, t72, true) ||
+	    !rig_cmpxchg(r, 0, CX_RIGHT, t70, t71, false) ||	/* the same value */
+	    !rig_cmpxchg(r, 0, CX_RIGHT, t70, t72, false) ||
+	    !rig_lookup_v(r, 0, true, false) || !rig_info(r, false))
+		return false;
+	if (r->vs == 4 || r->vs == 8) {
+		struct mval n5 = { .tag = 5, .num = true };
+
+		if (!rig_cmpxchg(r, 0, CX_RIGHT, t70, n5, false) ||
+		    !rig_add(r, 0, 1, 0, false) ||
+		    !rig_cmpxchg(r, 0, CX_OTHER, n5, t70, false) ||
+		    !rig_cmpxchg(r, 0, CX_RIGHT, n5, t70, false))
+			return false;
+	}
+
+	rig_begin(r, "CMPXCHG, bad flags");
+	cx_bufs(r, &k, &e, &d, 0, 0, 0);
+	if (!rig_ret(r, -EINVAL, cmpxchg_raw(r, k, e, d, 1, false)))
+		return false;
+	/* Each buffer one byte short: EFAULT, the entry as it was. */
+	rig_begin(r, "CMPXCHG, expected one byte short");
+	cx_bufs(r, &k, &e, &d, 0, 1, 0);
+	if (!rig_ret(r, -EFAULT, cmpxchg_raw(r, k, e, d, 0, false)) ||
+	    !rig_lookup_v(r, 0, true, false))
+		return false;
+	rig_begin(r, "CMPXCHG, desired one byte short");
+	cx_bufs(r, &k, &e, &d, 0, 0, 1);
+	if (!rig_ret(r, -EFAULT, cmpxchg_raw(r, k, e, d, 0, false)) ||
+	    !rig_lookup_v(r, 0, true, false))
+		return false;
+	rig_begin(r, "CMPXCHG, key one byte short");
+	cx_bufs(r, &k, &e, &d, 1, 0, 0);
+	if (!rig_ret(r, -EFAULT, cmpxchg_raw(r, k, e, d, 0, false)) ||
+	    !rig_lookup_v(r, 0, true, false))
+		return false;
+	/* The version cannot be written back: EFAULT before anything changes. */
+	rig_begin(r, "CMPXCHG, struct in read-only memory");
+	cx_bufs(r, &k, &e, &d, 0, 0, 0);
+	if (!rig_ret(r, -EFAULT, cmpxchg_raw(r, k, e, d, 0, true)) ||
+	    !rig_lookup_v(r, 0, true, false) || !rig_info(r, false))
+		return false;
+	/* Expected in read-only memory: read, so fine, unless it differs. */
+	rig_begin(r, "CMPXCHG, expected (right) in read-only memory");
+	cx_bufs(r, &k, &e, &d, 0, 0, 0);
+	if (!protect(r, &r->vout, true))
+		return false;
+	ret = cmpxchg_raw(r, k, e, d, 0, false);
+	want = m_cmpxchg(m, 0, true, mtag(73));
+	if (!protect(r, &r->vout, false) || !rig_ret(r, want, ret) ||
+	    !rig_new_version(r, 0, ((struct hmap_cmpxchg *)r->arg.p)->version, "new version") ||
+	    !rig_lookup_v(r, 0, true, false))
+		return false;
+	rig_begin(r, "CMPXCHG, expected (wrong) in read-only memory");
+	cx_bufs(r, &k, &e, &d, 0, 0, 0);
+	e[0] ^= 1;
+	if (!protect(r, &r->vout, true))
+		return false;
+	ret = cmpxchg_raw(r, k, e, d, 0, false);
+	if (!protect(r, &r->vout, false) || !rig_ret(r, -EFAULT, ret) ||
+	    !absorb_conflicts(r, 1) || !rig_lookup_v(r, 0, true, false) ||
+	    !rig_info(r, false))
+		return false;
+	return rig_check_content(r, 2);
+}
+
+/* The commands that came with versions, on one size pair. */
+static bool versioned_ops(struct rig *r)
+{
+	return if_version_ops(r) && add_ops(r) && cmpxchg_ops(r) && rig_info(r, false);
 }
 
 /* The single-entry commands, every errno on their paths, INFO. */
@@ -317,7 +693,88 @@ static bool single_ops(struct rig *r)
 		if (!rig_update(r, id, 20 + id, HMAP_ANY, false) ||
 		    !rig_lookup_and_delete(r, id, false))
 			return false;
-	return rig_info(r, false) && rig_check_content(r, 1);
+	return rig_info(r, false) && rig_check_content(r, 1) && versioned_ops(r);
+}
+
+/* A LOOKUP_MULTI built by hand, for what the library does not pass. */
+static int lookup_multi_raw(struct rig *r, const void *keys, void *vals, void *status,
+			    __u32 count, __u32 flags, const void *cursor)
+{
+	struct hmap_batch *b;
+
+	b = (struct hmap_batch *)gbuf_place(&r->arg, sizeof(*b), true);
+	memset(b, 0, sizeof(*b));
+	b->size = sizeof(*b);
+	b->flags = flags;
+	b->in_cursor = (uintptr_t)cursor;
+	b->keys = (uintptr_t)keys;
+	b->values = (uintptr_t)vals;
+	b->status = (uintptr_t)status;
+	b->count = count;
+	return xioctl(r->fd, HMAP_IOC_LOOKUP_MULTI, b);
+}
+
+/*
+ * LOOKUP_MULTI: every key of the universe (present or not), repeats, no
+ * key, no status array, a read-only fd; then buffers one byte short
+ * (EFAULT) and what it does not take (EINVAL).
+ */
+static bool multi_ops(struct rig *r)
+{
+	__u32 n = r->nkeys, ids[64], i, count;
+	__u8 *ks, *vs, *sb;
+	int ret;
+
+	for (i = 0; i < n; i++)
+		ids[i] = (i * 5 + 1) % n;	/* every key once */
+	ids[n] = ids[0];
+	ids[n + 1] = ids[0];
+	if (!rig_lookup_multi(r, ids, n + 2, ST_ALIGNED, false) ||
+	    !rig_lookup_multi(r, ids + 1, n - 1, ST_UNALIGNED, true) ||
+	    !rig_lookup_multi(r, ids + n, 2, ST_ALIGNED, false) ||
+	    !rig_lookup_multi(r, ids, 1, ST_UNALIGNED, false) ||
+	    !rig_lookup_multi(r, ids, 0, ST_ALIGNED, false) ||
+	    !rig_lookup_multi(r, ids, 3, ST_NONE, false) || !rig_info(r, false))
+		return false;
+
+	rig_begin(r, "LOOKUP_MULTI of %u, values one byte short", n);
+	ks = gbuf_place(&r->bkeys, (size_t)n * r->ks, false);
+	for (i = 0; i < n; i++)
+		key_fill(ks + (size_t)i * r->ks, r->ks, ids[i]);
+	vs = gbuf_place(&r->bvals, (size_t)n * r->vs - 1, true);
+	sb = gbuf_place(&r->bstat, n * sizeof(__s32), false);
+	count = n;
+	ret = hmap_lookup_multi(r->fd, ks, vs, (__s32 *)sb, &count);
+	if (!rig_ret(r, -EFAULT, ret) || !rig_absorb_lookups(r, n))
+		return false;
+	rig_begin(r, "LOOKUP_MULTI of %u, status one byte short", n);
+	vs = gbuf_place(&r->bvals, (size_t)n * r->vs, false);
+	sb = gbuf_place(&r->bstat, n * sizeof(__s32) - 1, true);
+	count = n;
+	ret = hmap_lookup_multi(r->fd, ks, vs, (__s32 *)sb, &count);
+	if (!rig_ret(r, -EFAULT, ret) || !rig_absorb_lookups(r, n))
+		return false;
+	rig_begin(r, "LOOKUP_MULTI of %u, keys one byte short", n);
+	ks = gbuf_place(&r->bkeys, (size_t)n * r->ks - 1, true);
+	for (i = 0; i + 1 < n; i++)
+		key_fill(ks + (size_t)i * r->ks, r->ks, ids[i]);
+	key_fill(r->exp, r->ks, ids[n - 1]);
+	memcpy(ks + (size_t)(n - 1) * r->ks, r->exp, r->ks - 1);
+	sb = gbuf_place(&r->bstat, n * sizeof(__s32), false);
+	count = n;
+	ret = hmap_lookup_multi(r->fd, ks, vs, (__s32 *)sb, &count);
+	if (!rig_ret(r, -EFAULT, ret) || !rig_absorb_lookups(r, n))
+		return false;
+	ks = gbuf_place(&r->bkeys, (size_t)n * r->ks, false);
+	for (i = 0; i < n; i++)
+		key_fill(ks + (size_t)i * r->ks, r->ks, ids[i]);
+	rig_begin(r, "LOOKUP_MULTI with an in_cursor");
+	if (!rig_ret(r, -EINVAL, lookup_multi_raw(r, ks, vs, sb, n, 0, ks)))
+		return false;
+	rig_begin(r, "LOOKUP_MULTI with HMAP_BATCH_CONTINUE");
+	if (!rig_ret(r, -EINVAL, lookup_multi_raw(r, ks, vs, sb, n, HMAP_BATCH_CONTINUE, NULL)))
+		return false;
+	return rig_info(r, false);
 }
 
 /* All four batch commands, with cursors, status, stop and continue. */
@@ -340,11 +797,11 @@ static bool batches(struct rig *r)
 	    !rig_update_batch(r, ids, tags, 3, HMAP_EXIST, HMAP_BATCH_CONTINUE,
 			      ST_UNALIGNED, false) ||
 	    !rig_delete_batch(r, ids, 3, 0, ST_ALIGNED, false) ||
-	    !rig_info(r, false))
+	    !rig_info(r, false) || !rig_lookup_multi(r, ids, n, ST_ALIGNED, false))
 		return false;
 	/* Every key at once: max_entries go in, the rest are E2BIG. */
 	if (!rig_update_batch(r, ids, tags, n, HMAP_ANY, HMAP_BATCH_CONTINUE,
-			      ST_ALIGNED, false) || !rig_info(r, false))
+			      ST_ALIGNED, false) || !rig_info(r, false) || !multi_ops(r))
 		return false;
 	for (room = 1; room <= max + 1; room++)
 		if (!rig_check_content(r, room))

@@ -31,6 +31,15 @@
  * Without KCOV (Debian's stock kernel) the same generator runs unguided, so
  * that lane still catches crashes; the results say so.
  *
+ * Entry versions: UPDATE and DELETE get HMAP_IF_VERSION now and then, with
+ * a small number or (idref) the version the program last saw come back
+ * on a map, so that the right version meets the entry; struct hmap_elem_op
+ * goes both with @version and at its older size without it. ADD works on
+ * 4- and 8-byte values, and a CMPXCHG mostly expects the value an earlier
+ * call of the program stored, so that it succeeds as often as it fails.
+ * Maps are now and then HMAP_F_LRU or HMAP_F_TTL, and UPDATE and ADD give
+ * entries a few milliseconds to live, so that they expire within a program.
+ *
  * Every reproducer is printed decoded, call by call, and as a hex line that
  * "hmap_fuzz --replay HEX" runs again.
  *
@@ -81,7 +90,7 @@
 #define FZ_MAX_BYTES		(64ULL << 20)
 
 #define FZ_MAX_CALLS		16	/* a CREATE costs ms: make programs long */
-#define FZ_DATA			192	/* argument bytes kept per call */
+#define FZ_DATA			208	/* argument bytes kept per call */
 #define FZ_NPTR			5	/* pointer fields of the largest struct */
 #define FZ_SLOTS		4	/* map fds one program may hold */
 #define FZ_ARG_MAX		8192	/* memory behind an argument struct */
@@ -162,6 +171,7 @@ static const struct fz_field f_elem[] = {
 	FI(hmap_elem_op, size), FI(hmap_elem_op, __reserved),
 	FI(hmap_elem_op, flags),
 	FP(hmap_elem_op, key, R_KEY), FP(hmap_elem_op, value, R_VALUE),
+	FI(hmap_elem_op, version), FI(hmap_elem_op, ttl_ms),
 };
 
 static const struct fz_field f_next_key[] = {
@@ -212,38 +222,56 @@ static const struct fz_field f_batch[] = {
 	FI(hmap_batch, count), FI(hmap_batch, __reserved),
 };
 
+/* ADD's outputs (old_value, new_value, version) are written, never read. */
+static const struct fz_field f_add[] = {
+	FI(hmap_add, size), FI(hmap_add, flags),
+	FP(hmap_add, key, R_KEY), FI(hmap_add, delta), FI(hmap_add, ttl_ms),
+};
+
+/* CMPXCHG's version is written, never read. */
+static const struct fz_field f_cmpxchg[] = {
+	FI(hmap_cmpxchg, size), FI(hmap_cmpxchg, flags),
+	FP(hmap_cmpxchg, key, R_KEY), FP(hmap_cmpxchg, expected, R_VALUE),
+	FP(hmap_cmpxchg, desired, R_VALUE),
+};
+
 struct fz_cmd {
 	const char *name;
 	unsigned long nr;
 	unsigned int size;
+	unsigned int min_size;		/* the first published size */
 	bool dev;			/* issued on /dev/hmap */
 	const struct fz_field *fields;
 	unsigned int nfields;
 	unsigned int weight;		/* how often generated */
 };
 
-#define CMD(n, s, d, f, w) \
-	{ #n, n, sizeof(struct s), d, f, ARRAY_SIZE(f), w }
+/* @l: the last field of the first published version, as the kernel's table. */
+#define CMD(n, s, d, f, w, l) \
+	{ #n, n, sizeof(struct s), offsetofend(struct s, l), d, f, ARRAY_SIZE(f), w }
 
 /* In the order of the HMAP_CMD_* numbers. */
 static const struct fz_cmd fz_cmds[] = {
-	CMD(HMAP_IOC_CREATE, hmap_create, true, f_create, 3),
-	CMD(HMAP_IOC_LOOKUP, hmap_elem_op, false, f_elem, 12),
-	CMD(HMAP_IOC_UPDATE, hmap_elem_op, false, f_elem, 22),
-	CMD(HMAP_IOC_DELETE, hmap_elem_op, false, f_elem, 7),
-	CMD(HMAP_IOC_LOOKUP_AND_DELETE, hmap_elem_op, false, f_elem, 7),
-	CMD(HMAP_IOC_GET_NEXT_KEY, hmap_get_next_key, false, f_next_key, 10),
-	CMD(HMAP_IOC_CLEAR, hmap_clear, false, f_clear, 1),
-	CMD(HMAP_IOC_INFO, hmap_info, false, f_info, 4),
-	CMD(HMAP_IOC_PUBLISH, hmap_publish, false, f_publish, 5),
-	CMD(HMAP_IOC_UNPUBLISH, hmap_unpublish, true, f_unpublish, 3),
-	CMD(HMAP_IOC_OPEN_BY_NAME, hmap_open_by_name, true, f_open_name, 5),
-	CMD(HMAP_IOC_OPEN_BY_ID, hmap_open_by_id, true, f_open_id, 4),
-	CMD(HMAP_IOC_GET_NEXT_ID, hmap_get_next_id, true, f_next_id, 3),
-	CMD(HMAP_IOC_LOOKUP_BATCH, hmap_batch, false, f_batch, 5),
-	CMD(HMAP_IOC_LOOKUP_AND_DELETE_BATCH, hmap_batch, false, f_batch, 4),
-	CMD(HMAP_IOC_UPDATE_BATCH, hmap_batch, false, f_batch, 6),
-	CMD(HMAP_IOC_DELETE_BATCH, hmap_batch, false, f_batch, 4),
+	CMD(HMAP_IOC_CREATE, hmap_create, true, f_create, 3, name),
+	CMD(HMAP_IOC_LOOKUP, hmap_elem_op, false, f_elem, 12, value),
+	CMD(HMAP_IOC_UPDATE, hmap_elem_op, false, f_elem, 22, value),
+	CMD(HMAP_IOC_DELETE, hmap_elem_op, false, f_elem, 7, value),
+	CMD(HMAP_IOC_LOOKUP_AND_DELETE, hmap_elem_op, false, f_elem, 7, value),
+	CMD(HMAP_IOC_GET_NEXT_KEY, hmap_get_next_key, false, f_next_key, 10, next_key),
+	CMD(HMAP_IOC_CLEAR, hmap_clear, false, f_clear, 1, flags),
+	CMD(HMAP_IOC_INFO, hmap_info, false, f_info, 4, resizes),
+	CMD(HMAP_IOC_PUBLISH, hmap_publish, false, f_publish, 5, name),
+	CMD(HMAP_IOC_UNPUBLISH, hmap_unpublish, true, f_unpublish, 3, name),
+	CMD(HMAP_IOC_OPEN_BY_NAME, hmap_open_by_name, true, f_open_name, 5, name),
+	CMD(HMAP_IOC_OPEN_BY_ID, hmap_open_by_id, true, f_open_id, 4, __reserved),
+	CMD(HMAP_IOC_GET_NEXT_ID, hmap_get_next_id, true, f_next_id, 3, __reserved),
+	CMD(HMAP_IOC_LOOKUP_BATCH, hmap_batch, false, f_batch, 5, __reserved),
+	CMD(HMAP_IOC_LOOKUP_AND_DELETE_BATCH, hmap_batch, false, f_batch, 4, __reserved),
+	CMD(HMAP_IOC_UPDATE_BATCH, hmap_batch, false, f_batch, 6, __reserved),
+	CMD(HMAP_IOC_DELETE_BATCH, hmap_batch, false, f_batch, 4, __reserved),
+	CMD(HMAP_IOC_ADD, hmap_add, false, f_add, 8, ttl_ms),
+	CMD(HMAP_IOC_CMPXCHG, hmap_cmpxchg, false, f_cmpxchg, 8, version),
+	CMD(HMAP_IOC_LOOKUP_MULTI, hmap_batch, false, f_batch, 5, __reserved),
 };
 
 #define FZ_NCMDS	(ARRAY_SIZE(fz_cmds))
@@ -251,11 +279,29 @@ static const struct fz_cmd fz_cmds[] = {
 enum {
 	C_CREATE, C_LOOKUP, C_UPDATE, C_DELETE, C_LAD, C_NEXT_KEY, C_CLEAR,
 	C_INFO, C_PUBLISH, C_UNPUBLISH, C_OPEN_NAME, C_OPEN_ID, C_NEXT_ID,
-	C_LBATCH, C_LDBATCH, C_UBATCH, C_DBATCH,
+	C_LBATCH, C_LDBATCH, C_UBATCH, C_DBATCH, C_ADD, C_CMPXCHG, C_LMULTI,
 };
 
-_Static_assert(FZ_NCMDS == HMAP_CMD_DELETE_BATCH - HMAP_CMD_BASE + 1,
+_Static_assert(FZ_NCMDS == HMAP_CMD_LOOKUP_MULTI - HMAP_CMD_BASE + 1,
 	       "one entry per command");
+
+/* Whether command @op takes a struct hmap_elem_op. */
+static bool is_elem(unsigned int op)
+{
+	return op == C_LOOKUP || op == C_UPDATE || op == C_DELETE || op == C_LAD;
+}
+
+/* Where command @op's struct has a version the kernel writes back, or 0. */
+static unsigned int version_off(unsigned int op)
+{
+	if (is_elem(op))
+		return offsetof(struct hmap_elem_op, version);
+	if (op == C_ADD)
+		return offsetof(struct hmap_add, version);
+	if (op == C_CMPXCHG)
+		return offsetof(struct hmap_cmpxchg, version);
+	return 0;
+}
 
 /*
  * Calls that are not ioctls, for the lifetime of map files: close a slot's
@@ -276,7 +322,9 @@ struct fz_call {
 	uint8_t fd;		/* FD_* */
 	uint8_t slot;		/* for FD_SLOT, FD_SLOT_RO */
 	uint8_t argp;		/* P_* of the struct itself */
-	uint8_t idref;		/* OPEN_BY_ID, GET_NEXT_ID: 1 + slot whose id to use */
+	uint8_t idref;		/* 1 + slot whose id (OPEN_BY_ID, GET_NEXT_ID) or
+				 * last version (UPDATE, DELETE) to use
+				 */
 	uint8_t as_user;	/* issue it as uid FZ_FUZZ_UID, no capabilities */
 	uint8_t tail_val;	/* byte at tail_off, past FZ_DATA */
 	uint8_t pad0;
@@ -316,6 +364,9 @@ struct fz_ring_slot {
 
 _Static_assert(sizeof(struct fz_ring_slot) == 4096, "one page per ring slot");
 
+/* Errnos counted one by one (ESTALE is 116); a larger one counts as the last. */
+#define FZ_ERRNOS		128
+
 /* What the executors and the parent share. */
 struct fz_shm {
 	uint64_t execs;		/* fuzzed ioctls issued, by all executors */
@@ -333,7 +384,7 @@ struct fz_shm {
 	char splat_line[256];
 	char kcov_note[256];
 	/* Per executor and command: successes, then failures by errno. */
-	uint64_t results[FZ_PROCS_MAX][FZ_NCMDS][64];
+	uint64_t results[FZ_PROCS_MAX][FZ_NCMDS][FZ_ERRNOS];
 	double secs[FZ_PROCS_MAX][FZ_NCMDS];	/* time in each command */
 	uint8_t edges[FZ_EDGES];
 	uint8_t pcs[FZ_TEXT_MAX / 8];
@@ -523,6 +574,41 @@ static uint32_t pick_count(void)
 	return cs[rnd(ARRAY_SIZE(cs))];
 }
 
+/* A delta for ADD: small either way, a boundary, or anything. */
+static uint64_t pick_delta(void)
+{
+	switch (rnd(4)) {
+	case 0:
+		return pick_interesting();
+	case 1:
+		return -pick_interesting();
+	case 2:
+		return rnd64();
+	default:
+		return (uint64_t)(int64_t)(rnd(17) - 8);
+	}
+}
+
+/* A time to live: a few ms, so that entries expire within a program, or a limit. */
+static uint64_t pick_ttl(void)
+{
+	if (one_in(4))
+		return one_in(2) ? HMAP_MAX_TTL_MS + rnd(2) : pick_interesting();
+	return 1 + rnd(20);
+}
+
+/*
+ * HMAP_IF_VERSION wants the entry's version: mostly the one the program
+ * last saw come back on map @slot (idref), else a small number, as the
+ * first versions of a map are.
+ */
+static void pick_version(struct fz_call *c, unsigned int slot)
+{
+	c->idref = one_in(4) ? 0 : 1 + slot;
+	if (!c->idref)
+		set(c, "version", one_in(4) ? pick_interesting() : 1 + rnd(32));
+}
+
 /* Mostly 4 distinct keys, so that lookups find what updates put. */
 static uint8_t pick_fill(void)
 {
@@ -560,7 +646,8 @@ static void gen_call(struct fz_call *c, unsigned int op, unsigned int slot)
 		uint32_t me = 1 + rnd(one_in(8) ? 2048 : 64);
 
 		set(c, "flags", (one_in(6) ? HMAP_F_PREALLOC : 0) |
-		    (one_in(10) ? HMAP_F_RDONLY : 0));
+		    (one_in(10) ? HMAP_F_RDONLY : 0) | (one_in(8) ? HMAP_F_LRU : 0) |
+		    (one_in(8) ? HMAP_F_TTL : 0));
 		set(c, "key_size", pick_key_size());
 		set(c, "value_size", pick_value_size());
 		set(c, "max_entries", me);
@@ -573,10 +660,39 @@ static void gen_call(struct fz_call *c, unsigned int op, unsigned int slot)
 		break;
 	}
 	case C_UPDATE:
-		set(c, "flags", one_in(16) ? rnd64() : rnd(3));
+		set(c, "flags", one_in(16) ? rnd64() : rnd(3) | (one_in(4) ? HMAP_IF_VERSION : 0));
+		if (get_field(c, field(c, "flags")) & HMAP_IF_VERSION)
+			pick_version(c, slot);
+		if (one_in(8))	/* EINVAL but in an HMAP_F_TTL map */
+			set(c, "ttl_ms", pick_ttl());
 		break;
 	case C_DELETE:
 		set_ptr(c, "value", P_NULL);
+		if (one_in(3)) {
+			set(c, "flags", HMAP_IF_VERSION);
+			pick_version(c, slot);
+		}
+		break;
+	case C_ADD:
+		set(c, "flags", one_in(16) ? rnd64() : one_in(4) ? 0 : HMAP_ADD_CREATE);
+		set(c, "delta", pick_delta());
+		if (one_in(8))
+			set(c, "ttl_ms", pick_ttl());
+		break;
+	case C_CMPXCHG:
+		if (one_in(16))
+			set(c, "flags", 1 + rnd(3));
+		break;
+	case C_LMULTI:
+		set(c, "count", pick_count());
+		if (one_in(16))
+			set(c, "flags", 1);
+		if (!one_in(16))
+			set_ptr(c, "in_cursor", P_NULL);
+		if (!one_in(16))
+			set_ptr(c, "out_cursor", P_NULL);
+		if (one_in(16))
+			set_ptr(c, "status", P_NULL);
 		break;
 	case C_NEXT_KEY:
 		if (one_in(2))
@@ -623,6 +739,11 @@ static void gen_call(struct fz_call *c, unsigned int op, unsigned int slot)
 		if (one_in(2))
 			set_ptr(c, "status", P_NULL);
 		break;
+	}
+	/* Now and then a struct hmap_elem_op as built before @version. */
+	if (is_elem(op) && one_in(8)) {
+		c->len = cmd->min_size;
+		set(c, "size", cmd->min_size);
 	}
 }
 
@@ -676,6 +797,35 @@ static void link_name(struct fz_prog *p, unsigned int i)
 	}
 }
 
+/*
+ * A CMPXCHG succeeds only if it expects the value there: mostly, make one
+ * expect, on the same map and key, the value an earlier UPDATE or CMPXCHG
+ * of the program stored.
+ */
+static void link_value(struct fz_prog *p, unsigned int i)
+{
+	struct fz_call *c = &p->call[i];
+	int k, from;
+
+	if (c->op != C_CMPXCHG || one_in(4))
+		return;
+	for (k = i - 1; k >= 0; k--) {
+		const struct fz_call *o = &p->call[k];
+
+		if (o->op == C_UPDATE)
+			from = ptr_index(o, "value");
+		else if (o->op == C_CMPXCHG)
+			from = ptr_index(o, "desired");
+		else
+			continue;
+		c->pfill[ptr_index(c, "expected")] = o->pfill[from];
+		c->pfill[ptr_index(c, "key")] = o->pfill[ptr_index(o, "key")];
+		c->fd = o->fd == FD_SLOT_RO ? FD_SLOT : o->fd;
+		c->slot = o->slot;
+		return;
+	}
+}
+
 static void gen_prog(struct fz_prog *p)
 {
 	unsigned int i, n = 1 + rnd(one_in(4) ? 4 : FZ_MAX_CALLS), s;
@@ -695,6 +845,7 @@ static void gen_prog(struct fz_prog *p)
 		s = slots_before(p, i);
 		gen_call(&p->call[i], op, s ? rnd(s) : 0);
 		link_name(p, i);
+		link_value(p, i);
 	}
 }
 
@@ -710,7 +861,7 @@ static void mutate_size(struct fz_call *c)
 	const struct fz_cmd *cmd = &fz_cmds[c->op % FZ_NCMDS];
 	uint32_t sz;
 
-	switch (rnd(6)) {
+	switch (rnd(7)) {
 	case 0:
 		sz = cmd->size - 1 - rnd(cmd->size < 8 ? cmd->size : 8);
 		break;
@@ -719,6 +870,9 @@ static void mutate_size(struct fz_call *c)
 		break;
 	case 2:
 		sz = cmd->size;
+		break;
+	case 3:		/* the first published size (no @version), or a byte less */
+		sz = cmd->min_size - (one_in(2) ? 0 : 1);
 		break;
 	default:
 		sz = size_choices[rnd(ARRAY_SIZE(size_choices))];
@@ -869,6 +1023,7 @@ static void mutate_prog(struct fz_prog *p, const struct fz_prog *other)
 				sl = slots_before(p, i);
 				gen_call(&p->call[i], pick_op(), sl ? rnd(sl) : 0);
 				link_name(p, i);
+				link_value(p, i);
 			}
 			break;
 		case 1:		/* remove one */
@@ -920,6 +1075,7 @@ struct fz_exec {
 	uint32_t key_size[FZ_SLOTS];
 	uint32_t value_size[FZ_SLOTS];
 	uint32_t id[FZ_SLOTS];
+	uint64_t version[FZ_SLOTS];	/* the last version seen come back */
 	unsigned int n;
 	char pub[FZ_MAX_CALLS][HMAP_NAME_LEN];
 	unsigned int npub;
@@ -1384,6 +1540,7 @@ static long run_pseudo(struct fz_exec *x, const struct fz_call *c, bool *fresh)
 			x->key_size[x->n] = x->key_size[s];
 			x->value_size[x->n] = x->value_size[s];
 			x->id[x->n] = x->id[s];
+			x->version[x->n] = x->version[s];
 			x->n++;
 		} else if (ret >= 0) {
 			close(ret);
@@ -1460,6 +1617,10 @@ static long run_call(struct fz_exec *x, const struct fz_call *c, bool *fresh)
 			id = id ? id - 1 : 0;
 			memcpy(buf + offsetof(struct hmap_get_next_id, start_id), &id, 4);
 		}
+		if ((c->op == C_UPDATE || c->op == C_DELETE) &&
+		    wlen >= offsetofend(struct hmap_elem_op, version))
+			memcpy(buf + offsetof(struct hmap_elem_op, version),
+			       &x->version[(c->idref - 1) % FZ_SLOTS], 8);
 	}
 
 	if (c->as_user)
@@ -1473,6 +1634,17 @@ static long run_call(struct fz_exec *x, const struct fz_call *c, bool *fresh)
 		*fresh = true;
 	if (c->as_user)
 		become_user(false);
+	/* A version that came back, for a later HMAP_IF_VERSION to use. */
+	if ((ret >= 0 || err == ESTALE || err == EEXIST) && !c->nr && buf &&
+	    version_off(c->op) && (c->fd == FD_SLOT || c->fd == FD_SLOT_RO) &&
+	    wlen >= version_off(c->op) + 8 &&
+	    get_field(c, &cmd->fields[0]) >= version_off(c->op) + 8) {
+		uint64_t v;
+
+		memcpy(&v, buf + version_off(c->op), 8);
+		if (v)
+			x->version[s] = v;
+	}
 	if (ret < 0)
 		return -err;
 	if (ret > 0 && fd >= 0) {
@@ -1511,6 +1683,8 @@ static const char *errname(long r)
 	case E2BIG: return "E2BIG";
 	case EBADFD: return "EBADFD";
 	case EDQUOT: return "EDQUOT";
+	case ESTALE: return "ESTALE";
+	case EOPNOTSUPP: return "EOPNOTSUPP";
 	}
 	snprintf(b, sizeof(b), "errno %ld", -r);
 	return b;
@@ -1638,6 +1812,10 @@ static void print_call(const struct fz_call *c, unsigned int i, const char *resu
 					(c->op == C_NEXT_ID && !strcmp(f->name, "start_id")))) {
 			snprintf(v, sizeof(v), "id of map%u%s", (c->idref - 1) % FZ_SLOTS,
 				 c->op == C_NEXT_ID ? " - 1" : "");
+		} else if (c->idref && (c->op == C_UPDATE || c->op == C_DELETE) &&
+			   !strcmp(f->name, "version")) {
+			snprintf(v, sizeof(v), "the last version seen on map%u",
+				 (c->idref - 1) % FZ_SLOTS);
 		} else {
 			snprintf(v, sizeof(v), "%#" PRIx64, get_field(c, f));
 		}
@@ -1865,7 +2043,7 @@ static void exec_setup_fds(void)
 
 static void count_result(const struct fz_call *c, int32_t ret)
 {
-	unsigned int k = ret >= 0 ? 0 : -ret < 64 ? -ret : 0;
+	unsigned int k = ret >= 0 ? 0 : -ret < FZ_ERRNOS ? -ret : FZ_ERRNOS - 1;
 
 	if (!c->nr)
 		shm->results[me][c->op % FZ_NCMDS][k]++;
@@ -2166,19 +2344,19 @@ static void print_stats(double secs)
 
 	ksft_print_msg("results per command (calls with the command's own number):\n");
 	for (i = 0; i < FZ_NCMDS; i++) {
-		uint64_t r[64] = { 0 };
+		uint64_t r[FZ_ERRNOS] = { 0 };
 		double t = 0;
 		char line[512];
 		size_t o = 0;
 
 		for (p = 0; p < shm->nprocs; p++) {
 			t += shm->secs[p][i];
-			for (e = 0; e < 64; e++)
+			for (e = 0; e < FZ_ERRNOS; e++)
 				r[e] += shm->results[p][i][e];
 		}
 		o += snprintf(line, sizeof(line), "%-24s %6.1f s, ok %" PRIu64,
 			      fz_cmds[i].name + 9, t, r[0]);
-		for (e = 1; e < 64 && o < sizeof(line); e++)
+		for (e = 1; e < FZ_ERRNOS && o < sizeof(line); e++)
 			if (r[e])
 				o += snprintf(line + o, sizeof(line) - o, ", %s %" PRIu64,
 					      errname(-(long)e), r[e]);
