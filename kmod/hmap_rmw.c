@@ -188,10 +188,11 @@ int hmap_cmd_cmpxchg(struct hmap_ucmd *ucmd)
 	if (!ret) {
 		this_cpu_inc(ucmd->map->stats->cmpxchgs);
 	} else if (ret == -ESTALE) {
-		this_cpu_inc(ucmd->map->stats->conflicts);
 		/* As C11: the value found goes back, ready for the next try. */
 		if (hmap_copy_out(arg->expected, c.expected, vs))
 			ret = -EFAULT;
+		else
+			this_cpu_inc(ucmd->map->stats->conflicts);
 	}
 	if ((!ret || ret == -ESTALE) && put_user(w.version, &u->version) &&
 	    !ret)

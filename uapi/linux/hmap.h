@@ -258,12 +258,14 @@ struct hmap_create {
  * HMAP_MAX_TTL_MS).
  *
  * With HMAP_IF_VERSION: only if the entry exists with version @version.
- * Errors: also ENOENT (absent); ESTALE (another version).
+ * Errors: also ENOENT (absent); ESTALE (another version); EINVAL (@size
+ * does not cover @version).
  *
  * HMAP_IOC_DELETE (on a writable map fd): remove an entry; with
  * HMAP_IF_VERSION, only if it has version @version.
- * Errors: ENOENT; ESTALE (HMAP_IF_VERSION: another version); EPERM
- * (read-only fd).
+ * Errors: ENOENT; ESTALE (HMAP_IF_VERSION: another version); EINVAL
+ * (HMAP_IF_VERSION and @size does not cover @version); EPERM (read-only
+ * fd).
  *
  * HMAP_IOC_LOOKUP_AND_DELETE (on a writable map fd): remove an entry and
  * copy out the value it held when it was removed. The value is copied out
@@ -552,7 +554,9 @@ struct hmap_get_next_id {
  * as a memcached multi-get: @keys in, @values and @status out (@status is
  * required; @in_cursor and @out_cursor must be 0). Each key's @status is 0
  * or -ENOENT; an absent key's value is zeroed. Keys may repeat. Returns 0
- * once every key is looked up; @count comes back as the number looked up.
+ * once every key is looked up; @count comes back as the number of keys
+ * whose value and status were written (on EFAULT, those of the chunks
+ * before the one that failed).
  * Errors: EINVAL (@status 0, a cursor given); EINTR; ENOMEM.
  *
  * HMAP_IOC_UPDATE_BATCH (on a writable map fd): UPDATE each of @count
