@@ -37,6 +37,7 @@
 #include <linux/rculist_nulls.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/wait_bit.h>
@@ -66,9 +67,17 @@
 
 /*
  * A pool map holds this many elements beyond max_entries, so that inserts
- * right after deletes seldom wait for the deleted ones' grace period.
+ * right after deletes seldom wait for the deleted ones' grace period: an
+ * insert that finds no spare waits a whole one, so the spares bound the
+ * rate of inserts after deletes (and of LRU inserts, each of which evicts)
+ * to about this many per grace period. As many as the map holds, up to
+ * 1024, and at least 64 KiB of elements, up to 1024: a one-entry LRU map
+ * of small values would else wait a grace period every few inserts.
  */
-#define HMAP_POOL_SPARE(max)	(min_t(u32, (max), 1024U) + num_possible_cpus())
+#define HMAP_POOL_SPARE_BYTES	SZ_64K
+#define HMAP_POOL_SPARE(max, esize)					\
+	(min_t(u32, max_t(u32, (max), HMAP_POOL_SPARE_BYTES / (esize)), 1024U) + \
+	 num_possible_cpus())
 
 /* Whole-table loops offer to reschedule after this many buckets. */
 #define HMAP_RESCHED_BUCKETS	256
@@ -638,7 +647,8 @@ static int hmap_reclaim_init(struct hmap_htab *h, bool prealloc)
 			rc->cache = hmap_caches[(h->elem_size - HMAP_CACHE_MIN) / 8];
 		return 0;
 	}
-	rc->pool_elems = h->max_entries + HMAP_POOL_SPARE(h->max_entries);
+	rc->pool_elems = h->max_entries +
+			HMAP_POOL_SPARE(h->max_entries, h->elem_size);
 	bytes = size_mul(rc->pool_elems, h->elem_size);
 	ret = hmap_charge(h, bytes);
 	if (ret)

@@ -120,7 +120,8 @@
  * define HMAP_F_PREALLOC - allocate every element when the map is created
  *
  * In &hmap_create.flags. The map takes one pool of max_entries elements plus
- * spares (up to 1024, plus one per possible CPU) and a bucket array for
+ * spares (as many as max_entries, and at least 64 KiB of elements, but at
+ * most 1024; plus one per possible CPU) and a bucket array for
  * max_entries at creation, charged to the creator's memory cgroup, the
  * module's max_bytes and the creator's max_bytes_per_user at once. The
  * table never resizes and CLEAR keeps it, so inserts never allocate map
