@@ -209,6 +209,25 @@ static void cost(const struct sizes *s)
 	row(s->name, "update", hl, bl);
 	bu = bl;
 	/*
+	 * The change stream: an update with one watch (values included, a
+	 * buffer big enough that no record is dropped), and again once the
+	 * watch is closed, when the map is back to a single load per write.
+	 */
+	{
+		struct hmap_watch w = { .size = sizeof(w),
+					.flags = HMAP_WATCH_VALUES,
+					.buf_bytes = HMAP_WATCH_MAX_BYTES };
+		int wfd = ioctl(hfd, HMAP_IOC_WATCH, &w);
+
+		if (wfd >= 0) {
+			e = TIME(hmap_update(hfd, key_of(k, s->ks, i), v, 0));
+			row(s->name, "update, 1 watch", e, bl);
+			close(wfd);
+			e = TIME(hmap_update(hfd, key_of(k, s->ks, i), v, 0));
+			row(s->name, "update, watch closed", e, bl);
+		}
+	}
+	/*
 	 * The read-modify-writes BPF has no command for, against the UPDATE a
 	 * BPF user would do instead (racy without a lock of its own). Every
 	 * key now holds @v, so each CMPXCHG succeeds.

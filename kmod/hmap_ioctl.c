@@ -305,9 +305,16 @@ static int hmap_cmd_publish(struct hmap_ucmd *ucmd)
 {
 	struct hmap_publish *arg = ucmd->cmd;
 
-	if (arg->mode & ~0666 || hmap_name_check(arg->name, false))
+	if (arg->mode & ~0666 || hmap_name_check(arg->name, false) ||
+	    arg->flags & ~(HMAP_PUBLISH_REPLACE | HMAP_PUBLISH_ANY_SIZES |
+			   HMAP_PUBLISH_OWNER) ||
+	    (arg->flags & HMAP_PUBLISH_REPLACE && arg->mode) ||
+	    (arg->flags & HMAP_PUBLISH_ANY_SIZES &&
+	     !(arg->flags & HMAP_PUBLISH_REPLACE)) ||
+	    (!(arg->flags & HMAP_PUBLISH_OWNER) && (arg->uid || arg->gid)) ||
+	    arg->__reserved)
 		return -EINVAL;
-	return hmap_map_publish(ucmd->map, arg->name, arg->mode);
+	return hmap_map_publish(ucmd->map, arg);
 }
 
 static int hmap_cmd_unpublish(struct hmap_ucmd *ucmd)
@@ -680,6 +687,36 @@ static int hmap_cmd_delete_batch(struct hmap_ucmd *ucmd)
 	return hmap_change_batch(ucmd, false);
 }
 
+/*
+ * WATCH: the fd is installed only once @seq has reached the caller, so
+ * that a failed copy leaves no fd behind.
+ */
+static int hmap_cmd_watch(struct hmap_ucmd *ucmd)
+{
+	struct hmap_watch *arg = ucmd->cmd;
+	struct file *filp;
+	int fd, ret;
+
+	if (arg->__reserved)
+		return -EINVAL;
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0)
+		return fd;
+	ret = hmap_watch_open(ucmd->map, arg->flags, arg->buf_bytes, &arg->seq,
+			      &filp);
+	if (ret) {
+		put_unused_fd(fd);
+		return ret;
+	}
+	if (hmap_ucmd_respond(ucmd, sizeof(*arg))) {
+		fput(filp);
+		put_unused_fd(fd);
+		return -EFAULT;
+	}
+	fd_install(fd, filp);
+	return fd;
+}
+
 /* Every argument struct, so the dispatcher has room for any of them. */
 union hmap_ucmd_buffer {
 	struct hmap_create create;
@@ -695,6 +732,7 @@ union hmap_ucmd_buffer {
 	struct hmap_batch batch;
 	struct hmap_add add;
 	struct hmap_cmpxchg cmpxchg;
+	struct hmap_watch watch;
 };
 
 enum hmap_fd_kind {
@@ -773,10 +811,12 @@ static const struct hmap_ioctl_op hmap_ioctl_ops[] = {
 		      version, HMAP_FD_MAP_WRITE),
 	HMAP_IOCTL_OP(HMAP_IOC_LOOKUP_MULTI, hmap_cmd_lookup_multi,
 		      struct hmap_batch, __reserved, HMAP_FD_MAP),
+	HMAP_IOCTL_OP(HMAP_IOC_WATCH, hmap_cmd_watch, struct hmap_watch, seq,
+		      HMAP_FD_MAP),
 };
 
 static_assert(ARRAY_SIZE(hmap_ioctl_ops) ==
-	      HMAP_CMD_LOOKUP_MULTI - HMAP_CMD_BASE + 1);
+	      HMAP_CMD_WATCH - HMAP_CMD_BASE + 1);
 
 static long hmap_ioctl(struct file *filp, unsigned int cmd, unsigned long arg,
 		       struct hmap_map *map)
@@ -841,7 +881,7 @@ long hmap_dev_ioctl(struct file *filp, unsigned int cmd, unsigned long arg)
  * @cmd: ioctl number
  * @arg: user pointer to the argument struct
  *
- * Return: 0 on success, or a negative errno.
+ * Return: 0 on success (a new fd for WATCH), or a negative errno.
  */
 long hmap_map_ioctl(struct file *filp, unsigned int cmd, unsigned long arg)
 {

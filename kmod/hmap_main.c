@@ -42,6 +42,14 @@ u64 hmap_max_bytes_per_user;
 module_param_named(max_bytes_per_user, hmap_max_bytes_per_user, ullong, 0644);
 MODULE_PARM_DESC(max_bytes_per_user, "Most bytes the maps one uid created may hold; UPDATE fails with EDQUOT beyond (default: a quarter of max_bytes; CAP_SYS_RESOURCE exempt)");
 
+u64 hmap_max_watch_bytes_per_user = 64ULL << 20;
+module_param_named(max_watch_bytes_per_user, hmap_max_watch_bytes_per_user, ullong, 0644);
+MODULE_PARM_DESC(max_watch_bytes_per_user, "Most bytes of watch buffers one uid may hold; WATCH fails with EDQUOT beyond (default 64 MiB; CAP_SYS_RESOURCE exempt)");
+
+unsigned int hmap_max_watches_per_map = 64;
+module_param_named(max_watches_per_map, hmap_max_watches_per_map, uint, 0644);
+MODULE_PARM_DESC(max_watches_per_map, "Most watches one map may have; each costs its writers an append per change; WATCH fails with ENOSPC beyond (default 64)");
+
 static const struct file_operations hmap_dev_fops = {
 	.owner		= THIS_MODULE,
 	.open		= nonseekable_open,

@@ -69,6 +69,25 @@ static kuid_t hmap_charged_uid(void)
  * (CAP_SYS_RESOURCE, as for rlimits), or ERR_PTR(-EDQUOT) at
  * max_maps_per_user, ERR_PTR(-ENOMEM).
  */
+/* The accounting of @uid, created if need be. Called under hmap_users_lock. */
+static struct hmap_user *hmap_user_find(kuid_t uid)
+{
+	struct hmap_user *u;
+
+	hash_for_each_possible(hmap_users, u, node, __kuid_val(uid))
+		if (uid_eq(u->uid, uid))
+			return u;
+	u = kzalloc(sizeof(*u), GFP_KERNEL_ACCOUNT);
+	if (!u)
+		return NULL;
+	u->uid = uid;
+	u->budget.limit = &hmap_max_bytes_per_user;
+	u->budget.parent = &hmap_budget;
+	u->budget.err = -EDQUOT;
+	hash_add(hmap_users, &u->node, __kuid_val(uid));
+	return u;
+}
+
 static struct hmap_user *hmap_user_get(void)
 {
 	kuid_t uid = hmap_charged_uid();
@@ -78,20 +97,11 @@ static struct hmap_user *hmap_user_get(void)
 	if (ns_capable_noaudit(&init_user_ns, CAP_SYS_RESOURCE))
 		return NULL;
 	mutex_lock(&hmap_users_lock);
-	hash_for_each_possible(hmap_users, u, node, __kuid_val(uid))
-		if (uid_eq(u->uid, uid))
-			goto found;
-	u = kzalloc(sizeof(*u), GFP_KERNEL_ACCOUNT);
+	u = hmap_user_find(uid);
 	if (!u) {
 		mutex_unlock(&hmap_users_lock);
 		return ERR_PTR(-ENOMEM);
 	}
-	u->uid = uid;
-	u->budget.limit = &hmap_max_bytes_per_user;
-	u->budget.parent = &hmap_budget;
-	u->budget.err = -EDQUOT;
-	hash_add(hmap_users, &u->node, __kuid_val(uid));
-found:
 	if ((unsigned int)atomic_inc_return(&u->maps) >
 	    READ_ONCE(hmap_max_maps_per_user)) {
 		atomic_dec(&u->maps);
@@ -105,6 +115,47 @@ found:
 	u->refs++;
 	mutex_unlock(&hmap_users_lock);
 	return u;
+}
+
+/**
+ * hmap_user_hold() - the caller's per-user accounting, for a watch
+ *
+ * As for a new map (see hmap_charged_uid()), but takes no map slot.
+ *
+ * Return: the user, held until hmap_user_unhold(); NULL if the caller is
+ * exempt from per-user limits (CAP_SYS_RESOURCE); or ERR_PTR(-ENOMEM).
+ */
+struct hmap_user *hmap_user_hold(void)
+{
+	kuid_t uid = hmap_charged_uid();
+	struct hmap_user *u;
+
+	if (ns_capable_noaudit(&init_user_ns, CAP_SYS_RESOURCE))
+		return NULL;
+	mutex_lock(&hmap_users_lock);
+	u = hmap_user_find(uid);
+	if (u)
+		u->refs++;
+	mutex_unlock(&hmap_users_lock);
+	return u ?: ERR_PTR(-ENOMEM);
+}
+
+/**
+ * hmap_user_unhold() - drop what hmap_user_hold() took
+ * @u: the user, or NULL
+ */
+void hmap_user_unhold(struct hmap_user *u)
+{
+	if (!u)
+		return;
+	mutex_lock(&hmap_users_lock);
+	if (!--u->refs) {
+		WARN_ON_ONCE(atomic64_read(&u->budget.used) ||
+			     atomic64_read(&u->watch_bytes));
+		hash_del(&u->node);
+		kfree(u);
+	}
+	mutex_unlock(&hmap_users_lock);
 }
 
 /*
@@ -254,6 +305,7 @@ struct hmap_map *hmap_map_create(const struct hmap_create *arg)
 	kref_init(&map->ref);
 	INIT_LIST_HEAD(&map->pub_node);
 	hmap_expiry_init(map);
+	hmap_watch_init(map);
 	map->capacity_hint = arg->capacity_hint;
 	map->owner_uid = current_fsuid();
 	memcpy(map->name, arg->name, HMAP_NAME_LEN);
@@ -332,40 +384,110 @@ static struct hmap_map *hmap_find_name(const char *name)
 	return NULL;
 }
 
-/**
- * hmap_map_publish() - give a map a global name
- * @map: the map
- * @name: a checked name
- * @mode: permission bits, a subset of 0666
- *
- * The name holds a reference until hmap_unpublish(). Only the map's creator
- * (or CAP_SYS_ADMIN) may publish it: a name keeps the map alive, charged to
- * its creator, so another user with a writable fd must not be able to.
- *
- * Return: 0, -EPERM if the caller did not create @map, -EBUSY if @map
- * already has a name, -EEXIST if @name is taken.
- */
-int hmap_map_publish(struct hmap_map *map, const char *name, umode_t mode)
+/* File-style permission check of a published name; hmap_names_lock held. */
+static bool hmap_may_open(struct hmap_map *map, bool write)
 {
+	umode_t mode = map->pub_mode, need = write ? 06 : 04;
+
+	if (uid_eq(current_fsuid(), map->pub_uid))
+		mode >>= 6;
+	else if (in_group_p(map->pub_gid))
+		mode >>= 3;
+	if ((mode & need) == need)
+		return true;
+	return capable(CAP_DAC_OVERRIDE);
+}
+
+/*
+ * Whether the caller may remove @map's name: it owns the name or created
+ * the map, or has CAP_SYS_ADMIN. Moving a name to another map takes the
+ * same right, as rename() over a file needs the directory, not the file:
+ * a user the name's mode lets write the map's entries may not replace the
+ * map, and its owner may replace it whatever the mode.
+ */
+static bool hmap_may_unpublish(struct hmap_map *map)
+{
+	return uid_eq(current_fsuid(), map->pub_uid) ||
+	       uid_eq(current_fsuid(), map->owner_uid) ||
+	       capable(CAP_SYS_ADMIN);
+}
+
+/**
+ * hmap_map_publish() - give a map a global name, or point a name at it
+ * @map: the map
+ * @arg: the checked command: a valid name, mode and flags
+ *
+ * The name holds a reference until hmap_unpublish() or a replace. Only the
+ * map's creator (or CAP_SYS_ADMIN) may publish it: a name keeps the map
+ * alive, charged to its creator, so another user with a writable fd must
+ * not be able to. With HMAP_PUBLISH_REPLACE the name moves from its map to
+ * @map under hmap_names_lock, so that a concurrent lookup of the name finds
+ * one map or the other; the old map's watches are told.
+ *
+ * Return: 0, -EPERM if the caller did not create @map, lacks CAP_CHOWN for
+ * HMAP_PUBLISH_OWNER, or may not remove the name it replaces; -EINVAL for
+ * an unmapped owner or, when replacing, sizes that differ; -EBUSY if @map
+ * already has a name; -EEXIST if the name is taken; -ENOENT if there is
+ * none to replace.
+ */
+int hmap_map_publish(struct hmap_map *map, const struct hmap_publish *arg)
+{
+	bool replace = arg->flags & HMAP_PUBLISH_REPLACE;
+	kuid_t uid = current_fsuid();
+	kgid_t gid = current_fsgid();
+	struct hmap_map *old;
 	int ret = 0;
 
 	if (!uid_eq(current_fsuid(), map->owner_uid) && !capable(CAP_SYS_ADMIN))
 		return -EPERM;
+	if (arg->flags & HMAP_PUBLISH_OWNER) {
+		/* Names are global: only the initial namespace's CAP_CHOWN. */
+		if (!capable(CAP_CHOWN))
+			return -EPERM;
+		uid = make_kuid(current_user_ns(), arg->uid);
+		gid = make_kgid(current_user_ns(), arg->gid);
+		if (!uid_valid(uid) || !gid_valid(gid))
+			return -EINVAL;
+	}
 	mutex_lock(&hmap_names_lock);
-	if (map->pub_name[0]) {
+	old = hmap_find_name(arg->name);
+	if (map->pub_name[0])
 		ret = -EBUSY;
-	} else if (hmap_find_name(name)) {
-		ret = -EEXIST;
+	else if (!replace)
+		ret = old ? -EEXIST : 0;
+	else if (!old)
+		ret = -ENOENT;
+	else if (!hmap_may_unpublish(old))
+		ret = -EPERM;
+	else if (!(arg->flags & HMAP_PUBLISH_ANY_SIZES) &&
+		 (old->htab.key_size != map->htab.key_size ||
+		  old->htab.value_size != map->htab.value_size))
+		ret = -EINVAL;
+	if (ret) {
+		mutex_unlock(&hmap_names_lock);
+		return ret;
+	}
+	strscpy(map->pub_name, arg->name, HMAP_NAME_LEN);
+	kref_get(&map->ref);
+	if (replace) {
+		map->pub_uid = arg->flags & HMAP_PUBLISH_OWNER ? uid : old->pub_uid;
+		map->pub_gid = arg->flags & HMAP_PUBLISH_OWNER ? gid : old->pub_gid;
+		map->pub_mode = old->pub_mode;
+		list_replace_init(&old->pub_node, &map->pub_node);
+		memset(old->pub_name, 0, HMAP_NAME_LEN);
+		/* Under the lock: replaces of one map are told in order. */
+		hmap_watch_event(old, HMAP_EVENT_REPLACED, map->id);
 	} else {
-		strscpy(map->pub_name, name, HMAP_NAME_LEN);
-		map->pub_uid = current_fsuid();
-		map->pub_gid = current_fsgid();
-		map->pub_mode = mode;
-		kref_get(&map->ref);
+		map->pub_uid = uid;
+		map->pub_gid = gid;
+		map->pub_mode = arg->mode;
 		list_add_tail(&map->pub_node, &hmap_names);
 	}
 	mutex_unlock(&hmap_names_lock);
-	return ret;
+	/* The name's reference: the old map may go now. */
+	if (replace)
+		hmap_map_put(old);
+	return 0;
 }
 
 /**
@@ -385,8 +507,7 @@ int hmap_unpublish(const char *name)
 		mutex_unlock(&hmap_names_lock);
 		return -ENOENT;
 	}
-	if (!uid_eq(current_fsuid(), map->pub_uid) &&
-	    !uid_eq(current_fsuid(), map->owner_uid) && !capable(CAP_SYS_ADMIN)) {
+	if (!hmap_may_unpublish(map)) {
 		mutex_unlock(&hmap_names_lock);
 		return -EPERM;
 	}
@@ -395,20 +516,6 @@ int hmap_unpublish(const char *name)
 	mutex_unlock(&hmap_names_lock);
 	hmap_map_put(map);
 	return 0;
-}
-
-/* File-style permission check of a published name; hmap_names_lock held. */
-static bool hmap_may_open(struct hmap_map *map, bool write)
-{
-	umode_t mode = map->pub_mode, need = write ? 06 : 04;
-
-	if (uid_eq(current_fsuid(), map->pub_uid))
-		mode >>= 6;
-	else if (in_group_p(map->pub_gid))
-		mode >>= 3;
-	if ((mode & need) == need)
-		return true;
-	return capable(CAP_DAC_OVERRIDE);
 }
 
 /**

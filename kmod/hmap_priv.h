@@ -8,7 +8,9 @@
 #include <linux/fs.h>
 #include <linux/kref.h>
 #include <linux/list.h>
+#include <linux/mutex.h>
 #include <linux/percpu.h>
+#include <linux/spinlock.h>
 #include <linux/uidgid.h>
 #include <linux/workqueue.h>
 #include <linux/hmap.h>
@@ -45,6 +47,8 @@ struct hmap_map_stats {
  *	max_maps_per_user.
  * @budget: bytes those maps hold, against max_bytes_per_user, inside the
  *	module's budget.
+ * @watch_bytes: bytes of watch buffers @uid holds, against
+ *	max_watch_bytes_per_user; each watch holds a reference (@refs).
  */
 struct hmap_user {
 	struct hlist_node node;
@@ -52,6 +56,29 @@ struct hmap_user {
 	unsigned int refs;
 	atomic_t maps;
 	struct hmap_budget budget;
+	atomic64_t watch_bytes;
+};
+
+/**
+ * struct hmap_watches - the change streams of one map
+ * @mutex: serialises watches coming and going: the first one sets
+ *	&hmap_htab.notify, once it is on @list; the last one clears it, once
+ *	it is off.
+ * @lock: taken by every change of a watched map, inside the entry's bucket
+ *	lock (a clear: inside the rwsem held for write; a replace: inside
+ *	hmap_names_lock), to number it and append it to each watch in that
+ *	order; and by readers copying records out. Guards @list, @seq and every watch's
+ *	buffer.
+ * @list: the watches (&struct hmap_watcher.node).
+ * @seq: the number of the last change made while watched.
+ * @count: watches on @list, against max_watches_per_map; under @mutex.
+ */
+struct hmap_watches {
+	struct mutex mutex;	/* see @mutex above */
+	spinlock_t lock;	/* see @lock above */
+	struct list_head list;
+	u64 seq;
+	u32 count;
 };
 
 /**
@@ -87,6 +114,7 @@ struct hmap_user {
  *	never runs twice at once.
  * @next_expiry: the earliest deadline the sweep knows of (U64_MAX: none),
  *	lowered by writes with atomic64_try_cmpxchg().
+ * @watch: the map's watches and change numbers (hmap_watch.c).
  */
 struct hmap_map {
 	struct kref ref;
@@ -109,6 +137,7 @@ struct hmap_map {
 	u32 sweep_left;
 	u64 pass_next;
 	atomic64_t next_expiry;
+	struct hmap_watches watch;
 };
 
 /**
@@ -128,6 +157,8 @@ extern struct hmap_budget hmap_budget;
 extern unsigned int hmap_max_maps;
 extern unsigned int hmap_max_maps_per_user;
 extern u64 hmap_max_bytes_per_user;
+extern u64 hmap_max_watch_bytes_per_user;
+extern unsigned int hmap_max_watches_per_map;
 
 /* hmap_map.c */
 int hmap_maps_init(void);
@@ -137,7 +168,7 @@ void hmap_map_put(struct hmap_map *map);
 int hmap_map_install_fd(struct hmap_map *map, u32 flags);
 struct hmap_map *hmap_map_from_file(struct file *filp);
 int hmap_name_check(const char *name, bool may_be_empty);
-int hmap_map_publish(struct hmap_map *map, const char *name, umode_t mode);
+int hmap_map_publish(struct hmap_map *map, const struct hmap_publish *arg);
 int hmap_unpublish(const char *name);
 struct hmap_map *hmap_map_get_by_name(const char *name, bool write);
 struct hmap_map *hmap_map_get_by_id(u32 id);
@@ -147,6 +178,8 @@ void hmap_map_get_pub(struct hmap_map *map, char *name, u32 *uid, u32 *gid,
 		      u32 *mode);
 struct mem_cgroup *hmap_map_memcg_enter(struct hmap_map *map);
 void hmap_map_memcg_exit(struct mem_cgroup *old);
+struct hmap_user *hmap_user_hold(void);
+void hmap_user_unhold(struct hmap_user *u);
 void hmap_debugfs_init(void);
 void hmap_debugfs_exit(void);
 
@@ -164,6 +197,12 @@ int hmap_ttl_deadline(struct hmap_htab *h, u64 ttl_ms, u64 *deadline);
 void hmap_expiry_init(struct hmap_map *map);
 void hmap_expiry_arm(struct hmap_map *map, u64 deadline);
 void hmap_expiry_stop(struct hmap_map *map);
+
+/* hmap_watch.c */
+void hmap_watch_init(struct hmap_map *map);
+void hmap_watch_event(struct hmap_map *map, u32 op, u64 arg);
+int hmap_watch_open(struct hmap_map *map, u32 flags, u32 buf_bytes, u64 *seq,
+		    struct file **filep);
 
 /* hmap_ioctl.c */
 long hmap_dev_ioctl(struct file *filp, unsigned int cmd, unsigned long arg);

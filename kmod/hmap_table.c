@@ -227,6 +227,19 @@ static inline u64 hmap_elem_version(const struct hmap_elem *e)
 }
 
 /*
+ * Tells a watched map's watchers of a change of @e, under its bucket lock.
+ * An unwatched map pays this one load.
+ */
+static inline void hmap_notify(struct hmap_htab *h, u32 op,
+			       struct hmap_elem *e)
+{
+	hmap_notify_fn fn = READ_ONCE(h->notify);
+
+	if (unlikely(fn))
+		fn(h, op, e->data, hmap_elem_value(h, e), hmap_elem_version(e));
+}
+
+/*
  * Replaces the value of a linked element in place, with a new version.
  * Under its bucket lock, so writers of one element are serialised; lockless
  * readers retry around it. The new @seq differs from the old (versions only
@@ -966,6 +979,12 @@ static struct hmap_tbl *hmap_tbl_install(struct hmap_htab *h)
 	 */
 	old = cmpxchg((struct hmap_tbl __force **)&h->tbl, NULL, tbl);
 	if (old) {
+		/*
+		 * A failed cmpxchg() orders nothing: order the winner's table
+		 * before the notify callback this insert reads, as the
+		 * winner's own cmpxchg() does (see hmap_htab_set_notify()).
+		 */
+		smp_mb();
 		hmap_tbl_free(h, tbl);
 		return old;
 	}
@@ -1144,6 +1163,8 @@ static bool hmap_lru_evict_one(struct hmap_htab *h, struct hmap_elem *keep)
 		if (found) {
 			hlist_nulls_del_rcu(&e->node);
 			atomic_dec(&h->count);
+			hmap_notify(h, expired ? HMAP_EVENT_EXPIRE :
+				    HMAP_EVENT_EVICT, e);
 		}
 		spin_unlock(lock);
 	}
@@ -1273,11 +1294,13 @@ again:
 		if (must_exist) {
 			ret = -ENOENT;
 		} else {
+			hmap_notify(h, HMAP_EVENT_EXPIRE, old);
 			hmap_elem_write_value(h, old, w->value);
 			hmap_elem_set_deadline(h, old, w->deadline);
 			w->version = hmap_elem_version(old);
 			hmap_lru_stamp(h, old, w->version);
 			atomic_long_inc(&h->stats.expirations);
+			hmap_notify(h, HMAP_EVENT_UPDATE, old);
 		}
 	} else if (old) {
 		ret = hmap_write_present(h, old, w);
@@ -1287,6 +1310,7 @@ again:
 				hmap_elem_set_deadline(h, old, w->deadline);
 			w->version = hmap_elem_version(old);
 			hmap_lru_stamp(h, old, w->version);
+			hmap_notify(h, HMAP_EVENT_UPDATE, old);
 		}
 	} else if (must_exist) {
 		ret = -ENOENT;
@@ -1312,6 +1336,7 @@ again:
 		if (h->ttl)
 			*hmap_elem_deadline(h, new) = w->deadline;
 		hlist_nulls_add_head_rcu(&new->node, &tbl->buckets[b]);
+		hmap_notify(h, HMAP_EVENT_UPDATE, new);
 		grow = hmap_needs_grow(h, tbl->size, atomic_read(&h->count));
 		linked = new;
 		new = NULL;
@@ -1401,6 +1426,7 @@ static int hmap_remove(struct hmap_htab *h, const void *key, void *value,
 		shrink = hmap_needs_shrink(h, tbl->size,
 					   atomic_dec_return(&h->count));
 		atomic_long_inc(&h->stats.expirations);
+		hmap_notify(h, HMAP_EVENT_EXPIRE, e);
 		ret = -ENOENT;
 	} else if (e && expect &&
 		   /* Writers hold this lock: the value cannot change under us. */
@@ -1417,6 +1443,7 @@ static int hmap_remove(struct hmap_htab *h, const void *key, void *value,
 		hlist_nulls_del_rcu(&e->node);
 		shrink = hmap_needs_shrink(h, tbl->size,
 					   atomic_dec_return(&h->count));
+		hmap_notify(h, HMAP_EVENT_DELETE, e);
 		ret = 0;
 	}
 	spin_unlock(lock);
@@ -1698,9 +1725,13 @@ static void hmap_tbl_empty(struct hmap_htab *h, struct hmap_tbl *tbl)
 void hmap_htab_clear(struct hmap_htab *h)
 {
 	struct hmap_tbl *tbl;
+	hmap_notify_fn fn;
 
 	down_write(&h->rwsem);
 	tbl = rcu_dereference_protected(h->tbl, lockdep_is_held(&h->rwsem));
+	fn = READ_ONCE(h->notify);
+	if (fn)
+		fn(h, HMAP_EVENT_CLEAR, NULL, NULL, 0);
 	if (h->rc.pool) {
 		hmap_tbl_empty(h, tbl);
 		up_write(&h->rwsem);
@@ -1764,6 +1795,7 @@ u32 hmap_htab_reclaim_expired(struct hmap_htab *h, u32 *cursor, u32 budget,
 				continue;
 			}
 			hlist_nulls_del_rcu(&e->node);
+			hmap_notify(h, HMAP_EVENT_EXPIRE, e);
 			/* @free_next is @pprev, which readers never follow. */
 			e->free_next = first;
 			first = e;
@@ -1787,6 +1819,46 @@ u32 hmap_htab_reclaim_expired(struct hmap_htab *h, u32 *cursor, u32 budget,
 	return count;
 }
 EXPORT_SYMBOL_GPL(hmap_htab_reclaim_expired);
+
+/**
+ * hmap_htab_set_notify() - start or stop telling a watcher of every change
+ * @h: the map
+ * @fn: the callback, or NULL to stop
+ *
+ * Starting waits for the changes in flight: on return every change that
+ * does not call @fn is over, and its effect is there for a walk of the map
+ * started after. A change reads the callback under its bucket lock, so
+ * taking each bucket lock once after setting it is enough; with @rwsem held
+ * for read, so that no resize brings other locks meanwhile, and without
+ * holding back writers as taking @rwsem for write would (a read-only
+ * watcher opening and closing watches in a loop must not stall the map's
+ * writers). Stopping needs no wait: a change that still calls @fn must
+ * find that it has nothing to do. May sleep.
+ */
+void hmap_htab_set_notify(struct hmap_htab *h, hmap_notify_fn fn)
+{
+	struct hmap_tbl *tbl;
+	u32 i;
+
+	WRITE_ONCE(h->notify, fn);
+	if (!fn)
+		return;
+	/*
+	 * Against a first insert installing a table (a full barrier too):
+	 * either it is seen here, or that insert sees @fn.
+	 */
+	smp_mb();
+	down_read(&h->rwsem);
+	tbl = rcu_dereference_check(h->tbl, lockdep_is_held(&h->rwsem));
+	for (i = 0; tbl && i <= tbl->lock_mask; i++) {
+		spin_lock(&tbl->locks[i]);
+		spin_unlock(&tbl->locks[i]);
+		if (!(i % HMAP_RESCHED_BUCKETS))
+			cond_resched();
+	}
+	up_read(&h->rwsem);
+}
+EXPORT_SYMBOL_GPL(hmap_htab_set_notify);
 
 /**
  * hmap_htab_buckets() - size of the current bucket array

@@ -212,6 +212,25 @@ struct hmap_htab_stats {
 	atomic_long_t expirations;
 };
 
+struct hmap_htab;
+
+/**
+ * typedef hmap_notify_fn - told of each change of a watched map
+ * @h: the map
+ * @op: HMAP_EVENT_UPDATE, _DELETE, _CLEAR, _EVICT or _EXPIRE
+ * @key: key_size bytes; NULL for a clear
+ * @value: value_size bytes, the new value or the one removed; NULL for a
+ *	clear
+ * @version: the entry's new version, or the version of the one removed; 0
+ *	for a clear
+ *
+ * Called with the entry's bucket lock held (a clear: with the rwsem held
+ * for write), so calls for one entry come in the order of its changes; the
+ * callee must not sleep and must not call into the map.
+ */
+typedef void (*hmap_notify_fn)(struct hmap_htab *h, u32 op, const void *key,
+			       const void *value, u64 version);
+
 /**
  * struct hmap_htab - one hash map
  * @tbl: current bucket array; NULL until the first insert and after a clear,
@@ -247,6 +266,10 @@ struct hmap_htab_stats {
  *	readers before the value.
  * @stats: whole-table event counters.
  * @rc: element allocation and deferred release.
+ * @notify: while the map is watched, told of every change (see
+ *	hmap_notify_fn); NULL otherwise, and then a write costs one load of
+ *	it. Changed only by hmap_htab_set_notify(), with @rwsem held for
+ *	write: a writer either ran before and is done, or sees the new value.
  */
 struct hmap_htab {
 	struct hmap_tbl __rcu *tbl;
@@ -269,6 +292,7 @@ struct hmap_htab {
 	u32 exp_off;
 	struct hmap_htab_stats stats;
 	struct hmap_reclaim rc;
+	hmap_notify_fn notify;
 };
 
 int hmap_htab_caches_init(void);
@@ -328,6 +352,7 @@ void hmap_htab_clear(struct hmap_htab *h);
 u32 hmap_htab_reclaim_expired(struct hmap_htab *h, u32 *cursor, u32 budget,
 			      u64 *next);
 u32 hmap_htab_buckets(struct hmap_htab *h);
+void hmap_htab_set_notify(struct hmap_htab *h, hmap_notify_fn fn);
 u64 hmap_htab_mem_bytes(struct hmap_htab *h);
 
 /**

@@ -47,6 +47,7 @@ static const struct {
 	{ HMAP_IOC_ADD, sizeof(struct hmap_add), false, "ADD" },
 	{ HMAP_IOC_CMPXCHG, sizeof(struct hmap_cmpxchg), false, "CMPXCHG" },
 	{ HMAP_IOC_LOOKUP_MULTI, sizeof(struct hmap_batch), false, "LOOKUP_MULTI" },
+	{ HMAP_IOC_WATCH, sizeof(struct hmap_watch), false, "WATCH" },
 };
 
 /* The size each command's struct was first published with. */
@@ -60,6 +61,8 @@ static unsigned int first_size(unsigned long cmd, unsigned int size)
 		return offsetof(struct hmap_elem_op, version);
 	case HMAP_IOC_INFO:
 		return offsetof(struct hmap_info, adds);
+	case HMAP_IOC_PUBLISH:
+		return offsetof(struct hmap_publish, flags);
 	default:
 		return size;
 	}
@@ -126,7 +129,7 @@ TEST_F(map, unknown_ioctls)
 	char buf[64] = { 0 };
 
 	fill(_metadata, self->fd, 5);
-	EXPECT_EQ(-ENOTTY, xioctl(self->fd, _IO(HMAP_TYPE, HMAP_CMD_LOOKUP_MULTI + 1), buf));
+	EXPECT_EQ(-ENOTTY, xioctl(self->fd, _IO(HMAP_TYPE, HMAP_CMD_WATCH + 1), buf));
 	EXPECT_EQ(-ENOTTY, xioctl(self->fd, _IO(HMAP_TYPE, HMAP_CMD_BASE - 1), buf));
 	EXPECT_EQ(-ENOTTY, xioctl(self->dev, _IO(HMAP_TYPE, 0xff), buf));
 	/* The right number with a size encoded in it is another ioctl. */

@@ -393,29 +393,82 @@ struct hmap_info {
 };
 
 /**
+ * define HMAP_PUBLISH_REPLACE - HMAP_IOC_PUBLISH: point a taken name at this map
+ *
+ * The name must exist; in one step it stops naming its map and names this
+ * one, keeping its owner, group and mode. HMAP_IOC_OPEN_BY_NAME then opens
+ * this map; an OPEN_BY_NAME running at the same time opens one or the
+ * other, never neither. Fds already open keep the map they opened: an fd
+ * is a reference to a map, never to a name, so nobody's reads or writes
+ * switch maps halfway (the safe form of swapping a pointer to a header,
+ * where copying the header over would tear it). The old map loses the
+ * name's reference and goes away with its last fd and watch; its watches
+ * get an HMAP_EVENT_REPLACED record.
+ */
+#define HMAP_PUBLISH_REPLACE	_BITUL(0)
+
+/**
+ * define HMAP_PUBLISH_ANY_SIZES - HMAP_IOC_PUBLISH: replace with other key or value sizes
+ *
+ * Without it, HMAP_PUBLISH_REPLACE requires the key and value sizes of the
+ * two maps to be the same, so that the name's users need not check them.
+ */
+#define HMAP_PUBLISH_ANY_SIZES	_BITUL(1)
+
+/**
+ * define HMAP_PUBLISH_OWNER - HMAP_IOC_PUBLISH: give the name this owner and group
+ *
+ * The name's owner and group are &hmap_publish.uid and &hmap_publish.gid
+ * (in the caller's user namespace) instead of the caller's fsuid and fsgid,
+ * as chown(2) would; it needs CAP_CHOWN in the initial user namespace, as
+ * names are global. For restoring saved maps with the names they had.
+ */
+#define HMAP_PUBLISH_OWNER	_BITUL(2)
+
+/**
  * struct hmap_publish - HMAP_IOC_PUBLISH: give a map a global name (on a
  * writable map fd)
  * @size: sizeof(struct hmap_publish)
  * @mode: permission bits for HMAP_IOC_OPEN_BY_NAME, a subset of 0666: read
  *	lets a user open the map read-only, read and write lets it open it
- *	read-write. Owner and group are the caller's fsuid and fsgid.
+ *	read-write. Owner and group are the caller's fsuid and fsgid. Must be
+ *	0 with HMAP_PUBLISH_REPLACE, which keeps the name's.
  * @name: the name, as described at HMAP_NAME_LEN
+ * @flags: HMAP_PUBLISH_REPLACE, HMAP_PUBLISH_ANY_SIZES (only with
+ *	REPLACE), HMAP_PUBLISH_OWNER, or 0
+ * @uid: with HMAP_PUBLISH_OWNER: the name's owner; else 0
+ * @gid: with HMAP_PUBLISH_OWNER: the name's group; else 0
+ * @__reserved: must be 0
  *
  * A published map lives on after its last fd is closed, like a pinned BPF
  * map, until HMAP_IOC_UNPUBLISH.
  *
  * Only the map's creator (same fsuid) or CAP_SYS_ADMIN may publish it: a
  * name keeps the map alive against its creator's per-user limits, so a
- * user given a writable fd must not be able to pin it.
+ * user given a writable fd must not be able to pin it by name. To replace,
+ * the caller must also be allowed to remove the name (UNPUBLISH: the
+ * name's owner, the old map's creator, or CAP_SYS_ADMIN): moving a name is
+ * an operation on the name, as rename(2) over a file needs the directory,
+ * not the file, so the name's mode does not grant it. A replaced map lives
+ * on while fds or watches refer to it, charged to its creator.
  *
- * Errors: EINVAL (bad name, bits outside 0666); EEXIST (the name is
- * taken); EBUSY (this map is already published); EPERM (read-only fd, or
- * the caller did not create the map).
+ * Errors: EINVAL (bad name, bits outside 0666, a mode with REPLACE,
+ * unknown flags, ANY_SIZES without REPLACE, an unmapped @uid or @gid; with
+ * REPLACE and not ANY_SIZES, key or value sizes that differ); EEXIST (the
+ * name is taken, without REPLACE); ENOENT (REPLACE: no such name); EBUSY
+ * (this map is already published, under this name or another); EPERM
+ * (read-only fd, the caller did not create the map, REPLACE of a name the
+ * caller may not remove, or OWNER without CAP_CHOWN in the initial user
+ * namespace).
  */
 struct hmap_publish {
 	__u32 size;
 	__u32 mode;
 	char name[HMAP_NAME_LEN];
+	__u32 flags;
+	__u32 uid;
+	__u32 gid;
+	__u32 __reserved;
 };
 
 /**
@@ -658,6 +711,153 @@ struct hmap_cmpxchg {
 	__u64 version;
 };
 
+/**
+ * define HMAP_WATCH_VALUES - HMAP_IOC_WATCH: records carry values, not only keys
+ *
+ * UPDATE records then carry the entry's new value; DELETE, EVICT and EXPIRE
+ * records the value the entry held when it was removed.
+ */
+#define HMAP_WATCH_VALUES	_BITUL(0)
+
+/**
+ * define HMAP_WATCH_NONBLOCK - HMAP_IOC_WATCH: the watch fd is O_NONBLOCK
+ */
+#define HMAP_WATCH_NONBLOCK	_BITUL(1)
+
+/* The default, the smallest and the largest buffer of one watch, in bytes. */
+#define HMAP_WATCH_DEFAULT_BYTES	(256 * 1024)
+#define HMAP_WATCH_MIN_BYTES		4096
+#define HMAP_WATCH_MAX_BYTES		(64 * 1024 * 1024)
+
+/**
+ * struct hmap_watch - HMAP_IOC_WATCH: open a change stream (on a map fd)
+ * @size: sizeof(struct hmap_watch)
+ * @flags: HMAP_WATCH_VALUES, HMAP_WATCH_NONBLOCK, or 0
+ * @buf_bytes: the watch's buffer, in bytes: 0 for
+ *	HMAP_WATCH_DEFAULT_BYTES (or twice the largest record, if more),
+ *	else from HMAP_WATCH_MIN_BYTES and twice the largest record of the
+ *	map (see &struct hmap_event) to HMAP_WATCH_MAX_BYTES
+ * @__reserved: must be 0
+ * @seq: out: the sequence number of the last change before the watch
+ *	began: its first record has @seq + 1, or is an overflow record
+ *
+ * Returns a new fd (close-on-exec) that reads the map's changes as &struct
+ * hmap_event records, in the order the map made them: every UPDATE,
+ * UPDATE_BATCH, ADD or CMPXCHG that wrote an entry, every DELETE (also
+ * LOOKUP_AND_DELETE and the batches) that removed one, CLEAR, and an LRU
+ * map's evictions and a TTL map's expirations when the entry is removed.
+ * A separate fd, as inotify's and perf's are, not read() on the map fd:
+ * map fds are shared by dup() and fork() and opened by many processes for
+ * commands, while a stream needs a reader position and a buffer of its own
+ * (several per process, with different options), and an fd that epoll
+ * reports readable only for changes.
+ *
+ * The fd behaves as a character device's: read() blocks until a record is
+ * there (EAGAIN with O_NONBLOCK; a signal interrupts it, restarting it
+ * under SA_RESTART), returns whole records only, as many as fit of those
+ * there when it began, and fails with EINVAL if the next one does not fit
+ * at all; read() of 0 bytes returns 0; poll() and epoll report EPOLLIN
+ * while records wait. Records are removed by the read() that returns them,
+ * once they reached the caller's buffer: a fault (EFAULT, or a short read)
+ * loses none. The fd is a stream: pread() and lseek() fail with ESPIPE.
+ * The watch keeps the map alive, as a map fd does, until it is closed.
+ *
+ * Writers append to the buffer of every watch of the map, under one lock
+ * per map that a reader holds only to copy out at most one bounce buffer
+ * (a page, or one record), and never wait for a reader to make room: a
+ * record that does not fit is dropped, and the reader finds in its place
+ * one HMAP_EVENT_OVERFLOW record with the number of records lost, after
+ * which it should take the map anew (LOOKUP_BATCH) and apply the records
+ * that follow. A map without watches pays one load per write; with watches,
+ * each change costs an append per watch, so a map takes at most
+ * max_watches_per_map of them (a module parameter).
+ *
+ * The buffer is charged to the memory cgroup of the caller and to the
+ * caller's max_watch_bytes_per_user (a module parameter); it is @buf_bytes
+ * rounded up to a power of two. Access is checked as for LOOKUP: a
+ * read-only map fd may watch. /proc/PID/fdinfo of a watch fd shows map_id,
+ * buf_bytes, queued_bytes, lost (records dropped so far) and values.
+ *
+ * Sequence numbers count the changes made while the map has at least one
+ * watch; a map nobody watches does not number its changes.
+ *
+ * To mirror a map: open the watch, walk the map with LOOKUP_BATCH, then
+ * apply every record in order (a CLEAR removes every key). The walk may
+ * already show some of the changes the records report, but the last record
+ * of a key, or a CLEAR after it, gives its state now, whatever the walk
+ * saw. After an overflow, the same again.
+ *
+ * Errors: EINVAL (unknown @flags, @__reserved not 0, @buf_bytes out of
+ * range); EDQUOT (the caller's max_watch_bytes_per_user is reached: a
+ * watch counts its buffer, a bounce buffer and its own struct); ENOSPC
+ * (the map has max_watches_per_map watches); ENOMEM; EMFILE/ENFILE.
+ */
+struct hmap_watch {
+	__u32 size;
+	__u32 flags;
+	__u32 buf_bytes;
+	__u32 __reserved;
+	__u64 seq;
+};
+
+/**
+ * enum hmap_event_op - what a change record reports, in &hmap_event.op
+ * @HMAP_EVENT_UPDATE: an entry was created or its value changed
+ * @HMAP_EVENT_DELETE: an entry was removed by a delete command
+ * @HMAP_EVENT_CLEAR: every entry was removed (one record per CLEAR, even
+ *	of an empty map); no key follows
+ * @HMAP_EVENT_EVICT: an HMAP_F_LRU map removed the entry to make room
+ * @HMAP_EVENT_EXPIRE: an expired entry of an HMAP_F_TTL map was removed (by
+ *	the sweep, or by the command that met it); the entry was already
+ *	absent for every command from its deadline on
+ * @HMAP_EVENT_OVERFLOW: records were dropped here because the buffer was
+ *	full: &hmap_event.lost of them, from &hmap_event.seq on; no key follows
+ * @HMAP_EVENT_REPLACED: the map's published name now names another map
+ *	(HMAP_PUBLISH_REPLACE), whose id is &hmap_event.version; no key
+ *	follows. The watch goes on reporting this map's changes.
+ */
+enum hmap_event_op {
+	HMAP_EVENT_UPDATE = 1,
+	HMAP_EVENT_DELETE = 2,
+	HMAP_EVENT_CLEAR = 3,
+	HMAP_EVENT_EVICT = 4,
+	HMAP_EVENT_EXPIRE = 5,
+	HMAP_EVENT_OVERFLOW = 6,
+	HMAP_EVENT_REPLACED = 7,
+};
+
+/**
+ * struct hmap_event - one record read from a watch fd
+ * @seq: the map's change sequence number: one per change made while the
+ *	map is watched (and per REPLACED record), from 1, in the order the
+ *	changes were made; with no overflow record between them, two records
+ *	that follow each other have consecutive numbers. An overflow record
+ *	has the number of the first record lost.
+ * @version: UPDATE: the entry's new version; DELETE, EVICT and EXPIRE: the
+ *	version of the entry removed; REPLACED: the id of the map that took
+ *	the name; else 0
+ * @lost: OVERFLOW: how many records were dropped; else 0
+ * @len: bytes of this record, header included: a multiple of 8. The next
+ *	record starts @len bytes after this one.
+ * @op: an &enum hmap_event_op
+ * @__reserved: 0
+ * @key_size: bytes of key after the header (the map's key size, or 0)
+ * @value_size: bytes of value after the key (the map's value size with
+ *	HMAP_WATCH_VALUES for UPDATE, DELETE, EVICT and EXPIRE; else 0)
+ *
+ * The key, then the value, then zero padding to @len follow the header.
+ */
+struct hmap_event {
+	__u64 seq;
+	__u64 version;
+	__u64 lost;
+	__u32 len;
+	__u16 op;
+	__u16 __reserved;
+	__u32 key_size;
+	__u32 value_size;
+};
+
 #define HMAP_TYPE		0xB8
 
 enum {
@@ -682,6 +882,7 @@ enum {
 	HMAP_CMD_ADD,
 	HMAP_CMD_CMPXCHG,
 	HMAP_CMD_LOOKUP_MULTI,
+	HMAP_CMD_WATCH,
 };
 
 /*
@@ -709,5 +910,6 @@ enum {
 #define HMAP_IOC_ADD			_IO(HMAP_TYPE, HMAP_CMD_ADD)
 #define HMAP_IOC_CMPXCHG		_IO(HMAP_TYPE, HMAP_CMD_CMPXCHG)
 #define HMAP_IOC_LOOKUP_MULTI		_IO(HMAP_TYPE, HMAP_CMD_LOOKUP_MULTI)
+#define HMAP_IOC_WATCH			_IO(HMAP_TYPE, HMAP_CMD_WATCH)
 
 #endif /* _UAPI_LINUX_HMAP_H */

@@ -126,6 +126,40 @@ int hmap_info(int map_fd, struct hmap_info *info);
 int hmap_publish(int map_fd, const char *name, mode_t mode);
 
 /**
+ * hmap_replace() - point a published name at this map instead, in one step
+ * @map_fd: writable fd of a map that has no name yet
+ * @name: a published name the caller may open for writing
+ * @flags: 0, or HMAP_PUBLISH_ANY_SIZES to allow key and value sizes other
+ *	than those of the map the name leaves
+ *
+ * HMAP_IOC_PUBLISH with HMAP_PUBLISH_REPLACE: the name keeps its owner,
+ * group and mode. Opens of the name get the old map or this one, never
+ * neither; fds already open keep the map they opened. The old map goes
+ * away with its last fd.
+ *
+ * Return: 0, or a negative errno (-ENOENT: no such name; -EINVAL: the
+ * sizes differ; -EBUSY: this map already has a name).
+ */
+int hmap_replace(int map_fd, const char *name, __u32 flags);
+
+/**
+ * hmap_publish_owner() - hmap_publish(), giving the name an owner and group
+ * @map_fd: writable map fd
+ * @name: 1 to 31 of [A-Za-z0-9_.-]
+ * @mode: permission bits, a subset of 0666
+ * @uid: the name's owner (in the caller's user namespace)
+ * @gid: the name's group
+ *
+ * HMAP_IOC_PUBLISH with HMAP_PUBLISH_OWNER, as chown(2) on the name: needs
+ * CAP_CHOWN. For restoring a saved map with the owner it had.
+ *
+ * Return: 0, or a negative errno (-EPERM: no CAP_CHOWN; -EINVAL: an
+ * unmapped @uid or @gid).
+ */
+int hmap_publish_owner(int map_fd, const char *name, mode_t mode, uid_t uid,
+		       gid_t gid);
+
+/**
  * hmap_unpublish() - remove a published name
  * @name: the name
  *
@@ -334,6 +368,74 @@ int hmap_update_ttl(int map_fd, const void *key, const void *value,
  */
 int hmap_add_ttl(int map_fd, const void *key, __s64 delta, __u32 flags,
 		 __u64 ttl_ms, __u64 *old_value, __u64 *new_value);
+
+/**
+ * hmap_watch() - open a change stream of a map
+ * @map_fd: map fd (read-only is enough)
+ * @flags: HMAP_WATCH_VALUES, HMAP_WATCH_NONBLOCK, or 0
+ * @buf_bytes: the watch's buffer in bytes, or 0 for
+ *	HMAP_WATCH_DEFAULT_BYTES
+ * @seq: written with the sequence number of the last change before the
+ *	watch began, or NULL
+ *
+ * Read the records with hmap_watch_read() and walk them with
+ * hmap_event_next(); poll() and epoll report the fd readable while records
+ * wait. Close the fd to end the watch.
+ *
+ * Return: a watch fd (close-on-exec), or a negative errno.
+ */
+int hmap_watch(int map_fd, __u32 flags, __u32 buf_bytes, __u64 *seq);
+
+/**
+ * hmap_watch_read() - read whole change records from a watch fd
+ * @watch_fd: fd from hmap_watch()
+ * @buf: room for records, 8-byte aligned
+ * @len: bytes of room: at least the largest record of the map
+ *
+ * Blocks until a record is there, unless the fd is non-blocking.
+ *
+ * Return: bytes read, records one after the other, or a negative errno
+ * (-EAGAIN: none yet on a non-blocking fd; -EINTR: a signal; -EINVAL: the
+ * next record does not fit in @len).
+ */
+ssize_t hmap_watch_read(int watch_fd, void *buf, size_t len);
+
+/**
+ * hmap_event_next() - walk the records of one hmap_watch_read()
+ * @buf: the buffer read into
+ * @len: bytes hmap_watch_read() returned
+ * @prev: the record before, or NULL for the first
+ *
+ * A record whose &hmap_event.len is shorter than its header, not a
+ * multiple of 8, shorter than its key and value, or beyond @len ends the
+ * walk.
+ *
+ * Return: the next record, or NULL at the end or at a malformed record.
+ */
+const struct hmap_event *hmap_event_next(const void *buf, size_t len,
+					 const struct hmap_event *prev);
+
+/**
+ * hmap_event_key() - the key of a change record
+ * @ev: the record
+ *
+ * Return: &hmap_event.key_size bytes of key.
+ */
+static inline const void *hmap_event_key(const struct hmap_event *ev)
+{
+	return (const unsigned char *)ev + sizeof(*ev);
+}
+
+/**
+ * hmap_event_value() - the value of a change record
+ * @ev: the record
+ *
+ * Return: &hmap_event.value_size bytes of value, after the key.
+ */
+static inline const void *hmap_event_value(const struct hmap_event *ev)
+{
+	return (const unsigned char *)ev + sizeof(*ev) + ev->key_size;
+}
 
 #ifdef __cplusplus
 }

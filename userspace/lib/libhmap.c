@@ -144,6 +144,34 @@ int hmap_publish(int map_fd, const char *name, mode_t mode)
 	return hmap_err(ioctl(map_fd, HMAP_IOC_PUBLISH, &p));
 }
 
+int hmap_replace(int map_fd, const char *name, __u32 flags)
+{
+	struct hmap_publish p = {
+		.size = sizeof(p),
+		.flags = HMAP_PUBLISH_REPLACE | flags,
+	};
+
+	if (hmap_set_name(p.name, name))
+		return -EINVAL;
+	return hmap_err(ioctl(map_fd, HMAP_IOC_PUBLISH, &p));
+}
+
+int hmap_publish_owner(int map_fd, const char *name, mode_t mode, uid_t uid,
+		       gid_t gid)
+{
+	struct hmap_publish p = {
+		.size = sizeof(p),
+		.mode = mode,
+		.flags = HMAP_PUBLISH_OWNER,
+		.uid = uid,
+		.gid = gid,
+	};
+
+	if (hmap_set_name(p.name, name))
+		return -EINVAL;
+	return hmap_err(ioctl(map_fd, HMAP_IOC_PUBLISH, &p));
+}
+
 int hmap_unpublish(const char *name)
 {
 	struct hmap_unpublish u = { .size = sizeof(u) };
@@ -344,4 +372,52 @@ int hmap_update_ttl(int map_fd, const void *key, const void *value,
 	};
 
 	return hmap_err(ioctl(map_fd, HMAP_IOC_UPDATE, &op));
+}
+
+int hmap_watch(int map_fd, __u32 flags, __u32 buf_bytes, __u64 *seq)
+{
+	struct hmap_watch w = {
+		.size = sizeof(w),
+		.flags = flags,
+		.buf_bytes = buf_bytes,
+	};
+	int ret = hmap_err(ioctl(map_fd, HMAP_IOC_WATCH, &w));
+
+	if (ret >= 0 && seq)
+		*seq = w.seq;
+	return ret;
+}
+
+ssize_t hmap_watch_read(int watch_fd, void *buf, size_t len)
+{
+	ssize_t ret = read(watch_fd, buf, len);
+
+	return ret < 0 ? -errno : ret;
+}
+
+const struct hmap_event *hmap_event_next(const void *buf, size_t len,
+					 const struct hmap_event *prev)
+{
+	const unsigned char *start = buf, *p;
+	const struct hmap_event *ev;
+	size_t off, left;
+
+	if (!prev) {
+		off = 0;
+	} else {
+		p = (const unsigned char *)prev;
+		if (p < start || (size_t)(p - start) >= len)
+			return NULL;
+		off = (size_t)(p - start) + prev->len;
+	}
+	if (off >= len)
+		return NULL;
+	left = len - off;
+	if (left < sizeof(*ev))
+		return NULL;
+	ev = (const struct hmap_event *)(start + off);
+	if (ev->len < sizeof(*ev) || ev->len % 8 || ev->len > left ||
+	    (__u64)ev->key_size + ev->value_size > ev->len - sizeof(*ev))
+		return NULL;
+	return ev;
 }

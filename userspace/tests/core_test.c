@@ -985,6 +985,100 @@ TEST(lru_count_does_not_creep)
 	DESTROY_AND_CHECK_LEAKS(&h);
 }
 
+/* What a watch would have been told: op, key, value, version. */
+struct seen {
+	u32 op;
+	u64 key, value, version;
+};
+
+static struct seen seen[64];
+static u32 nseen;
+
+static void record_change(struct hmap_htab *h, u32 op, const void *key,
+			  const void *value, u64 version)
+{
+	struct seen *s = &seen[nseen++ % 64];
+
+	s->op = op;
+	s->key = key ? *(const u64 *)key : ~0ULL;
+	s->value = value ? *(const u64 *)value : ~0ULL;
+	s->version = version;
+}
+
+static bool saw(u32 i, u32 op, u64 key, u64 value)
+{
+	return i < nseen && seen[i].op == op && seen[i].key == key &&
+	       seen[i].value == value;
+}
+
+/*
+ * Every path that changes an entry tells the watcher, once, with the value
+ * it wrote or removed and the entry's version; failed writes, lookups and
+ * an unwatched map tell nothing.
+ */
+TEST(notify_sees_every_change)
+{
+	struct hmap_htab_params p = {
+		.key_size = 8, .value_size = 8, .max_entries = 2, .ttl = true,
+		.lru = true,
+	};
+	struct hmap_write add = { .value = &add, .modify = add_modify };
+	u64 k = 1, v, ver, one = 1, due = ~0ULL;
+	struct hmap_htab h;
+	u32 cursor = 0;
+
+	ASSERT_EQ(0, hmap_htab_init(&h, &p));
+	nseen = 0;
+	ASSERT_EQ(0, put(&h, 9, HMAP_ANY));
+	hmap_htab_set_notify(&h, record_change);
+	ASSERT_EQ(0, put(&h, 1, HMAP_ANY));
+	ASSERT_TRUE(saw(0, HMAP_EVENT_UPDATE, 1, val_of(1)));
+	ASSERT_EQ(0, hmap_htab_lookup_version(&h, &k, &v, &ver));
+	EXPECT_EQ(ver, seen[0].version);
+	/* A replace in place, then a read-modify-write. */
+	ASSERT_EQ(0, put(&h, 1, HMAP_EXIST));
+	EXPECT_TRUE(saw(1, HMAP_EVENT_UPDATE, 1, val_of(1)));
+	EXPECT_LT(ver, seen[1].version);
+	add.ctx = &one;
+	ASSERT_EQ(0, hmap_htab_write(&h, &k, &add));
+	EXPECT_TRUE(saw(2, HMAP_EVENT_UPDATE, 1, val_of(1) + 1));
+	/* Failures and lookups: nothing. */
+	EXPECT_EQ(-EEXIST, put(&h, 1, HMAP_NOEXIST));
+	k = 5;
+	EXPECT_EQ(-ENOENT, hmap_htab_delete(&h, &k));
+	EXPECT_EQ(-ENOENT, hmap_htab_lookup(&h, &k, &v));
+	EXPECT_EQ(3, nseen);
+	/* A full LRU map: the insert, then the eviction of key 9. */
+	ASSERT_EQ(0, put(&h, 2, HMAP_ANY));
+	EXPECT_TRUE(saw(3, HMAP_EVENT_UPDATE, 2, val_of(2)));
+	EXPECT_TRUE(saw(4, HMAP_EVENT_EVICT, 9, val_of(9)));
+	/* A delete carries the value removed. */
+	k = 2;
+	ASSERT_EQ(0, hmap_htab_delete(&h, &k));
+	EXPECT_TRUE(saw(5, HMAP_EVENT_DELETE, 2, val_of(2)));
+	/* Expired: met by a delete, taken over by a write, or swept. */
+	ASSERT_EQ(0, put_ttl(&h, 3, HMAP_ANY, 1));
+	k = 3;
+	EXPECT_EQ(-ENOENT, hmap_htab_delete(&h, &k));
+	EXPECT_TRUE(saw(7, HMAP_EVENT_EXPIRE, 3, val_of(3)));
+	ASSERT_EQ(0, put_ttl(&h, 3, HMAP_ANY, 1));
+	ASSERT_EQ(0, put_ttl(&h, 3, HMAP_NOEXIST, 0));
+	EXPECT_TRUE(saw(9, HMAP_EVENT_EXPIRE, 3, val_of(3)));
+	EXPECT_TRUE(saw(10, HMAP_EVENT_UPDATE, 3, val_of(3)));
+	ASSERT_EQ(0, put_ttl(&h, 3, HMAP_ANY, 1));
+	EXPECT_EQ(1, hmap_htab_reclaim_expired(&h, &cursor,
+					       hmap_htab_buckets(&h), &due));
+	EXPECT_TRUE(saw(12, HMAP_EVENT_EXPIRE, 3, val_of(3)));
+	hmap_htab_clear(&h);
+	EXPECT_TRUE(saw(13, HMAP_EVENT_CLEAR, ~0ULL, ~0ULL));
+	EXPECT_EQ(14, nseen);
+	/* Unwatched again: nothing more. */
+	hmap_htab_set_notify(&h, NULL);
+	ASSERT_EQ(0, put(&h, 4, HMAP_ANY));
+	EXPECT_EQ(14, nseen);
+	DESTROY_AND_CHECK_LEAKS(&h);
+}
+
 /* UPDATE with EXIST on an empty map: ENOENT, without allocating anything. */
 TEST(exist_on_empty_map_allocates_nothing)
 {
