@@ -17,10 +17,20 @@
  * UPDATE with HMAP_IF_VERSION on the heap bounce, DELETE with it shrinking
  * the table, and LOOKUP_MULTI, which allocates its buffer.
  *
+ * WATCH has a sweep of its own, with and without HMAP_WATCH_VALUES, with the
+ * default buffer and a small one, and charged to the caller (no
+ * CAP_SYS_RESOURCE): a failure must give ENOMEM (or EDQUOT) and leave no
+ * fd behind (/proc/self/fd counted before and after) and everything else as
+ * it was; a failure the call absorbed (a kvmalloc() that fell back to
+ * vmalloc) must leave a watch that works: an update of the map is then one
+ * record to read, numbered after the @seq WATCH gave.
+ *
  * Needs CONFIG_FAULT_INJECTION and CONFIG_FAILSLAB: runs on the debug
  * kernel, skips on Debian's.
  */
+#include <dirent.h>
 #include <sys/syscall.h>
+#include <linux/capability.h>
 
 #include "kselftest_harness.h"
 #include "hmap_util.h"
@@ -536,6 +546,176 @@ TEST(every_command_at_every_failure_point)
 	}
 	TH_LOG("fail-nth: %d failure points exercised over %zu commands", total,
 	       sizeof(ops) / sizeof(ops[0]));
+	EXPECT_GT(total, 0);
+	write_str(FAILSLAB "ignore-gfp-wait", "Y");
+	close(c.dev);
+	close(nfd);
+}
+
+/* Open fds of this process, from /proc/self/fd. */
+static int count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *de;
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while ((de = readdir(d)))
+		n += de->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+/* Raises or drops CAP_SYS_RESOURCE, which exempts from per-user limits. */
+static int cap_resource(bool on)
+{
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2];
+	__u32 bit = 1U << (CAP_SYS_RESOURCE % 32);
+
+	if (syscall(SYS_capget, &hdr, d))
+		return -1;
+	if (on)
+		d[CAP_SYS_RESOURCE / 32].effective |= bit;
+	else
+		d[CAP_SYS_RESOURCE / 32].effective &= ~bit;
+	return syscall(SYS_capset, &hdr, d);
+}
+
+struct watch_case {
+	const char *name;
+	__u32 flags;
+	__u32 buf_bytes;
+	bool charged;		/* without CAP_SYS_RESOURCE */
+};
+
+static const struct watch_case watch_cases[] = {
+	{ "WATCH", 0, 0, false },
+	{ "WATCH VALUES", HMAP_WATCH_VALUES, 0, false },
+	{ "WATCH (4 KiB buffer)", 0, 4096, false },
+	{ "WATCH VALUES|NONBLOCK (4K)", HMAP_WATCH_VALUES | HMAP_WATCH_NONBLOCK, 4096, false },
+	{ "WATCH VALUES (charged)", HMAP_WATCH_VALUES, 0, true },
+};
+
+/*
+ * Whether watch @wfd that @arg made on @c's map works: its fd flags, then
+ * an update of key 2 is one record, and only one. NULL if it does, else
+ * what is wrong.
+ */
+static const char *watch_works(struct ctx *c, int wfd, const struct hmap_watch *arg)
+{
+	bool values = arg->flags & HMAP_WATCH_VALUES;
+	__u64 key = 2, value = 0x3c3c3c3c3c3c3c3cULL, got;
+	struct hmap_event ev;
+	char buf[4096];
+	ssize_t n;
+	int fl;
+
+	fl = fcntl(wfd, F_GETFL);
+	if (fl < 0 || !(fl & O_NONBLOCK) != !(arg->flags & HMAP_WATCH_NONBLOCK))
+		return "O_NONBLOCK is not as HMAP_WATCH_NONBLOCK says";
+	if (!(fcntl(wfd, F_GETFD) & FD_CLOEXEC))
+		return "not close-on-exec";
+	/* Never wait: a missing record must fail the test, not hang it. */
+	if (!(fl & O_NONBLOCK) && fcntl(wfd, F_SETFL, fl | O_NONBLOCK))
+		return "fcntl(O_NONBLOCK) failed";
+	if (read(wfd, buf, sizeof(buf)) != -1 || errno != EAGAIN)
+		return "a record before any change";
+	if (hmap_update(c->fd, &key, &value, HMAP_EXIST))
+		return "the update failed";
+	n = read(wfd, buf, sizeof(buf));
+	if (n != (ssize_t)(sizeof(ev) + 8 + (values ? 8 : 0)))
+		return "not one record of the expected size";
+	memcpy(&ev, buf, sizeof(ev));
+	if (ev.seq != arg->seq + 1 || ev.op != HMAP_EVENT_UPDATE || ev.len != n ||
+	    ev.key_size != 8 || ev.value_size != (values ? 8 : 0) || ev.lost)
+		return "the record's header is wrong";
+	memcpy(&got, buf + sizeof(ev), 8);
+	if (got != key)
+		return "the record's key is wrong";
+	memcpy(&got, buf + sizeof(ev) + 8, 8);
+	if (values && got != value)
+		return "the record's value is wrong";
+	if (read(wfd, buf, sizeof(buf)) != -1 || errno != EAGAIN)
+		return "more than one record";
+	return NULL;
+}
+
+TEST(watch_at_every_failure_point)
+{
+	static struct ctx c;
+	struct state pre, post;
+	int nfd, nth, ret, fds, total = 0;
+	unsigned int i;
+
+	nfd = nth_fd();
+	if (nfd < 0)
+		SKIP(return, "no fail-nth: kernel without CONFIG_FAULT_INJECTION");
+	ASSERT_EQ(0, write_str(FAILSLAB "ignore-gfp-wait", "N"));
+	ASSERT_EQ(0, write_str(FAILSLAB "verbose", "0"));
+	c.dev = open_dev();
+	ASSERT_LE(0, c.dev);
+	c.fd = -1;
+
+	for (i = 0; i < ARRAY_SIZE(watch_cases); i++) {
+		const struct watch_case *w = &watch_cases[i];
+		const char *nm = w->name;
+		int points = 0, absorbed = 0;
+
+		for (nth = 1; nth < 1000; nth++) {
+			struct hmap_watch arg = { .size = sizeof(arg), .flags = w->flags,
+						  .buf_bytes = w->buf_bytes };
+			const char *why = NULL;
+			bool injected;
+
+			ASSERT_EQ(0, prep_small(&c)) TH_LOG("%s", nm);
+			snapshot(&c, &pre);
+			fds = count_fds();
+			if (w->charged)
+				ASSERT_EQ(0, cap_resource(false));
+			ASSERT_EQ(0, arm(nfd, nth));
+			ret = fd_or_errno(ioctl(c.fd, HMAP_IOC_WATCH, &arg));
+			injected = disarm(nfd);
+			if (w->charged)
+				ASSERT_EQ(0, cap_resource(true));
+			if (ret >= 0) {
+				why = watch_works(&c, ret, &arg);
+				close(ret);
+			}
+			EXPECT_EQ(NULL, why) TH_LOG("%s, failure %d: the watch: %s", nm, nth, why);
+			/* No fd left behind, by a failure or by the close. */
+			EXPECT_EQ(fds, count_fds()) TH_LOG("%s, failure %d", nm, nth);
+			snapshot(&c, &post);
+			cleanup(&c);
+			if (!injected) {
+				EXPECT_LE(0, ret) TH_LOG("%s ran clean but failed", nm);
+				break;
+			}
+			points++;
+			if (ret >= 0) {
+				absorbed++;
+			} else {
+				EXPECT_TRUE(ret == -ENOMEM || ret == -EDQUOT)
+					TH_LOG("%s, failure %d: %s", nm, nth, strerror(-ret));
+				/* Only the update of a watch that works changes them. */
+				EXPECT_TRUE(pre.digest == post.digest &&
+					    pre.vdigest == post.vdigest)
+					TH_LOG("%s, failure %d: content changed", nm, nth);
+				/* (A replaced element may not be freed yet.) */
+				EXPECT_EQ(pre.bytes, post.bytes) TH_LOG("%s, failure %d", nm, nth);
+			}
+			EXPECT_EQ(pre.count, post.count) TH_LOG("%s, failure %d", nm, nth);
+			EXPECT_EQ(pre.live, post.live) TH_LOG("%s, failure %d", nm, nth);
+			EXPECT_EQ(pre.free_fd, post.free_fd) TH_LOG("%s, failure %d", nm, nth);
+			EXPECT_EQ(pre.refs, post.refs) TH_LOG("%s, failure %d", nm, nth);
+		}
+		ASSERT_LT(nth, 1000) TH_LOG("%s never ran clean", nm);
+		TH_LOG("%-30s %2d failure points (%d absorbed)", nm, points, absorbed);
+		total += points;
+	}
+	TH_LOG("fail-nth: %d failure points exercised over %zu WATCH variants", total,
+	       ARRAY_SIZE(watch_cases));
 	EXPECT_GT(total, 0);
 	write_str(FAILSLAB "ignore-gfp-wait", "Y");
 	close(c.dev);

@@ -8,9 +8,10 @@
  * valid, too short (ending at a PROT_NONE page), NULL, unmapped, read-only,
  * misaligned, straddling a page, a kernel or non-canonical address, or the
  * raw bytes as mutated. The fd is /dev/hmap, a map fd, a read-only fd of a
- * map, a closed fd, /dev/null or a pipe. Programs that reach new edges of
- * hmap.ko (KCOV PCs inside its .text, hashed AFL-style as prev/cur pairs)
- * join the corpus, and new programs are mutations of corpus programs.
+ * map, a watch fd, a closed fd, /dev/null or a pipe. Programs that reach
+ * new edges of hmap.ko (KCOV PCs inside its .text, hashed AFL-style as
+ * prev/cur pairs) join the corpus, and new programs are mutations of
+ * corpus programs.
  *
  * The parent sets the module's limits low, forks the executor, and watches
  * it. Everything the parent needs once the executor is gone (the corpus,
@@ -40,6 +41,26 @@
  * Maps are now and then HMAP_F_LRU or HMAP_F_TTL, and UPDATE and ADD give
  * entries a few milliseconds to live, so that they expire within a program.
  *
+ * Watches: WATCH (flags mostly valid, a buffer of the default size, a few
+ * pages, HMAP_WATCH_MIN_BYTES or one less, sized from the map's largest
+ * record, just under, at and over twice it, or HMAP_WATCH_MAX_BYTES and one
+ * more) returns a watch fd, kept in slots watch0..watch3; while fuzzing,
+ * max_watch_bytes_per_user and max_watches_per_map are low, for EDQUOT and
+ * ENOSPC. Pseudo-calls read one (count 0, 1, around a record header, around
+ * the map's own record sizes, a page, 64 KiB and more, into a good or a bad
+ * buffer: NULL, unmapped, read-only, short, a kernel address) with the fd
+ * made O_NONBLOCK for the read whatever its flags, so that no read ever
+ * waits; poll it: poll() with no timeout, or an epoll registration that
+ * stays until the watch is gone, so that writers have a waiter to wake;
+ * and read its fdinfo (or a map's). close and dup work on watch slots too,
+ * and any command may be issued on a watch fd. These properties are
+ * checked, and a violation is reported with its program as a kernel report
+ * is: a command on a watch fd fails with ENOTTY, WATCH on /dev/hmap with
+ * EBADFD; a read returns whole, well-formed records (see check_records())
+ * numbered one after the other from the @seq WATCH gave, also across reads
+ * that faulted (they lose none), and 0 for 0 bytes; fdinfo agrees with the
+ * flags WATCH was given.
+ *
  * Every reproducer is printed decoded, call by call, and as a hex line that
  * "hmap_fuzz --replay HEX" runs again.
  *
@@ -56,11 +77,13 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <dirent.h>
+#include <sys/epoll.h>
 #include <sys/fsuid.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -88,11 +111,16 @@
 
 #define PARAM_DIR		"/sys/module/hmap/parameters/"
 #define FZ_MAX_BYTES		(64ULL << 20)
+/* max_watch_bytes_per_user while fuzzing: a few watches reach EDQUOT. */
+#define FZ_MAX_WATCH_BYTES	(1024ULL * 1024)
+/* max_watches_per_map while fuzzing: a third watch of a map gets ENOSPC. */
+#define FZ_MAX_WATCHES		2
 
 #define FZ_MAX_CALLS		16	/* a CREATE costs ms: make programs long */
 #define FZ_DATA			208	/* argument bytes kept per call */
 #define FZ_NPTR			5	/* pointer fields of the largest struct */
 #define FZ_SLOTS		4	/* map fds one program may hold */
+#define FZ_WSLOTS		4	/* watch fds one program may hold */
 #define FZ_ARG_MAX		8192	/* memory behind an argument struct */
 #define FZ_CORPUS_MAX		4096
 #define FZ_RING			16	/* last programs kept for reports */
@@ -135,12 +163,13 @@ enum {
 	FD_NULLDEV,	/* /dev/null */
 	FD_PIPE,	/* a pipe */
 	FD_BAD,		/* -1 */
+	FD_WATCH,	/* the watch fd in a watch slot */
 	FD_NKINDS
 };
 
 static const char *const fd_names[FD_NKINDS] = {
 	"/dev/hmap", "/dev/hmap(O_RDONLY)", "map", "map(read-only)",
-	"closed-fd", "/dev/null", "pipe", "-1",
+	"closed-fd", "/dev/null", "pipe", "-1", "watch",
 };
 
 /* What a pointer field points to, which sizes its buffer. */
@@ -191,6 +220,7 @@ static const struct fz_field f_info[] = {
 
 static const struct fz_field f_publish[] = {
 	FI(hmap_publish, size), FI(hmap_publish, mode), FN(hmap_publish, name),
+	FI(hmap_publish, flags),
 };
 
 static const struct fz_field f_unpublish[] = {
@@ -235,6 +265,12 @@ static const struct fz_field f_cmpxchg[] = {
 	FP(hmap_cmpxchg, desired, R_VALUE),
 };
 
+/* WATCH's seq is written, never read. */
+static const struct fz_field f_watch[] = {
+	FI(hmap_watch, size), FI(hmap_watch, flags),
+	FI(hmap_watch, buf_bytes), FI(hmap_watch, __reserved),
+};
+
 struct fz_cmd {
 	const char *name;
 	unsigned long nr;
@@ -272,6 +308,7 @@ static const struct fz_cmd fz_cmds[] = {
 	CMD(HMAP_IOC_ADD, hmap_add, false, f_add, 8, ttl_ms),
 	CMD(HMAP_IOC_CMPXCHG, hmap_cmpxchg, false, f_cmpxchg, 8, version),
 	CMD(HMAP_IOC_LOOKUP_MULTI, hmap_batch, false, f_batch, 5, __reserved),
+	CMD(HMAP_IOC_WATCH, hmap_watch, false, f_watch, 5, seq),
 };
 
 #define FZ_NCMDS	(ARRAY_SIZE(fz_cmds))
@@ -280,9 +317,10 @@ enum {
 	C_CREATE, C_LOOKUP, C_UPDATE, C_DELETE, C_LAD, C_NEXT_KEY, C_CLEAR,
 	C_INFO, C_PUBLISH, C_UNPUBLISH, C_OPEN_NAME, C_OPEN_ID, C_NEXT_ID,
 	C_LBATCH, C_LDBATCH, C_UBATCH, C_DBATCH, C_ADD, C_CMPXCHG, C_LMULTI,
+	C_WATCH,
 };
 
-_Static_assert(FZ_NCMDS == HMAP_CMD_LOOKUP_MULTI - HMAP_CMD_BASE + 1,
+_Static_assert(FZ_NCMDS == HMAP_CMD_WATCH - HMAP_CMD_BASE + 1,
 	       "one entry per command");
 
 /* Whether command @op takes a struct hmap_elem_op. */
@@ -304,15 +342,28 @@ static unsigned int version_off(unsigned int op)
 }
 
 /*
- * Calls that are not ioctls, for the lifetime of map files: close a slot's
- * fd (its number then refers to nothing, or to whatever opens next), or
- * dup it into a new slot (two fds, one file: a close must not drop the
- * map). They do not count as executions.
+ * Calls that are not ioctls. For the lifetime of map and watch files (on
+ * a map slot, or with fd FD_WATCH on a watch slot): close a slot's fd (its
+ * number then refers to nothing, or to whatever opens next), or dup it into
+ * a new slot (two fds, one file: a close must not drop the map or end the
+ * watch). For watches: read a watch slot's fd, never waiting (run_read()),
+ * or poll it with no timeout, by poll() or (argx odd) by an epoll instance
+ * of the executor's that it stays registered with. And read a slot's
+ * /proc/self/fdinfo (show_fdinfo of a map or a watch). They do not count as
+ * executions, but have rows of their own in the results.
  */
 #define OP_CLOSE	FZ_NCMDS
 #define OP_DUP		(FZ_NCMDS + 1)
-#define FZ_NOPS		(FZ_NCMDS + 2)
-#define OP_WEIGHT	2
+#define OP_READ		(FZ_NCMDS + 2)
+#define OP_POLL		(FZ_NCMDS + 3)
+#define OP_FDINFO	(FZ_NCMDS + 4)
+#define FZ_NOPS		(FZ_NCMDS + 5)
+
+static const char *const pseudo_names[FZ_NOPS - FZ_NCMDS] = {
+	"close", "dup", "read(watch)", "poll(watch)", "fdinfo",
+};
+
+static const unsigned int pseudo_weight[FZ_NOPS - FZ_NCMDS] = { 2, 2, 6, 2, 1 };
 
 _Static_assert(sizeof(struct hmap_info) <= FZ_DATA, "FZ_DATA holds any struct");
 
@@ -327,7 +378,10 @@ struct fz_call {
 				 */
 	uint8_t as_user;	/* issue it as uid FZ_FUZZ_UID, no capabilities */
 	uint8_t tail_val;	/* byte at tail_off, past FZ_DATA */
-	uint8_t pad0;
+	uint8_t aux;		/* WATCH's buf_bytes, OP_READ's count: 0 as
+				 * the call says, else a size taken at run time
+				 * from the map's records (rel_size())
+				 */
 	uint16_t len;		/* bytes of memory behind the struct */
 	uint16_t argx;		/* P_SHORT: bytes missing; else a variant */
 	uint16_t tail_off;
@@ -336,7 +390,9 @@ struct fz_call {
 	uint8_t pkind[FZ_NPTR];	/* P_* per pointer field, in field order */
 	uint8_t pfill[FZ_NPTR];	/* content of each buffer, see fill_elems() */
 	uint16_t px[FZ_NPTR];	/* as argx, per pointer */
-	uint8_t data[FZ_DATA];	/* the struct's bytes; pointers set at run time */
+	uint8_t data[FZ_DATA];	/* the struct's bytes; pointers set at run time;
+				 * OP_READ: the count, a u32
+				 */
 };
 
 struct fz_prog {
@@ -348,6 +404,67 @@ struct fz_prog {
 static bool is_pseudo(const struct fz_call *c)
 {
 	return c->op >= FZ_NCMDS;
+}
+
+/* A pseudo-call's operation: an unknown number (from a replay) dups. */
+static unsigned int pseudo_op(const struct fz_call *c)
+{
+	return c->op < FZ_NOPS ? c->op : OP_DUP;
+}
+
+/* Whether call @c works on a watch slot rather than a map slot. */
+static bool on_watch(const struct fz_call *c)
+{
+	return c->fd % FD_NKINDS == FD_WATCH;
+}
+
+/* Bytes of the record of a change with @ks bytes of key and @vs of value. */
+static unsigned int rec_bytes(unsigned int ks, unsigned int vs)
+{
+	return (sizeof(struct hmap_event) + ks + vs + 7) & ~7U;
+}
+
+/*
+ * The sizes a call may take from the records of the map it is on (@ks,
+ * @vs): 1-3 for WATCH's buffer, around the smallest one allowed (twice the
+ * largest record); 4-10 for a read, around one record and two.
+ */
+#define REL_WATCH	3
+#define REL_READ	7
+
+static const char *const rel_names[1 + REL_WATCH + REL_READ] = {
+	"", "2 * the largest record - 1", "2 * the largest record",
+	"2 * the largest record + 1", "a key-only record - 1",
+	"a key-only record", "a key-only record + 1", "the largest record - 1",
+	"the largest record", "the largest record + 1", "2 key-only records",
+};
+
+static unsigned int rel_size(unsigned int aux, unsigned int ks, unsigned int vs)
+{
+	unsigned int key = rec_bytes(ks, 0), full = rec_bytes(ks, vs);
+
+	switch (aux) {
+	case 1:
+		return 2 * full - 1;
+	case 2:
+		return 2 * full;
+	case 3:
+		return 2 * full + 1;
+	case 4:
+		return key - 1;
+	case 5:
+		return key;
+	case 6:
+		return key + 1;
+	case 7:
+		return full - 1;
+	case 8:
+		return full;
+	case 9:
+		return full + 1;
+	default:
+		return 2 * key;
+	}
 }
 
 #define FZ_RING_MAGIC	"hmap-fuzz-ring:1"
@@ -380,12 +497,14 @@ struct fz_shm {
 	uint32_t kcov;		/* 1: coverage-guided */
 	uint32_t stop;		/* every executor stops after its program */
 	uint32_t splat;		/* an executor saw a kernel report */
+	unsigned int failed_check;	/* 1 + the executor whose check failed */
 	uint32_t seeds, seeds_kept;	/* programs of HMAP_FUZZ_CORPUS */
 	char splat_line[256];
+	char check_line[300];	/* what the failed check saw */
 	char kcov_note[256];
-	/* Per executor and command: successes, then failures by errno. */
-	uint64_t results[FZ_PROCS_MAX][FZ_NCMDS][FZ_ERRNOS];
-	double secs[FZ_PROCS_MAX][FZ_NCMDS];	/* time in each command */
+	/* Per executor and command or pseudo-call: successes, then errnos. */
+	uint64_t results[FZ_PROCS_MAX][FZ_NOPS][FZ_ERRNOS];
+	double secs[FZ_PROCS_MAX][FZ_NOPS];	/* time in each */
 	uint8_t edges[FZ_EDGES];
 	uint8_t pcs[FZ_TEXT_MAX / 8];
 	struct fz_prog corpus[FZ_CORPUS_MAX];
@@ -615,8 +734,75 @@ static uint8_t pick_fill(void)
 	return one_in(8) ? 0x80 | rnd(0x80) : one_in(4) ? rnd(16) : rnd(4);
 }
 
-/* A well-formed call of command @op, aimed at map slot @slot. */
-static void gen_call(struct fz_call *c, unsigned int op, unsigned int slot)
+/* WATCH's buffer: mostly valid sizes, some around the limits. */
+static void pick_watch_bytes(struct fz_call *c)
+{
+	switch (rnd(12)) {
+	case 0:
+	case 1:
+	case 2:
+		break;		/* 0: HMAP_WATCH_DEFAULT_BYTES */
+	case 3:
+	case 4:
+	case 5:		/* 4 KiB to 64 KiB */
+		set(c, "buf_bytes", (4096U << rnd(5)) + (one_in(8) ? 1 : 0));
+		break;
+	case 6:		/* the smallest: overflows soonest */
+		set(c, "buf_bytes", HMAP_WATCH_MIN_BYTES - (one_in(4) ? 1 : 0));
+		break;
+	case 7:
+	case 8:
+		c->aux = 1 + rnd(REL_WATCH);
+		break;
+	case 9:		/* the largest buffer costs a vmalloc: now and then */
+		set(c, "buf_bytes", one_in(8) ? HMAP_WATCH_MAX_BYTES + rnd(2) :
+		    HMAP_WATCH_DEFAULT_BYTES + (one_in(2) ? 1 : 0));
+		break;
+	case 10:
+		set(c, "buf_bytes", HMAP_WATCH_MAX_BYTES + 1 + rnd64() % 0x7fffffff);
+		break;
+	default:
+		set(c, "buf_bytes", pick_interesting());
+		break;
+	}
+}
+
+static const unsigned int read_counts[] = {
+	0, 1, 8, 39, 40, 41, 47, 48, 49, 56, 64, 100, 4095, 4096, 4096, 4097,
+	8192, 65536, 65537, 131072, SLAB, SLAB + 1, 1U << 20, 0xffffffff,
+};
+
+/* A read's count, and now and then a bad buffer. */
+static void gen_read(struct fz_call *c)
+{
+	unsigned int count = 4096;
+
+	c->argp = P_VALID;
+	c->aux = 0;
+	switch (rnd(4)) {
+	case 0:
+		c->aux = 1 + REL_WATCH + rnd(REL_READ);
+		break;
+	case 1:
+		count = read_counts[rnd(ARRAY_SIZE(read_counts))];
+		break;
+	default:	/* a page or 64 KiB, which take whatever waits */
+		count = one_in(2) ? 4096 : 65536;
+		break;
+	}
+	memcpy(c->data, &count, sizeof(count));
+	if (one_in(6)) {
+		/* NULL, unmapped, read-only, short, kernel: EFAULT */
+		c->argp = rnd(P_NKINDS - 1);
+		c->argx = one_in(2) ? 1 + rnd(8) : rnd(0x10000);
+	}
+}
+
+/*
+ * A well-formed call of command @op, aimed at map slot @slot; a pseudo-call
+ * on a watch may be aimed at watch slot @wslot instead.
+ */
+static void gen_call(struct fz_call *c, unsigned int op, unsigned int slot, unsigned int wslot)
 {
 	static const char *const create_fields[] = {
 		"flags", "key_size", "value_size", "max_entries", "capacity_hint",
@@ -630,6 +816,14 @@ static void gen_call(struct fz_call *c, unsigned int op, unsigned int slot)
 	if (op >= FZ_NCMDS) {
 		c->fd = FD_SLOT;
 		c->slot = slot;
+		if (op == OP_READ || op == OP_POLL || (op == OP_FDINFO ? !one_in(3) : one_in(3))) {
+			c->fd = FD_WATCH;
+			c->slot = wslot;
+		}
+		if (op == OP_READ)
+			gen_read(c);
+		else if (op == OP_POLL)
+			c->argx = rnd(2);
 		return;
 	}
 	c->fd = cmd->dev ? FD_DEV : FD_SLOT;
@@ -698,9 +892,29 @@ static void gen_call(struct fz_call *c, unsigned int op, unsigned int slot)
 		if (one_in(2))
 			set_ptr(c, "key", P_NULL);
 		break;
+	case C_WATCH:
+		set(c, "flags", one_in(16) ? (one_in(2) ? rnd64() : 4U << rnd(30)) : rnd(4));
+		pick_watch_bytes(c);
+		if (one_in(16))
+			set(c, "__reserved", one_in(2) ? 1 : pick_interesting());
+		/* Read-only fds may watch; /dev/hmap and a watch fd may not. */
+		if (one_in(4))
+			c->fd = FD_SLOT_RO;
+		else if (one_in(16))
+			c->fd = one_in(2) ? FD_DEV : FD_DEV_RO;
+		else if (one_in(16))
+			c->fd = FD_WATCH;
+		break;
 	case C_PUBLISH:
 		set(c, "mode", one_in(8) ? rnd(01000) : modes[rnd(ARRAY_SIZE(modes))]);
 		set_name(c, field(c, "name"));
+		/* Taking a name from a map: its watches get a REPLACED record. */
+		if (one_in(4)) {
+			set(c, "flags", HMAP_PUBLISH_REPLACE |
+			    (one_in(2) ? HMAP_PUBLISH_ANY_SIZES : 0));
+			if (!one_in(8))
+				set(c, "mode", 0);
+		}
 		break;
 	case C_UNPUBLISH:
 	case C_OPEN_NAME:
@@ -745,21 +959,28 @@ static void gen_call(struct fz_call *c, unsigned int op, unsigned int slot)
 		c->len = cmd->min_size;
 		set(c, "size", cmd->min_size);
 	}
+	/* Now and then a map command on a watch fd: ENOTTY. */
+	if (!cmd->dev && op != C_WATCH && one_in(64)) {
+		c->fd = FD_WATCH;
+		c->slot = wslot;
+	}
 }
 
 static unsigned int pick_op(void)
 {
 	unsigned int total = 0, i, r;
 
-	for (i = 0; i < FZ_NCMDS; i++)
-		total += fz_cmds[i].weight;
-	r = rnd(total + 2 * OP_WEIGHT);
-	for (i = 0; i < FZ_NCMDS; i++) {
-		if (r < fz_cmds[i].weight)
+	for (i = 0; i < FZ_NOPS; i++)
+		total += i < FZ_NCMDS ? fz_cmds[i].weight : pseudo_weight[i - FZ_NCMDS];
+	r = rnd(total);
+	for (i = 0; i < FZ_NOPS - 1; i++) {
+		unsigned int w = i < FZ_NCMDS ? fz_cmds[i].weight : pseudo_weight[i - FZ_NCMDS];
+
+		if (r < w)
 			return i;
-		r -= fz_cmds[i].weight;
+		r -= w;
 	}
-	return r < OP_WEIGHT ? OP_CLOSE : OP_DUP;
+	return i;
 }
 
 /* Counts the map slots the calls before @n may fill, to aim at them. */
@@ -770,15 +991,45 @@ static unsigned int slots_before(const struct fz_prog *p, unsigned int n)
 	for (i = 0; i < n && i < p->ncalls; i++) {
 		unsigned int op = p->call[i].op;
 
-		if (op == C_CREATE || op == C_OPEN_NAME || op == C_OPEN_ID || op == OP_DUP)
+		if (op == C_CREATE || op == C_OPEN_NAME || op == C_OPEN_ID ||
+		    (op == OP_DUP && !on_watch(&p->call[i])))
 			s++;
 	}
 	return s > FZ_SLOTS ? FZ_SLOTS : s;
 }
 
+/* The same for the watch slots. */
+static unsigned int watches_before(const struct fz_prog *p, unsigned int n)
+{
+	unsigned int i, s = 0;
+
+	for (i = 0; i < n && i < p->ncalls; i++) {
+		unsigned int op = p->call[i].op;
+
+		if (op == C_WATCH || (op == OP_DUP && on_watch(&p->call[i])))
+			s++;
+	}
+	return s > FZ_WSLOTS ? FZ_WSLOTS : s;
+}
+
 /*
- * Names meet by chance one time in seven: make an OPEN_BY_NAME or an
- * UNPUBLISH use the name an earlier PUBLISH of the program gave, mostly.
+ * A new call @op at @i of @p, aimed at the slots calls before it fill; a
+ * read or poll with no watch to use is mostly a WATCH instead.
+ */
+static void gen_at(struct fz_prog *p, unsigned int i, unsigned int op)
+{
+	unsigned int s = slots_before(p, i), w = watches_before(p, i);
+
+	if ((op == OP_READ || op == OP_POLL || op == OP_FDINFO) && !w && !one_in(8))
+		op = C_WATCH;
+
+	gen_call(&p->call[i], op, s ? rnd(s) : 0, w ? rnd(w) : 0);
+}
+
+/*
+ * Names meet by chance one time in seven: make an OPEN_BY_NAME, an
+ * UNPUBLISH or a PUBLISH that replaces use the name an earlier PUBLISH of
+ * the program gave, mostly.
  */
 static void link_name(struct fz_prog *p, unsigned int i)
 {
@@ -786,7 +1037,9 @@ static void link_name(struct fz_prog *p, unsigned int i)
 	const struct fz_field *to = field(c, "name"), *from;
 	int k;
 
-	if ((c->op != C_OPEN_NAME && c->op != C_UNPUBLISH) || !to || one_in(4))
+	if ((c->op != C_OPEN_NAME && c->op != C_UNPUBLISH &&
+	     !(c->op == C_PUBLISH && get_field(c, field(c, "flags")) & HMAP_PUBLISH_REPLACE)) ||
+	    !to || one_in(4))
 		return;
 	for (k = i - 1; k >= 0; k--) {
 		if (p->call[k].op != C_PUBLISH)
@@ -828,11 +1081,14 @@ static void link_value(struct fz_prog *p, unsigned int i)
 
 static void gen_prog(struct fz_prog *p)
 {
-	unsigned int i, n = 1 + rnd(one_in(4) ? 4 : FZ_MAX_CALLS), s;
+	unsigned int i, n = 1 + rnd(one_in(4) ? 4 : FZ_MAX_CALLS);
 
 	memset(p, 0, sizeof(*p));
 	p->ncalls = n;
-	/* Mostly: make a map or two, put entries in, then anything. */
+	/*
+	 * Mostly: make a map or two, maybe watch it, put entries in, then
+	 * anything; now and then read a watch at the end.
+	 */
 	for (i = 0; i < n; i++) {
 		unsigned int op = pick_op();
 
@@ -840,10 +1096,13 @@ static void gen_prog(struct fz_prog *p)
 			op = C_CREATE;
 		else if (i == 1 && one_in(5))
 			op = C_CREATE;
+		else if (i == 1 && one_in(4))
+			op = C_WATCH;
 		else if (i <= 3 && one_in(2))
 			op = one_in(4) ? C_UBATCH : C_UPDATE;
-		s = slots_before(p, i);
-		gen_call(&p->call[i], op, s ? rnd(s) : 0);
+		else if (i == n - 1 && watches_before(p, i) && one_in(2))
+			op = OP_READ;
+		gen_at(p, i, op);
 		link_name(p, i);
 		link_value(p, i);
 	}
@@ -901,6 +1160,9 @@ static void mutate_field(struct fz_call *c)
 		set_name(c, f);
 		return;
 	}
+	/* The buffer as the call says, or (again) sized from the records. */
+	if (c->op == C_WATCH && !strcmp(f->name, "buf_bytes"))
+		c->aux = one_in(4) ? 1 + rnd(REL_WATCH) : 0;
 	if (f->kind == F_PTR) {
 		int i = ptr_index(c, f->name);
 
@@ -933,6 +1195,31 @@ static void mutate_field(struct fz_call *c)
 	set_field(c, f, v);
 }
 
+/* A read's count, buffer or slot. */
+static void mutate_read(struct fz_call *c)
+{
+	unsigned int count;
+
+	switch (rnd(4)) {
+	case 0:
+		gen_read(c);
+		break;
+	case 1:
+		c->argp = rnd(P_NKINDS - 1);
+		c->argx = one_in(2) ? 1 + rnd(8) : rnd(0x10000);
+		break;
+	case 2:
+		memcpy(&count, c->data, sizeof(count));
+		count = one_in(2) ? count + (one_in(2) ? 1 : -1) : (unsigned int)pick_interesting();
+		memcpy(c->data, &count, sizeof(count));
+		c->aux = 0;
+		break;
+	default:
+		c->slot = rnd(FZ_WSLOTS);
+		break;
+	}
+}
+
 static void mutate_call(struct fz_prog *p, struct fz_call *c)
 {
 	unsigned int s = slots_before(p, c - p->call);
@@ -940,7 +1227,11 @@ static void mutate_call(struct fz_prog *p, struct fz_call *c)
 
 	if (is_pseudo(c)) {
 		if (one_in(4))
-			gen_call(c, pick_op(), s ? rnd(s) : 0);
+			gen_at(p, c - p->call, pick_op());
+		else if (c->op == OP_READ && !one_in(3))
+			mutate_read(c);
+		else if (one_in(4))
+			c->fd = on_watch(c) ? FD_SLOT : FD_WATCH;
 		else
 			c->slot = rnd(FZ_SLOTS);
 		return;
@@ -1010,7 +1301,7 @@ static void mutate_call(struct fz_prog *p, struct fz_call *c)
 
 static void mutate_prog(struct fz_prog *p, const struct fz_prog *other)
 {
-	unsigned int n = 1 + (one_in(2) ? 0 : rnd(4)), i, k, sl;
+	unsigned int n = 1 + (one_in(2) ? 0 : rnd(4)), i, k;
 
 	for (k = 0; k < n; k++) {
 		switch (rnd(10)) {
@@ -1020,8 +1311,7 @@ static void mutate_prog(struct fz_prog *p, const struct fz_prog *other)
 				memmove(&p->call[i + 1], &p->call[i],
 					(p->ncalls - i) * sizeof(p->call[0]));
 				p->ncalls++;
-				sl = slots_before(p, i);
-				gen_call(&p->call[i], pick_op(), sl ? rnd(sl) : 0);
+				gen_at(p, i, pick_op());
 				link_name(p, i);
 				link_value(p, i);
 			}
@@ -1056,14 +1346,14 @@ static void mutate_prog(struct fz_prog *p, const struct fz_prog *other)
 	}
 	if (!p->ncalls) {
 		p->ncalls = 1;
-		gen_call(&p->call[0], C_CREATE, 0);
+		gen_call(&p->call[0], C_CREATE, 0, 0);
 	}
 }
 
 /* ---- execution ---- */
 
 static int dev_fd = -1, dev_ro_fd = -1, null_fd = -1, pipe_fds[2] = { -1, -1 };
-static int closed_fd = -1, kmsg_fd = -1, kcov_fd = -1;
+static int closed_fd = -1, kmsg_fd = -1, kcov_fd = -1, epoll_fd = -1;
 static uint64_t *kcov_area;
 static uint8_t *arena_rw, *arena_ro;
 static uint64_t hole_addr;
@@ -1079,6 +1369,18 @@ struct fz_exec {
 	unsigned int n;
 	char pub[FZ_MAX_CALLS][HMAP_NAME_LEN];
 	unsigned int npub;
+	/* Watch slots, filled by WATCH and dup as the map slots are. */
+	int wfd[FZ_WSLOTS];
+	bool wclosed[FZ_WSLOTS];	/* as closed[] */
+	bool wknown[FZ_WSLOTS];		/* wfd is the watch below, for the checks */
+	bool wfmt[FZ_WSLOTS];		/* its flags are known: records are checked */
+	bool wvalues[FZ_WSLOTS];	/* HMAP_WATCH_VALUES */
+	unsigned int wks[FZ_WSLOTS], wvs[FZ_WSLOTS];	/* the map's sizes */
+	unsigned int wstream[FZ_WSLOTS];	/* slot of wnext[] (dups share it) */
+	__u64 wnext[FZ_WSLOTS];	/* seq the next record must have; 0: unknown */
+	unsigned int nw;
+	/* A failed check of this program, for the parent to report. */
+	char check[256];
 };
 
 static int arena_init(void)
@@ -1223,6 +1525,8 @@ static int pick_fd(struct fz_exec *x, const struct fz_call *c)
 	unsigned int s = c->slot % FZ_SLOTS;
 
 	switch (c->fd % FD_NKINDS) {
+	case FD_WATCH:
+		return x->wfd[c->slot % FZ_WSLOTS];
 	case FD_DEV:
 		return dev_fd;
 	case FD_DEV_RO:
@@ -1242,19 +1546,34 @@ static int pick_fd(struct fz_exec *x, const struct fz_call *c)
 	}
 }
 
+/*
+ * Fd number @fd was closed, or is reused by a new fd: no slot that held it
+ * is to close it, and no watch slot that held it refers to its watch.
+ */
+static void forget_fd(struct fz_exec *x, int fd)
+{
+	unsigned int k;
+
+	for (k = 0; k < FZ_SLOTS; k++)
+		if (x->fd[k] == fd)
+			x->closed[k] = true;
+	for (k = 0; k < FZ_WSLOTS; k++)
+		if (x->wfd[k] == fd) {
+			x->wclosed[k] = true;
+			x->wknown[k] = false;
+		}
+}
+
 /* Learns a new map fd's sizes and id, and keeps it in a slot. */
 static void adopt_fd(struct fz_exec *x, int fd)
 {
 	struct hmap_info info = { .size = sizeof(info) };
-	unsigned int k;
 
 	if (x->n >= FZ_SLOTS || ioctl(fd, HMAP_IOC_INFO, &info)) {
 		close(fd);
 		return;
 	}
-	for (k = 0; k < FZ_SLOTS; k++)
-		if (x->fd[k] == fd)
-			x->closed[k] = true;	/* the old slot's number is reused */
+	forget_fd(x, fd);	/* the old slot's number is reused */
 	x->fd[x->n] = fd;
 	x->closed[x->n] = false;
 	x->key_size[x->n] = info.key_size;
@@ -1263,11 +1582,61 @@ static void adopt_fd(struct fz_exec *x, int fd)
 	x->n++;
 }
 
+/*
+ * Keeps a new watch fd in a watch slot, with the sizes of the map it
+ * watches (issued on @map_fd) and the flags and numbering of the struct
+ * WATCH read and wrote back at @arg (@alen bytes of it readable).
+ */
+static void adopt_watch(struct fz_exec *x, int fd, int map_fd, const uint8_t *arg,
+			size_t alen)
+{
+	struct hmap_info info = { .size = sizeof(info) };
+	struct hmap_watch w;
+	unsigned int k = x->nw;
+
+	if (k >= FZ_WSLOTS || ioctl(map_fd, HMAP_IOC_INFO, &info)) {
+		close(fd);
+		return;
+	}
+	forget_fd(x, fd);
+	x->wfd[k] = fd;
+	x->wclosed[k] = false;
+	x->wknown[k] = true;
+	x->wks[k] = info.key_size;
+	x->wvs[k] = info.value_size;
+	x->wstream[k] = k;
+	x->wnext[k] = 0;
+	/* Success wrote the struct back, up to its @size: min_size has @seq. */
+	x->wfmt[k] = arg && alen >= sizeof(w);
+	if (x->wfmt[k]) {
+		memcpy(&w, arg, sizeof(w));
+		x->wvalues[k] = w.flags & HMAP_WATCH_VALUES;
+		if (w.size >= offsetofend(struct hmap_watch, seq))
+			x->wnext[k] = w.seq + 1;
+	}
+	x->nw++;
+}
+
 static void exec_reset(struct fz_exec *x)
 {
 	memset(x, 0, sizeof(*x));
 	memset(x->fd, -1, sizeof(x->fd));
 	memset(x->ro_fd, -1, sizeof(x->ro_fd));
+	memset(x->wfd, -1, sizeof(x->wfd));
+}
+
+static const char *errname(long r);
+
+/* A property that does not hold: the program fails as on a kernel report. */
+static void check_fail(struct fz_exec *x, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (x->check[0])
+		return;		/* the first one tells */
+	va_start(ap, fmt);
+	vsnprintf(x->check, sizeof(x->check), fmt, ap);
+	va_end(ap);
 }
 
 /* Closes what a program left open and removes the names it published. */
@@ -1286,6 +1655,10 @@ static void exec_cleanup(struct fz_exec *x)
 		if (x->ro_fd[i] >= 0)
 			close(x->ro_fd[i]);
 	}
+	/* Last: a watch may hold the last reference of its map. */
+	for (i = 0; i < FZ_WSLOTS; i++)
+		if (x->wfd[i] >= 0 && !x->wclosed[i])
+			close(x->wfd[i]);
 	exec_reset(x);
 }
 
@@ -1517,34 +1890,222 @@ static uint64_t role_bytes(const struct fz_field *f, uint32_t ks, uint32_t vs, u
 }
 
 /*
+ * Checks the @n bytes a read of watch slot @s returned into @b: whole
+ * records, as &struct hmap_event says they are, numbered one after the
+ * other (an overflow record counting for the records it stands for), also
+ * across reads that faulted, which lose no record.
+ */
+static void check_records(struct fz_exec *x, unsigned int s, const uint8_t *b, size_t n)
+{
+	__u64 *next = &x->wnext[x->wstream[s]];
+	unsigned int ks = x->wks[s], vs = x->wvs[s];
+	struct hmap_event ev;
+	size_t off, i;
+
+	for (off = 0; off < n; off += ev.len) {
+		bool keyless, valued, ovf, zero_version;
+
+		if (n - off < sizeof(ev)) {
+			check_fail(x, "read of watch%u: %zu bytes past the last whole record",
+				   s, n - off);
+			return;
+		}
+		memcpy(&ev, b + off, sizeof(ev));
+		ovf = ev.op == HMAP_EVENT_OVERFLOW;
+		zero_version = ev.op == HMAP_EVENT_CLEAR || ovf;
+		keyless = zero_version || ev.op == HMAP_EVENT_REPLACED;
+		valued = x->wvalues[s] && !keyless;
+		if (ev.len % 8 || ev.len > n - off || ev.op < HMAP_EVENT_UPDATE ||
+		    ev.op > HMAP_EVENT_REPLACED || ev.__reserved ||
+		    ev.key_size != (keyless ? 0 : ks) || ev.value_size != (valued ? vs : 0) ||
+		    ev.len != rec_bytes(ev.key_size, ev.value_size) ||
+		    ovf != !!ev.lost || (zero_version && ev.version)) {
+			check_fail(x,
+				   "read of watch%u (%u-byte keys, %u-byte values%s), record at %zu of %zu: seq %llu version %llu lost %llu len %u op %u reserved %u key_size %u value_size %u",
+				   s, ks, vs, x->wvalues[s] ? ", HMAP_WATCH_VALUES" : "", off, n,
+				   (unsigned long long)ev.seq, (unsigned long long)ev.version,
+				   (unsigned long long)ev.lost, ev.len, ev.op, ev.__reserved,
+				   ev.key_size, ev.value_size);
+			return;
+		}
+		for (i = sizeof(ev) + ev.key_size + ev.value_size; i < ev.len; i++)
+			if (b[off + i]) {
+				check_fail(x,
+					   "read of watch%u, record seq %llu: padding byte %zu is %#x",
+					   s, (unsigned long long)ev.seq, i, b[off + i]);
+				return;
+			}
+		if (*next && ev.seq != *next) {
+			check_fail(x,
+				   "read of watch%u, record at %zu: seq %llu (op %u), expected %llu",
+				   s, off, (unsigned long long)ev.seq, ev.op,
+				   (unsigned long long)*next);
+			return;
+		}
+		*next = ev.seq + (ovf ? ev.lost : 1);
+	}
+}
+
+/*
+ * Reads watch slot @c->slot's fd, with the fd O_NONBLOCK for the read
+ * whatever WATCH's flags said, so that it never waits: with records there,
+ * a blocking read returns the same. Checks what the read returned.
+ */
+static long run_read(struct fz_exec *x, const struct fz_call *c, bool *fresh)
+{
+	unsigned int s = c->slot % FZ_WSLOTS, count;
+	int fd = x->wfd[s], fl, err;
+	unsigned char *wr;
+	size_t wlen;
+	__u64 a;
+	long ret;
+
+	memcpy(&count, c->data, sizeof(count));
+	if (c->aux)
+		count = rel_size(c->aux, x->wks[s], x->wvs[s]);
+	a = place(0, c->argp, count, c->argx, &wr, &wlen);
+	if (wr)
+		memset(wr, 0xa5, wlen);
+	fl = fcntl(fd, F_GETFL);
+	if (fl >= 0 && !(fl & O_NONBLOCK) && fcntl(fd, F_SETFL, fl | O_NONBLOCK))
+		return -errno;	/* no read that could wait */
+	kcov_reset();
+	ret = read(fd, (void *)(uintptr_t)a, count);
+	err = errno;
+	if (kcov_collect())
+		*fresh = true;
+	if (fl >= 0 && !(fl & O_NONBLOCK))
+		fcntl(fd, F_SETFL, fl);
+	if (!x->wknown[s] || x->wclosed[s] || !x->wfmt[s])
+		return ret < 0 ? -err : ret;
+	if (ret > (long)count || (!count && c->argp == P_VALID && ret))
+		check_fail(x, "read of watch%u returned %ld (%s) for count %u", s, ret,
+			   ret < 0 ? errname(-err) : "bytes", count);
+	else if (ret > 0 && wr && a == (uintptr_t)wr)
+		check_records(x, s, wr, ret);
+	return ret < 0 ? -err : ret;
+}
+
+/* Polls watch slot @c->slot's fd, with no timeout: by epoll if argx is odd. */
+static long run_poll(struct fz_exec *x, const struct fz_call *c, bool *fresh)
+{
+	int fd = x->wfd[c->slot % FZ_WSLOTS];
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	struct epoll_event ev = { .events = EPOLLIN }, out[FZ_WSLOTS];
+	long ret;
+
+	kcov_reset();
+	if (c->argx & 1 && epoll_fd >= 0) {
+		/* It stays registered, a waiter for writers to wake, until closed. */
+		ev.data.fd = fd;
+		if (epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &ev) && errno != EEXIST)
+			ret = -errno;
+		else
+			ret = epoll_wait(epoll_fd, out, FZ_WSLOTS, 0);
+		ret = ret < 0 ? -errno : ret;
+	} else {
+		ret = poll(&pfd, 1, 0);
+		ret = ret < 0 ? -errno : pfd.revents;
+	}
+	if (kcov_collect())
+		*fresh = true;
+	return ret;
+}
+
+/* A number after "@key:" in fdinfo text @t, or -1. */
+static long long fdinfo_field(const char *t, const char *key)
+{
+	const char *p = strstr(t, key);
+
+	return p ? strtoll(p + strlen(key), NULL, 0) : -1;
+}
+
+/*
+ * Reads the fdinfo of slot @c->slot's fd (a watch slot or a map slot), and
+ * of a known watch checks what it says against what WATCH was asked.
+ */
+static long run_fdinfo(struct fz_exec *x, const struct fz_call *c, bool *fresh)
+{
+	bool w = on_watch(c);
+	unsigned int s = c->slot % (w ? FZ_WSLOTS : FZ_SLOTS);
+	int fd = w ? x->wfd[s] : x->fd[s], pfd;
+	char path[64], t[1024];
+	long long size, queued;
+	long ret;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	kcov_reset();
+	pfd = open(path, O_RDONLY | O_CLOEXEC);
+	ret = pfd < 0 ? -errno : read(pfd, t, sizeof(t) - 1);
+	if (ret < 0 && pfd >= 0)
+		ret = -errno;
+	if (kcov_collect())
+		*fresh = true;
+	if (pfd >= 0)
+		close(pfd);
+	if (ret < 0 || !w || !x->wknown[s] || !x->wfmt[s])
+		return ret;
+	t[ret] = 0;
+	size = fdinfo_field(t, "\nbuf_bytes:");
+	queued = fdinfo_field(t, "\nqueued_bytes:");
+	if (fdinfo_field(t, "\nvalues:") != x->wvalues[s] || size < HMAP_WATCH_MIN_BYTES ||
+	    size > HMAP_WATCH_MAX_BYTES || (size & (size - 1)) || queued < 0 || queued > size)
+		check_fail(x, "fdinfo of watch%u (%s): %.200s", s,
+			   x->wvalues[s] ? "HMAP_WATCH_VALUES" : "no values", t);
+	return ret;
+}
+
+/*
  * Runs call @c of a program. Returns its result (>= 0 or -errno) and sets
  * *@fresh when it reached a new edge.
  */
 static long run_pseudo(struct fz_exec *x, const struct fz_call *c, bool *fresh)
 {
-	unsigned int s = c->slot % FZ_SLOTS, k;
+	bool w = on_watch(c);
+	unsigned int s = c->slot % (w ? FZ_WSLOTS : FZ_SLOTS), k;
+	int fd = w ? x->wfd[s] : x->fd[s];
 	long ret;
 
-	kcov_reset();
-	if (c->op == OP_CLOSE) {
-		ret = close(x->fd[s]) ? -errno : 0;
+	switch (pseudo_op(c)) {
+	case OP_READ:
+		return run_read(x, c, fresh);
+	case OP_POLL:
+		return run_poll(x, c, fresh);
+	case OP_FDINFO:
+		return run_fdinfo(x, c, fresh);
+	case OP_CLOSE:
+		kcov_reset();
+		ret = close(fd) ? -errno : 0;
 		/* A number since reused by another slot is that slot's to close. */
-		for (k = 0; k < FZ_SLOTS; k++)
-			if (x->fd[k] == x->fd[s])
-				x->closed[k] = true;
-	} else {
-		ret = dup(x->fd[s]);
+		forget_fd(x, fd);
+		break;
+	default:
+		kcov_reset();
+		ret = dup(fd);
 		ret = ret < 0 ? -errno : ret;
-		if (ret >= 0 && x->n < FZ_SLOTS) {
+		if (ret >= 0)
+			forget_fd(x, ret);
+		if (ret >= 0 && !w && x->n < FZ_SLOTS) {
 			x->fd[x->n] = ret;
 			x->key_size[x->n] = x->key_size[s];
 			x->value_size[x->n] = x->value_size[s];
 			x->id[x->n] = x->id[s];
 			x->version[x->n] = x->version[s];
 			x->n++;
+		} else if (ret >= 0 && w && x->nw < FZ_WSLOTS) {
+			/* The same watch: one stream, whichever fd reads it. */
+			k = x->nw++;
+			x->wfd[k] = ret;
+			x->wknown[k] = x->wknown[s] && !x->wclosed[s];
+			x->wfmt[k] = x->wfmt[s];
+			x->wvalues[k] = x->wvalues[s];
+			x->wks[k] = x->wks[s];
+			x->wvs[k] = x->wvs[s];
+			x->wstream[k] = x->wstream[s];
 		} else if (ret >= 0) {
 			close(ret);
 		}
+		break;
 	}
 	if (kcov_collect())
 		*fresh = true;
@@ -1558,6 +2119,7 @@ static long run_call(struct fz_exec *x, const struct fz_call *c, bool *fresh)
 	uint32_t ks = 8, vs = 8, count = 0;
 	size_t wlen, n;
 	uint8_t *wr, *buf;
+	unsigned long nr = c->nr ? c->nr : cmd->nr;
 	uint64_t argp;
 	double t0;
 	long ret;
@@ -1622,18 +2184,35 @@ static long run_call(struct fz_exec *x, const struct fz_call *c, bool *fresh)
 			memcpy(buf + offsetof(struct hmap_elem_op, version),
 			       &x->version[(c->idref - 1) % FZ_SLOTS], 8);
 	}
+	/* A buffer sized from the map's records. */
+	if (c->aux && c->op == C_WATCH && buf &&
+	    wlen >= offsetofend(struct hmap_watch, buf_bytes)) {
+		unsigned int b = rel_size(c->aux, ks, vs);
+
+		memcpy(buf + offsetof(struct hmap_watch, buf_bytes), &b, 4);
+	}
 
 	if (c->as_user)
 		become_user(true);
 	kcov_reset();
 	t0 = now();
-	ret = ioctl(fd, c->nr ? c->nr : cmd->nr, (unsigned long)argp);
+	ret = ioctl(fd, nr, (unsigned long)argp);
 	err = errno;
 	shm->secs[me][c->op % FZ_NCMDS] += now() - t0;
 	if (kcov_collect())
 		*fresh = true;
 	if (c->as_user)
 		become_user(false);
+	/* No file but hmap's own answers its commands: a watch fd has none. */
+	if (on_watch(c) && x->wknown[c->slot % FZ_WSLOTS] && _IOC_TYPE(nr) == HMAP_TYPE &&
+	    (ret >= 0 || err != ENOTTY))
+		check_fail(x, "ioctl %#lx (%s layout) on watch%u: %ld (%s), not ENOTTY",
+			   nr, cmd->name, c->slot % FZ_WSLOTS, ret, ret < 0 ? errname(-err) : "ok");
+	/* Nor does /dev/hmap watch, before it reads the struct. */
+	if ((c->fd % FD_NKINDS == FD_DEV || c->fd % FD_NKINDS == FD_DEV_RO) && fd >= 0 &&
+	    nr == HMAP_IOC_WATCH && (ret >= 0 || err != EBADFD))
+		check_fail(x, "WATCH on %s: %ld (%s), not EBADFD", fd_names[c->fd % FD_NKINDS],
+			   ret, ret < 0 ? errname(-err) : "ok");
 	/* A version that came back, for a later HMAP_IF_VERSION to use. */
 	if ((ret >= 0 || err == ESTALE || err == EEXIST) && !c->nr && buf &&
 	    version_off(c->op) && (c->fd == FD_SLOT || c->fd == FD_SLOT_RO) &&
@@ -1647,10 +2226,12 @@ static long run_call(struct fz_exec *x, const struct fz_call *c, bool *fresh)
 	}
 	if (ret < 0)
 		return -err;
-	if (ret > 0 && fd >= 0) {
+	if (ret > 0 && fd >= 0 && nr == HMAP_IOC_WATCH) {
+		adopt_watch(x, ret, fd, buf, wlen);
+	} else if (ret > 0 && fd >= 0) {
 		/* A new map fd. */
 		adopt_fd(x, ret);
-	} else if (!ret && (c->nr ? c->nr : cmd->nr) == HMAP_IOC_PUBLISH && buf &&
+	} else if (!ret && nr == HMAP_IOC_PUBLISH && buf &&
 		   x->npub < FZ_MAX_CALLS && wlen >= sizeof(struct hmap_publish)) {
 		/* Whatever layout the call had, the kernel read a publish. */
 		memcpy(x->pub[x->npub++], buf + offsetof(struct hmap_publish, name),
@@ -1685,6 +2266,7 @@ static const char *errname(long r)
 	case EDQUOT: return "EDQUOT";
 	case ESTALE: return "ESTALE";
 	case EOPNOTSUPP: return "EOPNOTSUPP";
+	case EAGAIN: return "EAGAIN";
 	}
 	snprintf(b, sizeof(b), "errno %ld", -r);
 	return b;
@@ -1750,6 +2332,39 @@ static void describe_ptr(char *out, size_t sz, unsigned int kind, unsigned int x
 	}
 }
 
+static void print_pseudo(const struct fz_call *c, unsigned int i, const char *result)
+{
+	unsigned int op = pseudo_op(c), count;
+	char what[32], v[200];
+
+	snprintf(what, sizeof(what), "%s%u", on_watch(c) ? "watch" : "map",
+		 c->slot % (on_watch(c) ? FZ_WSLOTS : FZ_SLOTS));
+	if (op == OP_CLOSE || op == OP_DUP || op == OP_FDINFO) {
+		ksft_print_msg("  [%u] %s(%s)%s%s\n", i, pseudo_names[op - FZ_NCMDS], what,
+			       result ? " = " : "", result ? result : "");
+	} else if (op == OP_POLL) {
+		ksft_print_msg("  [%u] %s(%s, POLLIN, timeout 0)%s%s\n", i,
+			       c->argx & 1 ? "epoll_ctl(ADD) + epoll_wait" : "poll",
+			       what, result ? " = " : "", result ? result : "");
+	} else {
+		memcpy(&count, c->data, sizeof(count));
+		if (c->aux)
+			snprintf(v, sizeof(v), "%s of %s's map", rel_names[c->aux %
+				 ARRAY_SIZE(rel_names)], what);
+		else
+			snprintf(v, sizeof(v), "%u", count);
+		ksft_print_msg("  [%u] read(%s, buf, %s)%s%s\n", i, what, v,
+			       result ? " = " : "", result ? result : "");
+		if (c->argp == P_VALID)
+			snprintf(v, sizeof(v), "page-aligned");
+		else if (c->argp == P_SHORT)
+			snprintf(v, sizeof(v), "%u bytes short, then a PROT_NONE page", c->argx);
+		else
+			describe_ptr(v, sizeof(v), c->argp, c->argx, 0xa5, "count");
+		ksft_print_msg("      buf: %s; the fd O_NONBLOCK for the read\n", v);
+	}
+}
+
 static void print_call(const struct fz_call *c, unsigned int i, const char *result)
 {
 	const struct fz_cmd *cmd = &fz_cmds[c->op % FZ_NCMDS];
@@ -1758,12 +2373,13 @@ static void print_call(const struct fz_call *c, unsigned int i, const char *resu
 	size_t o = 0;
 
 	if (is_pseudo(c)) {
-		ksft_print_msg("  [%u] %s(map%u)%s%s\n", i, c->op == OP_CLOSE ? "close" : "dup",
-			       c->slot % FZ_SLOTS, result ? " = " : "", result ? result : "");
+		print_pseudo(c, i, result);
 		return;
 	}
 	if (c->fd == FD_SLOT || c->fd == FD_SLOT_RO)
 		snprintf(fdd, sizeof(fdd), "%s%u", c->fd == FD_SLOT ? "map" : "map_ro", c->slot % FZ_SLOTS);
+	else if (on_watch(c))
+		snprintf(fdd, sizeof(fdd), "watch%u", c->slot % FZ_WSLOTS);
 	else
 		snprintf(fdd, sizeof(fdd), "%s", fd_names[c->fd % FD_NKINDS]);
 	if (c->nr)
@@ -1812,6 +2428,9 @@ static void print_call(const struct fz_call *c, unsigned int i, const char *resu
 					(c->op == C_NEXT_ID && !strcmp(f->name, "start_id")))) {
 			snprintf(v, sizeof(v), "id of map%u%s", (c->idref - 1) % FZ_SLOTS,
 				 c->op == C_NEXT_ID ? " - 1" : "");
+		} else if (c->aux && c->op == C_WATCH && !strcmp(f->name, "buf_bytes")) {
+			snprintf(v, sizeof(v), "%s of the map",
+				 rel_names[c->aux % ARRAY_SIZE(rel_names)]);
 		} else if (c->idref && (c->op == C_UPDATE || c->op == C_DELETE) &&
 			   !strcmp(f->name, "version")) {
 			snprintf(v, sizeof(v), "the last version seen on map%u",
@@ -1918,7 +2537,8 @@ static void print_prog(const struct fz_prog *p, const int32_t *ret, int cur)
 static void print_legend(void)
 {
 	ksft_print_msg("  (a program starts with /dev/hmap open; map fds that CREATE or OPEN_* return go to\n");
-	ksft_print_msg("   slots map0..map3; map_roN is OPEN_BY_ID(id of mapN, HMAP_F_RDONLY); buffer element i\n");
+	ksft_print_msg("   slots map0..map3, watch fds that WATCH returns to watch0..watch3;\n");
+	ksft_print_msg("   map_roN is OPEN_BY_ID(id of mapN, HMAP_F_RDONLY); buffer element i\n");
 	ksft_print_msg("   holds the u64 (fill & 15) + i, zero-padded, or with fill >= 0x80 that byte repeated;\n");
 	ksft_print_msg("   'short' buffers and args end at a PROT_NONE page; after its last call a program\n");
 	ksft_print_msg("   unpublishes the names it published and closes every fd it holds)\n");
@@ -2039,38 +2659,53 @@ static void exec_setup_fds(void)
 	fd = fcntl(dev_fd, F_DUPFD_CLOEXEC, 900);
 	close(fd);
 	closed_fd = fd;
+	epoll_fd = epoll_create1(EPOLL_CLOEXEC);
 }
 
 static void count_result(const struct fz_call *c, int32_t ret)
 {
 	unsigned int k = ret >= 0 ? 0 : -ret < FZ_ERRNOS ? -ret : FZ_ERRNOS - 1;
 
-	if (!c->nr)
+	if (is_pseudo(c))
+		shm->results[me][pseudo_op(c)][k]++;
+	else if (!c->nr)
 		shm->results[me][c->op % FZ_NCMDS][k]++;
 }
 
 /* Runs one program into ring slot @r; true if it reached new edges. */
 static bool run_prog(struct fz_exec *x, struct fz_ring_slot *r, unsigned int *last_new)
 {
-	bool fresh_any = false, fresh;
-	unsigned int i;
+	bool fresh_any = false, fresh, pseudo;
+	unsigned int i, check_at = 0;
+	double t0;
 
 	r->seq = __atomic_add_fetch(&shm->progs, 1, __ATOMIC_RELAXED);
 	r->cur = 0;
 	*last_new = 0;
 	for (i = 0; i < r->prog.ncalls; i++) {
 		fresh = false;
+		pseudo = is_pseudo(&r->prog.call[i]);
 		__atomic_store_n(&r->cur, (int32_t)i, __ATOMIC_RELAXED);
+		t0 = now();
 		r->ret[i] = run_call(x, &r->prog.call[i], &fresh);
+		if (pseudo)
+			shm->secs[me][pseudo_op(&r->prog.call[i])] += now() - t0;
 		shm->pexecs[me]++;
-		if (!is_pseudo(&r->prog.call[i])) {
-			count_result(&r->prog.call[i], r->ret[i]);
+		count_result(&r->prog.call[i], r->ret[i]);
+		if (!pseudo)
 			__atomic_add_fetch(&shm->execs, 1, __ATOMIC_RELAXED);
-		}
 		if (fresh) {
 			fresh_any = true;
 			*last_new = i + 1;
 		}
+		if (x->check[0] && !check_at)
+			check_at = i + 1;
+	}
+	/* A failed check stops the run, as a kernel report does. */
+	if (check_at && !__atomic_exchange_n(&shm->failed_check, me + 1, __ATOMIC_ACQ_REL)) {
+		snprintf(shm->check_line, sizeof(shm->check_line), "call [%u]: %s",
+			 check_at - 1, x->check);
+		__atomic_store_n(&shm->stop, 1, __ATOMIC_RELEASE);
 	}
 	r->cur = -2;	/* cleanup: closing fds, unpublishing */
 	kcov_reset();
@@ -2342,8 +2977,8 @@ static void print_stats(double secs)
 {
 	unsigned int i, p, e;
 
-	ksft_print_msg("results per command (calls with the command's own number):\n");
-	for (i = 0; i < FZ_NCMDS; i++) {
+	ksft_print_msg("results per command (calls with its own number), then per pseudo-call:\n");
+	for (i = 0; i < FZ_NOPS; i++) {
 		uint64_t r[FZ_ERRNOS] = { 0 };
 		double t = 0;
 		char line[512];
@@ -2355,7 +2990,8 @@ static void print_stats(double secs)
 				r[e] += shm->results[p][i][e];
 		}
 		o += snprintf(line, sizeof(line), "%-24s %6.1f s, ok %" PRIu64,
-			      fz_cmds[i].name + 9, t, r[0]);
+			      i < FZ_NCMDS ? fz_cmds[i].name + strlen("HMAP_IOC_") :
+			      pseudo_names[i - FZ_NCMDS], t, r[0]);
 		for (e = 1; e < FZ_ERRNOS && o < sizeof(line); e++)
 			if (r[e])
 				o += snprintf(line + o, sizeof(line) - o, ", %s %" PRIu64,
@@ -2420,7 +3056,7 @@ static bool report_names(char lines[][200], unsigned int n, pid_t pid)
 static int fuzz(unsigned int nprocs)
 {
 	static char lines[FZ_REPORT_LINES][200];
-	unsigned long long old_bytes, old_poo = 0;
+	unsigned long long old_bytes, old_watch, old_watches, old_poo = 0;
 	bool failed = false, have_poo, died, hung = false, legend = false;
 	double start, last_print, last_progress[FZ_PROCS_MAX];
 	uint64_t seen[FZ_PROCS_MAX] = { 0 };
@@ -2442,6 +3078,10 @@ static int fuzz(unsigned int nprocs)
 	/* Keep what a program may allocate small; restored afterwards. */
 	old_bytes = read_num(PARAM_DIR "max_bytes");
 	write_num(PARAM_DIR "max_bytes", FZ_MAX_BYTES);
+	old_watch = read_num(PARAM_DIR "max_watch_bytes_per_user");
+	write_num(PARAM_DIR "max_watch_bytes_per_user", FZ_MAX_WATCH_BYTES);
+	old_watches = read_num(PARAM_DIR "max_watches_per_map");
+	write_num(PARAM_DIR "max_watches_per_map", FZ_MAX_WATCHES);
 	/* An oops should kill an executor, not the kernel: see the top. */
 	have_poo = !access("/proc/sys/kernel/panic_on_oops", W_OK);
 	if (have_poo) {
@@ -2567,8 +3207,22 @@ static int fuzz(unsigned int nprocs)
 				print_executor(i, named ? "the task the report names:" :
 					       "no task named in the report:");
 	}
-	if (!died)
+	if (shm->failed_check) {
+		i = shm->failed_check - 1;
+		ksft_print_msg("check failed in executor %u: %s\n", i, shm->check_line);
+		failed = true;
+		if (!legend)
+			print_legend();
+		legend = true;
+		print_executor(i, "failed check:");
+	}
+	if (!died) {
 		write_num(PARAM_DIR "max_bytes", old_bytes);
+		if (old_watch)
+			write_num(PARAM_DIR "max_watch_bytes_per_user", old_watch);
+		if (old_watches)
+			write_num(PARAM_DIR "max_watches_per_map", old_watches);
+	}
 	if (have_poo)
 		write_num("/proc/sys/kernel/panic_on_oops", old_poo);
 	print_stats(now() - start);
@@ -2579,7 +3233,7 @@ static int fuzz(unsigned int nprocs)
 	if (failed)
 		ksft_test_result_fail("hmap_fuzz: %" PRIu64 " executions: %s\n", shm->execs,
 				      hung ? "a hung ioctl" : nlines ? "a kernel report" :
-				      "an executor died");
+				      shm->failed_check ? "a failed check" : "an executor died");
 	else
 		ksft_test_result_pass("hmap_fuzz: %" PRIu64 " executions%s, no kernel report\n",
 				      shm->execs, shm->kcov ? "" : " (unguided, no KCOV)");
@@ -2632,6 +3286,10 @@ static int replay(const char *hex)
 			ksft_print_msg("kmsg: %s\n", text);
 			ret = 1;
 		}
+	if (shm->failed_check) {
+		ksft_print_msg("check failed: %s\n", shm->check_line);
+		ret = 1;
+	}
 	return ret;
 }
 
