@@ -34,6 +34,8 @@ if [ -e $kml ]; then
 	echo clear >$kml
 fi
 run module_load sh /hmap/tests/module_load.sh
+# Unloads and reloads the module: before any other suite leaves a map.
+run save_load sh /hmap/tests/save_load_test.sh
 for t in /hmap/tests/*_test; do
 	run "${t##*/}" "$t"
 done

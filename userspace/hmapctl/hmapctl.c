@@ -4,14 +4,21 @@
  * `bpftool map`.
  */
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <libgen.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "libhmap.h"
@@ -44,8 +51,18 @@ static const char usage_text[] =
 "  dump MAP                      every entry, in iteration order (LOOKUP_BATCH)\n"
 "  getnext MAP [key DATA]        the key after DATA, or the first key\n"
 "  clear MAP                     remove every entry\n"
-"  publish MAP NAME [mode MODE]  give a map a (further) published name\n"
+"  watch MAP [values] [count N] [buf BYTES]\n"
+"                                print the map's changes as they happen\n"
+"  publish MAP NAME [mode MODE] [owner UID:GID]\n"
+"                                give a map a published name\n"
 "  unpublish NAME                remove a published name\n"
+"  replace MAP NAME [any-sizes]  point the published NAME at MAP, in one step\n"
+"  save MAP FILE                 write a map's settings and entries to FILE\n"
+"  save --all DIR                every published map to DIR/NAME.hmap\n"
+"  load FILE [name NAME] [mode MODE] [owner UID:GID] [replace] [any-sizes]\n"
+"                                check FILE, make a map of it, publish it\n"
+"  load --all DIR [replace] [any-sizes]\n"
+"                                every DIR/*.hmap, under its saved name\n"
 "  help [VERB]\n"
 "\n"
 "  MAP  := name NAME | id ID\n"
@@ -95,8 +112,80 @@ static const struct {
 	{ "dump", "hmapctl dump MAP\n  Prints every entry. Entries deleted meanwhile are skipped.\n" },
 	{ "getnext", "hmapctl getnext MAP [key DATA]\n  Prints the key after DATA (which need not exist), or the first key.\n" },
 	{ "clear", "hmapctl clear MAP\n" },
-	{ "publish", "hmapctl publish MAP NAME [mode MODE]\n" },
+	{ "watch", "hmapctl watch MAP [values] [count N] [buf BYTES]\n"
+		   "  Prints every change of the map as it happens (HMAP_IOC_WATCH), one\n"
+		   "  line each, until interrupted or after N lines (-j: one JSON object\n"
+		   "  per line). values: updates and removals carry the value too.\n"
+		   "  Lines: 'seq: S  update  key: K  [value: V  ]version: N', the same\n"
+		   "  for delete, evict and expire, 'seq: S  clear', and\n"
+		   "  'seq: S  overflow  lost: N' when the kernel's buffer (buf, default\n"
+		   "  256 KiB) was full and N changes from S on were dropped: take the\n"
+		   "  map anew (dump), then apply the lines that follow.\n"
+		   "  A read-only map is enough.\n" },
+	{ "publish", "hmapctl publish MAP NAME [mode MODE] [owner UID:GID]\n"
+		     "  Publishes the map as NAME with MODE (octal, a subset of 0666;\n"
+		     "  default 0600). The name's owner and group are the caller's, or\n"
+		     "  UID and GID (that needs CAP_CHOWN). A map has one name at most.\n" },
 	{ "unpublish", "hmapctl unpublish NAME\n" },
+	{ "replace", "hmapctl replace MAP NAME [any-sizes]\n"
+		     "  The published NAME names MAP from now on, in one step: opens of\n"
+		     "  NAME get the old map or MAP, never neither; fds already open keep\n"
+		     "  the map they opened, and the old map goes with its last fd. NAME\n"
+		     "  keeps its owner, group and mode; the caller must be allowed to\n"
+		     "  write it. The sizes must be the old map's, unless any-sizes.\n"
+		     "  A MAP given by its own published name leaves that name (a map has\n"
+		     "  one at most), and gets it back if the replace fails:\n"
+		     "    hmapctl create scores.new key 8 value 8 entries 1024\n"
+		     "    (fill scores.new)\n"
+		     "    hmapctl replace name scores.new scores\n" },
+	{ "save", "hmapctl save MAP FILE\n"
+		  "hmapctl save --all DIR\n"
+		  "  Writes the map's key and value sizes, max_entries, capacity, flags\n"
+		  "  (prealloc, lru, ttl), label, published name and the name's owner,\n"
+		  "  group and mode, then every entry, to FILE (mode 0600): to FILE.tmp,\n"
+		  "  fsync()ed and renamed, so that FILE is the old file or the whole\n"
+		  "  new one, never a part. --all: every published map this user may\n"
+		  "  open by id (every one, for root) to DIR/NAME.hmap (DIR is made\n"
+		  "  if missing, mode 0700); a map that fails is reported, the others\n"
+		  "  are still saved, and the exit status is 1.\n"
+		  "  The map is read with LOOKUP_BATCH, and others may write it\n"
+		  "  meanwhile: the file is no picture of one instant. Every entry\n"
+		  "  present for the whole save is in it, once; an entry created or\n"
+		  "  deleted during the save may be in it or not; an entry changed\n"
+		  "  during the save is in it with one of the values it had meanwhile,\n"
+		  "  never a mix of two; no key is in it twice. Versions, the time\n"
+		  "  left to live of a ttl map's entries and an lru map's use times are\n"
+		  "  not saved: loaded entries get new versions and never expire.\n"
+		  "  The format (little-endian): a 128-byte header (HMAPSAVE, format\n"
+		  "  version 1, header size, the settings above, the entry count, its\n"
+		  "  CRC-32), the entries (key then value, the map's sizes each), and\n"
+		  "  a 24-byte trailer (HMAPTAIL, the count, the CRC-32 of the entries,\n"
+		  "  its own CRC-32). -j: a JSON object per map saved:\n"
+		  "  {\"file\":...,\"name\":...,\"entries\":N,\"map_id\":ID}.\n" },
+	{ "load",
+		  "hmapctl load FILE [name NAME] [mode MODE] [owner UID:GID] [replace] [any-sizes]\n"
+		  "hmapctl load --all DIR [replace] [any-sizes]\n"
+		  "  Checks all of FILE first (magic, version, header checksum, sizes\n"
+		  "  and limits, length, trailer, checksum of the entries), then makes\n"
+		  "  a map with the saved settings, fills it with UPDATE_BATCH (a key\n"
+		  "  there twice makes the file corrupt), and only then publishes it:\n"
+		  "  as NAME (default: the saved name; required if there is none), with\n"
+		  "  MODE and owner UID:GID (default: the saved ones; an owner or group\n"
+		  "  other than the caller's needs CAP_CHOWN). A corrupt, truncated or\n"
+		  "  unloadable file, or a taken name, is refused with one line naming\n"
+		  "  the problem and exit status 1, and nothing is left: the new map\n"
+		  "  goes with this command. replace: if NAME is taken, it switches to\n"
+		  "  the new map in one step (as 'hmapctl replace'), keeping its own\n"
+		  "  owner, group and mode; any-sizes: even if its map's sizes differ.\n"
+		  "  The new map is the caller's, counted against the caller's limits.\n"
+		  "  --all: every DIR/*.hmap, each under its saved name, owner, group\n"
+		  "  and mode; a bad file is reported, the others are still loaded, and\n"
+		  "  the exit status is 1. -j: a JSON object per map loaded:\n"
+		  "  {\"file\":...,\"name\":...,\"entries\":N,\"map_id\":ID,\"replaced\":B}.\n"
+		  "  To upgrade the module without losing the maps (as root):\n"
+		  "    hmapctl save --all DIR; unpublish every map (rmmod refuses while\n"
+		  "    a map lives); rmmod hmap; insmod the new hmap.ko;\n"
+		  "    hmapctl load --all DIR\n" },
 	{ "help", "hmapctl help [VERB]\n" },
 };
 
@@ -186,6 +275,40 @@ static bool parse_u64(const char *s, unsigned long long max,
 	errno = 0;
 	*out = strtoull(s, &end, 0);
 	return !errno && *s && !*end && *s != '-' && *out <= max;
+}
+
+/* Parses "UID:GID" (numbers). */
+static bool parse_owner(const char *s, uid_t *uid, gid_t *gid)
+{
+	unsigned long long u, g;
+	char *colon = strchr(s, ':'), *copy;
+	bool ok;
+
+	if (!colon)
+		return false;
+	copy = strndup(s, colon - s);
+	if (!copy)
+		return false;
+	ok = parse_u64(copy, UINT32_MAX - 1, &u) &&
+	     parse_u64(colon + 1, UINT32_MAX - 1, &g);
+	free(copy);
+	*uid = u;
+	*gid = g;
+	return ok;
+}
+
+/* Parses an octal mode, a subset of 0666. */
+static bool parse_mode(const char *s, mode_t *mode)
+{
+	unsigned long m;
+	char *end;
+
+	errno = 0;
+	m = strtoul(s, &end, 8);
+	if (errno || !*s || *end || m & ~0666UL)
+		return false;
+	*mode = m;
+	return true;
 }
 
 static bool parse_fmt(const char *s, enum fmt *f)
@@ -1151,12 +1274,225 @@ static int cmd_clear(int argc, char **argv)
 	return quiet_result(ret, "clear");
 }
 
+/* Set by SIGINT and SIGTERM: watch ends, exit 0. */
+static atomic_int stop;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static const char *event_op_name(__u16 op)
+{
+	switch (op) {
+	case HMAP_EVENT_UPDATE:
+		return "update";
+	case HMAP_EVENT_DELETE:
+		return "delete";
+	case HMAP_EVENT_CLEAR:
+		return "clear";
+	case HMAP_EVENT_EVICT:
+		return "evict";
+	case HMAP_EVENT_EXPIRE:
+		return "expire";
+	case HMAP_EVENT_OVERFLOW:
+		return "overflow";
+	case HMAP_EVENT_REPLACED:
+		return "replaced";
+	}
+	return NULL;
+}
+
+/*
+ * One change record, one line: text, or a JSON object (JSON Lines). Returns
+ * fflush()'s result.
+ */
+static int print_event(const struct hmap_event *ev)
+{
+	const char *name = event_op_name(ev->op);
+	bool has_version = ev->op == HMAP_EVENT_UPDATE ||
+			   ev->op == HMAP_EVENT_DELETE ||
+			   ev->op == HMAP_EVENT_EVICT ||
+			   ev->op == HMAP_EVENT_EXPIRE;
+
+	if (json) {
+		printf("{\"seq\":%llu,\"op\":", (unsigned long long)ev->seq);
+		if (name)
+			printf("\"%s\"", name);
+		else
+			printf("%u", ev->op);
+		if (ev->key_size) {
+			printf(",\"key\":");
+			print_data(hmap_event_key(ev), ev->key_size, key_fmt);
+		}
+		if (ev->value_size) {
+			printf(",\"value\":");
+			print_data(hmap_event_value(ev), ev->value_size, value_fmt);
+		}
+		if (has_version)
+			printf(",\"version\":%llu", (unsigned long long)ev->version);
+		if (ev->op == HMAP_EVENT_OVERFLOW)
+			printf(",\"lost\":%llu", (unsigned long long)ev->lost);
+		if (ev->op == HMAP_EVENT_REPLACED)
+			printf(",\"map_id\":%llu", (unsigned long long)ev->version);
+		putchar('}');
+	} else {
+		printf("seq: %llu  ", (unsigned long long)ev->seq);
+		if (name)
+			fputs(name, stdout);
+		else
+			printf("op %u", ev->op);
+		if (ev->key_size) {
+			printf("  key: ");
+			print_data(hmap_event_key(ev), ev->key_size, key_fmt);
+		}
+		if (ev->value_size) {
+			printf("  value: ");
+			print_data(hmap_event_value(ev), ev->value_size, value_fmt);
+		}
+		if (has_version)
+			printf("  version: %llu", (unsigned long long)ev->version);
+		if (ev->op == HMAP_EVENT_OVERFLOW)
+			printf("  lost: %llu", (unsigned long long)ev->lost);
+		if (ev->op == HMAP_EVENT_REPLACED)
+			printf("  map_id: %llu", (unsigned long long)ev->version);
+	}
+	putchar('\n');
+	/* Each line as it comes, for whatever reads the pipe. */
+	return fflush(stdout);
+}
+
+/* Bytes per read() of watch: many records, and always the largest one. */
+#define WATCH_READ_BYTES (64 * 1024)
+
+static int cmd_watch(int argc, char **argv)
+{
+	struct sigaction sa = { .sa_handler = on_stop };
+	unsigned long long count = 0, buf_bytes = 0;
+	__u32 flags = HMAP_WATCH_NONBLOCK;
+	sigset_t block, orig;
+	struct hmap_info info;
+	int i = 1, fd, wfd = -1, ret;
+	unsigned long long printed = 0;
+	size_t len, used;
+	void *buf = NULL;
+
+	ret = open_map(argc, argv, &i, HMAP_F_RDONLY, &fd);
+	if (ret)
+		return ret;
+	while (i < argc) {
+		if (!strcmp(argv[i], "values")) {
+			flags |= HMAP_WATCH_VALUES;
+			i++;
+		} else if (!strcmp(argv[i], "count") && i + 1 < argc) {
+			if (!parse_u64(argv[i + 1], UINT64_MAX, &count) || !count) {
+				ret = bad_usage("count needs a number from 1");
+				goto out;
+			}
+			i += 2;
+		} else if (!strcmp(argv[i], "buf") && i + 1 < argc) {
+			if (!parse_u64(argv[i + 1], UINT32_MAX, &buf_bytes)) {
+				ret = bad_usage("buf needs a number of bytes");
+				goto out;
+			}
+			i += 2;
+		} else {
+			ret = bad_usage("unexpected '%s'", argv[i]);
+			goto out;
+		}
+	}
+	ret = hmap_info(fd, &info);
+	if (ret) {
+		ret = fail(-ret, "info");
+		goto out;
+	}
+	/* The largest record: header, key and value, padded to 8. */
+	len = (sizeof(struct hmap_event) + info.key_size + info.value_size +
+	       7) & ~(size_t)7;
+	if (len < WATCH_READ_BYTES)
+		len = WATCH_READ_BYTES;
+	buf = malloc(len);
+	if (!buf) {
+		ret = fail(ENOMEM, "alloc");
+		goto out;
+	}
+
+	/* No SA_RESTART: a signal also ends a write() stuck on a full pipe. */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+
+	wfd = hmap_watch(fd, flags, buf_bytes, NULL);
+	if (wfd < 0) {
+		ret = fail(-wfd, "watch");
+		goto out;
+	}
+	while (!stop && (!count || printed < count)) {
+		const struct hmap_event *ev = NULL;
+		ssize_t n;
+
+		n = hmap_watch_read(wfd, buf, len);
+		if (n == -EAGAIN) {
+			struct pollfd pfd = { .fd = wfd, .events = POLLIN };
+
+			/*
+			 * The signals are let in only inside ppoll(), so that
+			 * one arriving after the check of stop still ends it.
+			 */
+			sigprocmask(SIG_BLOCK, &block, &orig);
+			if (!stop && ppoll(&pfd, 1, NULL, &orig) < 0 &&
+			    errno != EINTR) {
+				ret = fail(errno, "poll");
+				goto out;
+			}
+			sigprocmask(SIG_SETMASK, &orig, NULL);
+			continue;
+		}
+		if (n == -EINTR)
+			continue;
+		if (!n)
+			break;
+		if (n < 0) {
+			ret = fail(-n, "read");
+			goto out;
+		}
+		for (used = 0; used < (size_t)n && !stop &&
+		     (!count || printed < count); used += ev->len) {
+			ev = hmap_event_next(buf, n, ev);
+			/* print_data() has room for sizes the map allows. */
+			if (!ev || ev->key_size > info.key_size ||
+			    ev->value_size > info.value_size) {
+				ret = fail(EBADMSG, "read");
+				goto out;
+			}
+			if (print_event(ev) && !stop) {
+				ret = fail(errno, "write");
+				goto out;
+			}
+			printed++;
+		}
+	}
+	ret = 0;
+out:
+	free(buf);
+	if (wfd >= 0)
+		close(wfd);
+	close(fd);
+	return ret;
+}
+
 static int cmd_publish(int argc, char **argv)
 {
-	unsigned long mode = 0600;
+	bool have_owner = false;
 	const char *name;
+	mode_t mode = 0600;
 	int i = 1, fd, ret;
-	char *end;
+	uid_t uid = 0;
+	gid_t gid = 0;
 
 	ret = open_map(argc, argv, &i, 0, &fd);
 	if (ret)
@@ -1166,18 +1502,28 @@ static int cmd_publish(int argc, char **argv)
 		return bad_usage("missing NAME");
 	}
 	name = argv[i++];
-	if (i < argc) {
-		if (strcmp(argv[i], "mode") || i + 1 >= argc) {
-			close(fd);
-			return bad_usage("expected 'mode MODE'");
-		}
-		mode = strtoul(argv[i + 1], &end, 8);
-		if (*end || i + 2 != argc) {
+	for (; i < argc; i += 2) {
+		if (!strcmp(argv[i], "mode") && i + 1 < argc) {
+			if (parse_mode(argv[i + 1], &mode))
+				continue;
 			close(fd);
 			return bad_usage("bad mode '%s'", argv[i + 1]);
 		}
+		if (!strcmp(argv[i], "owner") && i + 1 < argc) {
+			have_owner = parse_owner(argv[i + 1], &uid, &gid);
+			if (have_owner)
+				continue;
+			close(fd);
+			return bad_usage("owner '%s' is not UID:GID", argv[i + 1]);
+		}
+		close(fd);
+		return bad_usage("expected 'mode MODE' or 'owner UID:GID', not '%s'",
+				 argv[i]);
 	}
-	ret = hmap_publish(fd, name, mode);
+	if (have_owner)
+		ret = hmap_publish_owner(fd, name, mode, uid, gid);
+	else
+		ret = hmap_publish(fd, name, mode);
 	close(fd);
 	return quiet_result(ret, "publish");
 }
@@ -1187,6 +1533,963 @@ static int cmd_unpublish(int argc, char **argv)
 	if (argc != 2)
 		return bad_usage("expected NAME");
 	return quiet_result(hmap_unpublish(argv[1]), "unpublish");
+}
+
+/*
+ * Save files. All numbers are little-endian. A 128-byte header:
+ *
+ *   0  magic "HMAPSAVE"          48  entry count (u64)
+ *   8  format version (1)        56  label, 32 bytes, NUL-padded
+ *  12  header size (128)         88  published name, 32 bytes, or empty
+ *  16  key size                 120  0 (reserved)
+ *  20  value size               124  CRC-32 of bytes 0 to 123
+ *  24  max_entries
+ *  28  map flags (HMAP_F_PREALLOC, HMAP_F_LRU, HMAP_F_TTL)
+ *  32  capacity hint
+ *  36  owner, 40 group, 44 mode of the published name
+ *
+ * then the entries, each a key then a value of exactly the map's sizes, in
+ * the map's iteration order, then a 24-byte trailer: magic "HMAPTAIL", the
+ * entry count again (u64), the CRC-32 of all the entry bytes, and the
+ * CRC-32 of the trailer's first 20 bytes. CRC-32 is zlib's (IEEE 802.3).
+ */
+#define SAVE_MAGIC		"HMAPSAVE"
+#define SAVE_TAIL_MAGIC		"HMAPTAIL"
+#define SAVE_VERSION		1
+#define SAVE_HDR_SIZE		128
+#define SAVE_TAIL_SIZE		24
+#define SAVE_MAP_FLAGS		(HMAP_F_PREALLOC | HMAP_F_LRU | HMAP_F_TTL)
+/* Entries per LOOKUP_BATCH, UPDATE_BATCH and file read or write. */
+#define SAVE_CHUNK_ENTRIES	4096
+#define SAVE_CHUNK_BYTES	(1024 * 1024)
+
+struct save_hdr {
+	__u32 key_size;
+	__u32 value_size;
+	__u32 max_entries;
+	__u32 map_flags;
+	__u32 capacity_hint;
+	__u32 pub_uid;
+	__u32 pub_gid;
+	__u32 pub_mode;
+	__u64 count;
+	char name[HMAP_NAME_LEN];
+	char pub_name[HMAP_NAME_LEN];
+};
+
+static __u32 crc_table[256];
+
+/* zlib's crc32(): chain calls, starting from 0. */
+static __u32 crc32_update(__u32 crc, const void *buf, size_t len)
+{
+	const unsigned char *p = buf;
+	__u32 c;
+	int n, k;
+
+	if (!crc_table[1]) {
+		for (n = 0; n < 256; n++) {
+			for (c = n, k = 0; k < 8; k++)
+				c = c & 1 ? 0xedb88320U ^ (c >> 1) : c >> 1;
+			crc_table[n] = c;
+		}
+	}
+	crc = ~crc;
+	while (len--)
+		crc = crc_table[(crc ^ *p++) & 0xff] ^ (crc >> 8);
+	return ~crc;
+}
+
+static void put_le32(unsigned char *p, __u32 v)
+{
+	int i;
+
+	for (i = 0; i < 4; i++)
+		p[i] = v >> (8 * i);
+}
+
+static void put_le64(unsigned char *p, __u64 v)
+{
+	put_le32(p, v);
+	put_le32(p + 4, v >> 32);
+}
+
+static __u32 get_le32(const unsigned char *p)
+{
+	return p[0] | p[1] << 8 | p[2] << 16 | (__u32)p[3] << 24;
+}
+
+static __u64 get_le64(const unsigned char *p)
+{
+	return get_le32(p) | (__u64)get_le32(p + 4) << 32;
+}
+
+static void encode_hdr(const struct save_hdr *h, unsigned char *b)
+{
+	memset(b, 0, SAVE_HDR_SIZE);
+	memcpy(b, SAVE_MAGIC, 8);
+	put_le32(b + 8, SAVE_VERSION);
+	put_le32(b + 12, SAVE_HDR_SIZE);
+	put_le32(b + 16, h->key_size);
+	put_le32(b + 20, h->value_size);
+	put_le32(b + 24, h->max_entries);
+	put_le32(b + 28, h->map_flags);
+	put_le32(b + 32, h->capacity_hint);
+	put_le32(b + 36, h->pub_uid);
+	put_le32(b + 40, h->pub_gid);
+	put_le32(b + 44, h->pub_mode);
+	put_le64(b + 48, h->count);
+	memcpy(b + 56, h->name, HMAP_NAME_LEN);
+	memcpy(b + 88, h->pub_name, HMAP_NAME_LEN);
+	put_le32(b + 124, crc32_update(0, b, 124));
+}
+
+static void encode_tail(__u64 count, __u32 data_crc, unsigned char *b)
+{
+	memcpy(b, SAVE_TAIL_MAGIC, 8);
+	put_le64(b + 8, count);
+	put_le32(b + 16, data_crc);
+	put_le32(b + 20, crc32_update(0, b, 20));
+}
+
+/*
+ * A name buffer as the kernel takes it: 1 to 31 of [A-Za-z0-9_.-] (or
+ * empty if @may_be_empty), NUL-terminated, zero after the NUL.
+ */
+static bool valid_name(const char *buf, bool may_be_empty)
+{
+	size_t n = strnlen(buf, HMAP_NAME_LEN), i;
+
+	if (n == HMAP_NAME_LEN || (!n && !may_be_empty))
+		return false;
+	for (i = 0; i < n; i++)
+		if (!isalnum((unsigned char)buf[i]) && !strchr("_.-", buf[i]))
+			return false;
+	for (; i < HMAP_NAME_LEN; i++)
+		if (buf[i])
+			return false;
+	return true;
+}
+
+/* A name given on the command line, as valid_name() checks it. */
+static bool valid_arg_name(const char *s)
+{
+	char buf[HMAP_NAME_LEN] = "";
+
+	if (strlen(s) >= HMAP_NAME_LEN)
+		return false;
+	strncpy(buf, s, HMAP_NAME_LEN - 1);
+	return valid_name(buf, false);
+}
+
+/*
+ * A failed save or load: "hmapctl VERB: FILE: MESSAGE[: ERRNO: text]", a
+ * JSON object with -j, exit 1.
+ */
+static int fail_file(const char *file, int err, const char *fmt, ...)
+{
+	const char *name = err ? strerrorname_np(err) : NULL;
+	char msg[1024];
+	va_list ap;
+	size_t n;
+
+	n = snprintf(msg, sizeof(msg), "%s: ", file);
+	if (n < sizeof(msg)) {
+		va_start(ap, fmt);
+		n += vsnprintf(msg + n, sizeof(msg) - n, fmt, ap);
+		va_end(ap);
+	}
+	if (err && n < sizeof(msg))
+		snprintf(msg + n, sizeof(msg) - n, ": %s: %s%s", name ? name : "?",
+			 strerror(err), access(HMAP_DEV_PATH, F_OK) ?
+			 " (no " HMAP_DEV_PATH ": is the hmap module loaded?)" : "");
+	fprintf(stderr, "hmapctl %s: %s\n", verb, msg);
+	if (json) {
+		printf("{\"file\":");
+		json_str(file);
+		printf(",\"error\":");
+		json_str(msg);
+		if (err) {
+			printf(",\"errno\":");
+			json_str(name ? name : "?");
+		}
+		printf("}\n");
+	}
+	return 1;
+}
+
+/* write(2) all of @buf at @off (or the file position if @off < 0). */
+static int write_all(int fd, const void *buf, size_t len, off_t off)
+{
+	const unsigned char *p = buf;
+	ssize_t n;
+
+	while (len) {
+		n = off < 0 ? write(fd, p, len) : pwrite(fd, p, len, off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		p += n;
+		len -= n;
+		if (off >= 0)
+			off += n;
+	}
+	return 0;
+}
+
+/* pread(2) until @len bytes or the end: the bytes read, or -errno. */
+static ssize_t read_at(int fd, void *buf, size_t len, off_t off)
+{
+	unsigned char *p = buf;
+	size_t got = 0;
+	ssize_t n;
+
+	while (got < len) {
+		n = pread(fd, p + got, len - got, off + got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (!n)
+			break;
+		got += n;
+	}
+	return got;
+}
+
+/* Entries per chunk: at most 4096 and about 1 MiB, at least one. */
+static __u32 chunk_entries(__u32 key_size, __u32 value_size)
+{
+	__u32 n = SAVE_CHUNK_BYTES / (key_size + value_size);
+
+	return n < 1 ? 1 : n > SAVE_CHUNK_ENTRIES ? SAVE_CHUNK_ENTRIES : n;
+}
+
+/* fsync()s the directory holding @path, so that a rename in it lasts. */
+static int sync_dir_of(const char *path)
+{
+	char *copy = strdup(path);
+	int fd, ret = 0;
+
+	if (!copy)
+		return -ENOMEM;
+	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	free(copy);
+	if (fd < 0)
+		return -errno;
+	if (fsync(fd) && errno != EINVAL)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/* Prints what save or load did: text, or one JSON object. */
+static void print_saved(const char *what, const char *file, const char *name,
+			__u64 count, __u32 id, int replaced)
+{
+	if (json) {
+		printf("{\"file\":");
+		json_str(file);
+		printf(",\"name\":");
+		json_str(name);
+		printf(",\"entries\":%llu,\"map_id\":%u", (unsigned long long)count,
+		       id);
+		if (replaced >= 0)
+			printf(",\"replaced\":%s", replaced ? "true" : "false");
+		printf("}\n");
+	} else if (replaced < 0) {
+		printf("%s: %s %llu entr%s of map %u%s%s\n", file, what,
+		       (unsigned long long)count, count == 1 ? "y" : "ies", id,
+		       name[0] ? ", published as " : "", name);
+	} else {
+		printf("%s: %s %llu entr%s into map %u, %s %s\n", file, what,
+		       (unsigned long long)count, count == 1 ? "y" : "ies", id,
+		       replaced ? "which replaced" : "published as", name);
+	}
+	fflush(stdout);
+}
+
+/*
+ * Writes the map behind @fd to @file, through @file.tmp, fsync() and
+ * rename(). Returns 0, or 1 once the failure is reported (and the
+ * temporary file removed).
+ */
+static int save_one(int fd, const char *file, const struct hmap_info *info)
+{
+	__u32 ks = info->key_size, vs = info->value_size, per, got, j;
+	unsigned char hdr[SAVE_HDR_SIZE], tail[SAVE_TAIL_SIZE];
+	unsigned char *buf = NULL, *cur, *keys, *values, *out, *p;
+	struct save_hdr h = {
+		.key_size = ks,
+		.value_size = vs,
+		.max_entries = info->max_entries,
+		.map_flags = info->map_flags & SAVE_MAP_FLAGS,
+		.capacity_hint = info->capacity_hint,
+	};
+	size_t es = (size_t)ks + vs;
+	bool started = false, end;
+	char *tmp = NULL;
+	__u32 crc = 0;
+	int tfd = -1, ret;
+
+	memcpy(h.name, info->name, HMAP_NAME_LEN);
+	if (info->pub_name[0]) {
+		memcpy(h.pub_name, info->pub_name, HMAP_NAME_LEN);
+		h.pub_uid = info->pub_uid;
+		h.pub_gid = info->pub_gid;
+		h.pub_mode = info->pub_mode;
+	}
+	per = chunk_entries(ks, vs);
+	buf = malloc(ks + (size_t)per * es * 2);
+	if (asprintf(&tmp, "%s.tmp", file) < 0)
+		tmp = NULL;
+	if (!buf || !tmp) {
+		ret = fail_file(file, ENOMEM, "alloc");
+		goto out;
+	}
+	cur = buf;
+	keys = cur + ks;
+	values = keys + (size_t)per * ks;
+	out = values + (size_t)per * vs;
+
+	/* A leftover of a save that died; O_EXCL then never follows a link. */
+	unlink(tmp);
+	tfd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (tfd < 0) {
+		ret = fail_file(tmp, errno, "create");
+		goto out;
+	}
+	/* The count is known at the end: the header is written again then. */
+	encode_hdr(&h, hdr);
+	ret = write_all(tfd, hdr, sizeof(hdr), -1);
+	if (ret) {
+		ret = fail_file(tmp, -ret, "write");
+		goto out;
+	}
+	for (end = false; !end;) {
+		got = per;
+		ret = hmap_lookup_batch(fd, started ? cur : NULL, cur, keys,
+					values, &got);
+		if (ret && ret != -ENOENT && ret != -EINTR) {
+			ret = fail_file(file, -ret, "read map %u", info->id);
+			goto out;
+		}
+		if (got)
+			started = true;
+		for (j = 0, p = out; j < got; j++) {
+			memcpy(p, keys + (size_t)j * ks, ks);
+			memcpy(p + ks, values + (size_t)j * vs, vs);
+			p += es;
+		}
+		crc = crc32_update(crc, out, (size_t)got * es);
+		h.count += got;
+		end = ret == -ENOENT;
+		ret = write_all(tfd, out, (size_t)got * es, -1);
+		if (ret) {
+			ret = fail_file(tmp, -ret, "write");
+			goto out;
+		}
+	}
+	encode_tail(h.count, crc, tail);
+	encode_hdr(&h, hdr);
+	ret = write_all(tfd, tail, sizeof(tail), -1);
+	if (!ret)
+		ret = write_all(tfd, hdr, sizeof(hdr), 0);
+	if (!ret && fsync(tfd))
+		ret = -errno;
+	if (ret) {
+		ret = fail_file(tmp, -ret, "write");
+		goto out;
+	}
+	if (close(tfd)) {
+		tfd = -1;
+		ret = fail_file(tmp, errno, "close");
+		goto out;
+	}
+	tfd = -1;
+	if (rename(tmp, file)) {
+		ret = fail_file(file, errno, "rename %s to it", tmp);
+		goto out;
+	}
+	free(tmp);
+	tmp = NULL;
+	ret = sync_dir_of(file);
+	if (ret) {
+		ret = fail_file(file, -ret, "fsync its directory");
+		goto out;
+	}
+	print_saved("saved", file, info->pub_name, h.count, info->id, -1);
+out:
+	if (tfd >= 0)
+		close(tfd);
+	if (tmp)
+		unlink(tmp);
+	free(tmp);
+	free(buf);
+	return ret;
+}
+
+/* Every published map this user may open by id, to DIR/NAME.hmap. */
+static int save_all(const char *dir)
+{
+	struct hmap_info info;
+	int ret, fd, failed = 0;
+	char *path;
+	__u32 id = 0;
+
+	if (mkdir(dir, 0700) && errno != EEXIST)
+		return fail_file(dir, errno, "mkdir");
+	while (!(ret = hmap_get_next_id(id, &id))) {
+		fd = hmap_open_by_id(id, HMAP_F_RDONLY);
+		/* Gone since, or not this user's. */
+		if (fd == -EPERM || fd == -ENOENT)
+			continue;
+		if (fd < 0) {
+			failed |= fail(-fd, "open");
+			continue;
+		}
+		ret = hmap_info(fd, &info);
+		if (ret) {
+			close(fd);
+			failed |= fail(-ret, "info");
+			continue;
+		}
+		if (!info.pub_name[0]) {
+			close(fd);
+			continue;
+		}
+		/* Names have no '/': the file is always in DIR. */
+		if (asprintf(&path, "%s/%s.hmap", dir, info.pub_name) < 0) {
+			close(fd);
+			return fail(ENOMEM, "alloc");
+		}
+		failed |= save_one(fd, path, &info);
+		free(path);
+		close(fd);
+	}
+	if (ret != -ENOENT)
+		failed |= fail(-ret, "list");
+	return failed;
+}
+
+static int cmd_save(int argc, char **argv)
+{
+	struct hmap_info info;
+	int i = 1, fd, ret;
+
+	if (argc > 1 && !strcmp(argv[1], "--all")) {
+		if (argc != 3)
+			return bad_usage("expected 'save --all DIR'");
+		return save_all(argv[2]);
+	}
+	ret = open_map(argc, argv, &i, HMAP_F_RDONLY, &fd);
+	if (ret)
+		return ret;
+	if (i + 1 != argc) {
+		close(fd);
+		if (i < argc)
+			return bad_usage("unexpected '%s'", argv[i + 1]);
+		return bad_usage("missing FILE");
+	}
+	ret = hmap_info(fd, &info);
+	if (ret) {
+		close(fd);
+		return fail(-ret, "info");
+	}
+	ret = save_one(fd, argv[i], &info);
+	close(fd);
+	return ret;
+}
+
+/*
+ * Checks a save file from end to end before anything is made of it: the
+ * header, the length, the trailer and the CRC of every entry byte. Returns
+ * 0 with @h filled in and *@data_crc the entries' CRC, or 1 once the
+ * problem is reported.
+ */
+static int verify_file(int ffd, const char *file, struct save_hdr *h,
+		       __u32 *data_crc)
+{
+	unsigned char hb[SAVE_HDR_SIZE], tb[SAVE_TAIL_SIZE], *buf;
+	__u64 size, want, data, off, left;
+	size_t es, len;
+	struct stat st;
+	__u32 v, crc = 0;
+	ssize_t n;
+
+	if (fstat(ffd, &st))
+		return fail_file(file, errno, "stat");
+	if (!S_ISREG(st.st_mode))
+		return fail_file(file, 0, "not a regular file");
+	size = st.st_size;
+	n = read_at(ffd, hb, sizeof(hb), 0);
+	if (n < 0)
+		return fail_file(file, -n, "read");
+	if (n < 8 || memcmp(hb, SAVE_MAGIC, 8))
+		return fail_file(file, 0, "not an hmap save file (no %s magic)",
+				 SAVE_MAGIC);
+	if (n < 16)
+		return fail_file(file, 0, "truncated: %zd bytes", n);
+	v = get_le32(hb + 8);
+	if (v != SAVE_VERSION)
+		return fail_file(file, 0, "format version %u: this hmapctl reads version %d",
+				 v, SAVE_VERSION);
+	v = get_le32(hb + 12);
+	if (v != SAVE_HDR_SIZE)
+		return fail_file(file, 0, "header size %u: version %d has %d", v,
+				 SAVE_VERSION, SAVE_HDR_SIZE);
+	if (n < SAVE_HDR_SIZE)
+		return fail_file(file, 0, "truncated: the header has %zd of %d bytes",
+				 n, SAVE_HDR_SIZE);
+	if (crc32_update(0, hb, 124) != get_le32(hb + 124))
+		return fail_file(file, 0, "header checksum mismatch");
+	h->key_size = get_le32(hb + 16);
+	h->value_size = get_le32(hb + 20);
+	h->max_entries = get_le32(hb + 24);
+	h->map_flags = get_le32(hb + 28);
+	h->capacity_hint = get_le32(hb + 32);
+	h->pub_uid = get_le32(hb + 36);
+	h->pub_gid = get_le32(hb + 40);
+	h->pub_mode = get_le32(hb + 44);
+	h->count = get_le64(hb + 48);
+	memcpy(h->name, hb + 56, HMAP_NAME_LEN);
+	memcpy(h->pub_name, hb + 88, HMAP_NAME_LEN);
+	if (get_le32(hb + 120))
+		return fail_file(file, 0, "reserved header bytes are not zero");
+	if (!h->key_size || h->key_size > HMAP_MAX_KEY_SIZE)
+		return fail_file(file, 0, "key size %u out of range (1 to %d)",
+				 h->key_size, HMAP_MAX_KEY_SIZE);
+	if (!h->value_size || h->value_size > HMAP_MAX_VALUE_SIZE)
+		return fail_file(file, 0, "value size %u out of range (1 to %d)",
+				 h->value_size, HMAP_MAX_VALUE_SIZE);
+	if (!h->max_entries || h->max_entries > HMAP_MAX_ENTRIES)
+		return fail_file(file, 0, "max_entries %u out of range (1 to %lu)",
+				 h->max_entries, (unsigned long)HMAP_MAX_ENTRIES);
+	if (h->capacity_hint > h->max_entries)
+		return fail_file(file, 0, "capacity hint %u above max_entries %u",
+				 h->capacity_hint, h->max_entries);
+	if (h->map_flags & ~SAVE_MAP_FLAGS)
+		return fail_file(file, 0, "unknown map flags 0x%x", h->map_flags);
+	if (!valid_name(h->name, true))
+		return fail_file(file, 0, "bad label");
+	if (!valid_name(h->pub_name, true))
+		return fail_file(file, 0, "bad published name");
+	if (h->pub_mode & ~0666)
+		return fail_file(file, 0, "bad mode %o", h->pub_mode);
+	es = (size_t)h->key_size + h->value_size;
+	/*
+	 * An LRU map may hold a few more than max_entries for a moment, and
+	 * evicts down to it as the entries are loaded; other maps never do.
+	 */
+	if (h->count > h->max_entries && !(h->map_flags & HMAP_F_LRU))
+		return fail_file(file, 0, "%llu entries, more than max_entries %u",
+				 (unsigned long long)h->count, h->max_entries);
+	if (h->count > (UINT64_MAX - SAVE_HDR_SIZE - SAVE_TAIL_SIZE) / es)
+		return fail_file(file, 0, "%llu entries: too many",
+				 (unsigned long long)h->count);
+	data = h->count * es;
+	want = SAVE_HDR_SIZE + data + SAVE_TAIL_SIZE;
+	if (size < want && size - SAVE_HDR_SIZE < data)
+		return fail_file(file, 0, "truncated: %llu entries announced, %llu present",
+				 (unsigned long long)h->count,
+				 (unsigned long long)((size - SAVE_HDR_SIZE) / es));
+	if (size < want)
+		return fail_file(file, 0, "truncated: the trailer has %llu of %d bytes",
+				 (unsigned long long)(size - SAVE_HDR_SIZE - data),
+				 SAVE_TAIL_SIZE);
+	if (size > want)
+		return fail_file(file, 0, "%llu bytes of garbage after the trailer",
+				 (unsigned long long)(size - want));
+	n = read_at(ffd, tb, sizeof(tb), SAVE_HDR_SIZE + data);
+	if (n < 0)
+		return fail_file(file, -n, "read");
+	if (n != sizeof(tb))
+		return fail_file(file, 0, "truncated while it was read");
+	if (memcmp(tb, SAVE_TAIL_MAGIC, 8))
+		return fail_file(file, 0, "no trailer (no %s magic after the entries)",
+				 SAVE_TAIL_MAGIC);
+	if (crc32_update(0, tb, 20) != get_le32(tb + 20))
+		return fail_file(file, 0, "trailer checksum mismatch");
+	if (get_le64(tb + 8) != h->count)
+		return fail_file(file, 0, "the trailer counts %llu entries, the header %llu",
+				 (unsigned long long)get_le64(tb + 8),
+				 (unsigned long long)h->count);
+	*data_crc = get_le32(tb + 16);
+
+	len = (size_t)chunk_entries(h->key_size, h->value_size) * es;
+	buf = malloc(len);
+	if (!buf)
+		return fail_file(file, ENOMEM, "alloc");
+	for (off = SAVE_HDR_SIZE, left = data; left; off += n, left -= n) {
+		n = read_at(ffd, buf, left < len ? left : len, off);
+		if (n <= 0) {
+			free(buf);
+			if (n < 0)
+				return fail_file(file, -n, "read");
+			return fail_file(file, 0, "truncated while it was read");
+		}
+		crc = crc32_update(crc, buf, n);
+	}
+	free(buf);
+	if (crc != *data_crc)
+		return fail_file(file, 0, "entry checksum mismatch");
+	return 0;
+}
+
+/*
+ * Streams the entries of a verified file into a new, unpublished map with
+ * UPDATE_BATCH. Returns 0, or 1 once the failure is reported.
+ */
+static int fill_map(int ffd, int mfd, const char *file,
+		    const struct save_hdr *h, __u32 data_crc)
+{
+	__u32 ks = h->key_size, vs = h->value_size, per, n, j, done, cnt;
+	size_t es = (size_t)ks + vs;
+	unsigned char *raw, *keys, *values;
+	__u64 loaded = 0;
+	__u32 crc = 0;
+	ssize_t r;
+	int ret = 0;
+
+	per = chunk_entries(ks, vs);
+	raw = malloc((size_t)per * es * 2);
+	if (!raw)
+		return fail_file(file, ENOMEM, "alloc");
+	keys = raw + (size_t)per * es;
+	values = keys + (size_t)per * ks;
+	while (loaded < h->count) {
+		n = h->count - loaded < per ? h->count - loaded : per;
+		r = read_at(ffd, raw, (size_t)n * es,
+			    SAVE_HDR_SIZE + loaded * es);
+		if (r < 0) {
+			ret = fail_file(file, -r, "read");
+			goto out;
+		}
+		if ((size_t)r != (size_t)n * es) {
+			ret = fail_file(file, 0, "truncated while it was loaded");
+			goto out;
+		}
+		crc = crc32_update(crc, raw, r);
+		for (j = 0; j < n; j++) {
+			memcpy(keys + (size_t)j * ks, raw + j * es, ks);
+			memcpy(values + (size_t)j * vs, raw + j * es + ks, vs);
+		}
+		for (done = 0; done < n; done += cnt) {
+			cnt = n - done;
+			ret = hmap_update_batch(mfd, keys + (size_t)done * ks,
+						values + (size_t)done * vs, NULL,
+						&cnt, HMAP_NOEXIST, 0);
+			/* EINTR: cnt entries were written; go on. */
+			if (ret == -EINTR)
+				continue;
+			if (ret == -EEXIST) {
+				ret = fail_file(file, 0,
+						"corrupt: entry %llu repeats an earlier key",
+						(unsigned long long)(loaded + done + cnt));
+				goto out;
+			}
+			if (ret) {
+				ret = fail_file(file, -ret, "load entry %llu",
+						(unsigned long long)(loaded + done + cnt));
+				goto out;
+			}
+		}
+		loaded += n;
+	}
+	if (crc != data_crc)
+		ret = fail_file(file, 0, "changed while it was loaded");
+out:
+	free(raw);
+	return ret;
+}
+
+struct load_opts {
+	const char *name;	/* NULL: the saved name */
+	mode_t mode;
+	bool have_mode;
+	bool have_owner;
+	uid_t uid;
+	gid_t gid;
+	bool replace;
+	__u32 replace_flags;	/* HMAP_PUBLISH_ANY_SIZES or 0 */
+};
+
+/*
+ * Checks before loading what publishing would refuse for sure: a taken
+ * name without replace, other sizes without any-sizes. Returns 0 or 1.
+ */
+static int check_name(const char *file, const char *name,
+		      const struct save_hdr *h, const struct load_opts *o)
+{
+	struct hmap_info info;
+	int fd, ret;
+
+	fd = hmap_open_by_name(name, HMAP_F_RDONLY);
+	if (fd == -EACCES && !o->replace)
+		fd = -EEXIST;
+	if (fd == -EEXIST)
+		return fail_file(file, 0,
+				 "the name %s is taken (give 'replace' to replace its map)",
+				 name);
+	if (fd < 0)
+		return 0;
+	if (!o->replace) {
+		close(fd);
+		return fail_file(file, 0,
+				 "the name %s is taken (give 'replace' to replace its map)",
+				 name);
+	}
+	ret = hmap_info(fd, &info);
+	close(fd);
+	if (!ret && !(o->replace_flags & HMAP_PUBLISH_ANY_SIZES) &&
+	    (info.key_size != h->key_size || info.value_size != h->value_size))
+		return fail_file(file, 0,
+				 "%s has keys of %u and values of %u bytes, the file %u and %u (give 'any-sizes' to replace it all the same)",
+				 name, info.key_size, info.value_size,
+				 h->key_size, h->value_size);
+	return 0;
+}
+
+/*
+ * Publishes the loaded map: replaces the name if asked and it exists, else
+ * publishes it anew. Returns 0 or a negative errno; *@replaced says which.
+ */
+static int publish_loaded(int mfd, const char *name, mode_t mode, uid_t uid,
+			  gid_t gid, const struct load_opts *o, bool *replaced)
+{
+	bool owner = uid != geteuid() || gid != getegid();
+	int ret = 0, tries;
+
+	*replaced = false;
+	/* A name that comes and goes meanwhile: try again, a few times. */
+	for (tries = 0; tries < 3; tries++) {
+		if (o->replace) {
+			ret = hmap_replace(mfd, name, o->replace_flags);
+			if (ret != -ENOENT) {
+				*replaced = !ret;
+				return ret;
+			}
+		}
+		if (owner)
+			ret = hmap_publish_owner(mfd, name, mode, uid, gid);
+		else
+			ret = hmap_publish(mfd, name, mode);
+		if (ret != -EEXIST || !o->replace)
+			return ret;
+	}
+	return ret;
+}
+
+/* Loads one save file as described at "hmapctl help load"; 0 or 1. */
+static int load_one(const char *file, const struct load_opts *o)
+{
+	struct hmap_create_opts co = { .sz = sizeof(co) };
+	int ffd, mfd = -1, ret;
+	struct hmap_info info;
+	const char *name;
+	struct save_hdr h;
+	bool replaced;
+	__u32 data_crc = 0;
+	mode_t mode;
+	uid_t uid;
+	gid_t gid;
+
+	ffd = open(file, O_RDONLY | O_CLOEXEC);
+	if (ffd < 0)
+		return fail_file(file, errno, "open");
+	ret = verify_file(ffd, file, &h, &data_crc);
+	if (ret)
+		goto out;
+	name = o->name ? o->name : h.pub_name[0] ? h.pub_name : NULL;
+	if (!name) {
+		ret = fail_file(file, 0,
+				"saved without a published name: give 'name NAME' (an unnamed map would go with this command)");
+		goto out;
+	}
+	mode = o->have_mode ? o->mode : h.pub_name[0] ? h.pub_mode : 0600;
+	uid = o->have_owner ? o->uid : h.pub_name[0] ? h.pub_uid : geteuid();
+	gid = o->have_owner ? o->gid : h.pub_name[0] ? h.pub_gid : getegid();
+	ret = check_name(file, name, &h, o);
+	if (ret)
+		goto out;
+
+	co.capacity_hint = h.capacity_hint;
+	co.flags = h.map_flags;
+	mfd = hmap_create(h.name[0] ? h.name : NULL, h.key_size, h.value_size,
+			  h.max_entries, &co);
+	if (mfd < 0) {
+		ret = fail_file(file, -mfd, "create the map");
+		goto out;
+	}
+	ret = fill_map(ffd, mfd, file, &h, data_crc);
+	if (ret)
+		goto out;
+	ret = publish_loaded(mfd, name, mode, uid, gid, o, &replaced);
+	if (ret == -EEXIST)
+		ret = fail_file(file, 0, "the name %s is taken (give 'replace' to replace its map)",
+				name);
+	else if (ret == -EPERM && (uid != geteuid() || gid != getegid()))
+		ret = fail_file(file, EPERM,
+				"publish %s with owner %u:%u (needs CAP_CHOWN; or give 'owner UID:GID')",
+				name, uid, gid);
+	else if (ret)
+		ret = fail_file(file, -ret, "%s %s", replaced || o->replace ?
+				"replace" : "publish", name);
+	if (ret)
+		goto out;
+	ret = hmap_info(mfd, &info);
+	if (ret) {
+		ret = fail_file(file, -ret, "info");
+		goto out;
+	}
+	print_saved("loaded", file, name, h.count, info.id, replaced);
+out:
+	/* Unpublished, the map goes with its fd: nothing is left behind. */
+	if (mfd >= 0)
+		close(mfd);
+	close(ffd);
+	return ret;
+}
+
+static int hmap_file_filter(const struct dirent *d)
+{
+	size_t n = strlen(d->d_name);
+
+	return n > 5 && !strcmp(d->d_name + n - 5, ".hmap");
+}
+
+/* Every DIR/ *.hmap, in name order; a bad one does not stop the others. */
+static int load_all(const char *dir, const struct load_opts *o)
+{
+	struct dirent **list;
+	int n, k, failed = 0;
+	char *path;
+
+	n = scandir(dir, &list, hmap_file_filter, alphasort);
+	if (n < 0)
+		return fail_file(dir, errno, "read directory");
+	for (k = 0; k < n; k++) {
+		if (asprintf(&path, "%s/%s", dir, list[k]->d_name) < 0)
+			path = NULL;
+		if (path)
+			failed |= load_one(path, o);
+		else
+			failed |= fail(ENOMEM, "alloc");
+		free(path);
+		free(list[k]);
+	}
+	free(list);
+	return failed;
+}
+
+static int cmd_load(int argc, char **argv)
+{
+	struct load_opts o = { 0 };
+	bool all = argc > 1 && !strcmp(argv[1], "--all");
+	const char *what;
+	int i;
+
+	if (argc < 2 + all)
+		return bad_usage(all ? "missing DIR" : "missing FILE");
+	for (i = 2 + all; i < argc; i++) {
+		what = argv[i];
+		if (!strcmp(what, "replace")) {
+			o.replace = true;
+			continue;
+		}
+		if (!strcmp(what, "any-sizes")) {
+			o.replace_flags = HMAP_PUBLISH_ANY_SIZES;
+			continue;
+		}
+		if (all || i + 1 >= argc ||
+		    (strcmp(what, "name") && strcmp(what, "mode") &&
+		     strcmp(what, "owner")))
+			return bad_usage("unexpected '%s'", what);
+		i++;
+		if (!strcmp(what, "name")) {
+			if (!valid_arg_name(argv[i]))
+				return bad_usage("bad name '%s'", argv[i]);
+			o.name = argv[i];
+		} else if (!strcmp(what, "mode")) {
+			if (!parse_mode(argv[i], &o.mode))
+				return bad_usage("mode '%s' is not octal within 0666",
+						 argv[i]);
+			o.have_mode = true;
+		} else {
+			if (!parse_owner(argv[i], &o.uid, &o.gid))
+				return bad_usage("owner '%s' is not UID:GID", argv[i]);
+			o.have_owner = true;
+		}
+	}
+	if (o.replace_flags && !o.replace)
+		return bad_usage("any-sizes goes with replace");
+	return all ? load_all(argv[2], &o) : load_one(argv[1], &o);
+}
+
+/*
+ * replace MAP NAME: NAME names MAP from now on. A MAP that has a name of
+ * its own leaves it (a map has one name at most), and gets it back if the
+ * replace fails.
+ */
+static int cmd_replace(int argc, char **argv)
+{
+	struct hmap_info info;
+	sigset_t block, orig;
+	__u32 flags = 0;
+	const char *name;
+	int i = 1, fd, ret, ret2;
+
+	ret = open_map(argc, argv, &i, 0, &fd);
+	if (ret)
+		return ret;
+	if (i >= argc) {
+		close(fd);
+		return bad_usage("missing NAME");
+	}
+	name = argv[i++];
+	if (i < argc && !strcmp(argv[i], "any-sizes")) {
+		flags = HMAP_PUBLISH_ANY_SIZES;
+		i++;
+	}
+	if (i != argc) {
+		close(fd);
+		return bad_usage("unexpected '%s'", argv[i]);
+	}
+	ret = hmap_info(fd, &info);
+	if (ret) {
+		close(fd);
+		return fail(-ret, "info");
+	}
+	if (!strcmp(info.pub_name, name)) {
+		close(fd);
+		return fail(EBUSY, "replace: the map already has that name");
+	}
+	/* No signal between unpublish and replace: the map lives by its fd. */
+	sigfillset(&block);
+	sigprocmask(SIG_BLOCK, &block, &orig);
+	if (info.pub_name[0]) {
+		ret = hmap_unpublish(info.pub_name);
+		if (ret) {
+			sigprocmask(SIG_SETMASK, &orig, NULL);
+			close(fd);
+			return fail(-ret, "unpublish its own name");
+		}
+	}
+	ret = hmap_replace(fd, name, flags);
+	if (ret && info.pub_name[0]) {
+		if (info.pub_uid != geteuid() || info.pub_gid != getegid())
+			ret2 = hmap_publish_owner(fd, info.pub_name,
+						  info.pub_mode, info.pub_uid,
+						  info.pub_gid);
+		else
+			ret2 = hmap_publish(fd, info.pub_name, info.pub_mode);
+		if (ret2)
+			fprintf(stderr, "hmapctl replace: map %u lost its name %s: %s\n",
+				info.id, info.pub_name, strerror(-ret2));
+	}
+	sigprocmask(SIG_SETMASK, &orig, NULL);
+	close(fd);
+	return quiet_result(ret, "replace");
 }
 
 static const struct {
@@ -1206,8 +2509,12 @@ static const struct {
 	{ "dump", cmd_dump },
 	{ "getnext", cmd_getnext },
 	{ "clear", cmd_clear },
+	{ "watch", cmd_watch },
 	{ "publish", cmd_publish },
 	{ "unpublish", cmd_unpublish },
+	{ "replace", cmd_replace },
+	{ "save", cmd_save },
+	{ "load", cmd_load },
 };
 
 int main(int argc, char **argv)
