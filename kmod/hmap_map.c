@@ -63,12 +63,6 @@ static kuid_t hmap_charged_uid(void)
 	return ns->owner;
 }
 
-/*
- * Takes a map slot of the charged user (see hmap_charged_uid()) for a new
- * map. Return: its accounting, NULL if the caller is exempt
- * (CAP_SYS_RESOURCE, as for rlimits), or ERR_PTR(-EDQUOT) at
- * max_maps_per_user, ERR_PTR(-ENOMEM).
- */
 /* The accounting of @uid, created if need be. Called under hmap_users_lock. */
 static struct hmap_user *hmap_user_find(kuid_t uid)
 {
@@ -88,39 +82,11 @@ static struct hmap_user *hmap_user_find(kuid_t uid)
 	return u;
 }
 
-static struct hmap_user *hmap_user_get(void)
-{
-	kuid_t uid = hmap_charged_uid();
-	struct hmap_user *u;
-
-	/* A question, not a privileged act: no audit record for a "no". */
-	if (ns_capable_noaudit(&init_user_ns, CAP_SYS_RESOURCE))
-		return NULL;
-	mutex_lock(&hmap_users_lock);
-	u = hmap_user_find(uid);
-	if (!u) {
-		mutex_unlock(&hmap_users_lock);
-		return ERR_PTR(-ENOMEM);
-	}
-	if ((unsigned int)atomic_inc_return(&u->maps) >
-	    READ_ONCE(hmap_max_maps_per_user)) {
-		atomic_dec(&u->maps);
-		if (!u->refs) {
-			hash_del(&u->node);
-			kfree(u);
-		}
-		mutex_unlock(&hmap_users_lock);
-		return ERR_PTR(-EDQUOT);
-	}
-	u->refs++;
-	mutex_unlock(&hmap_users_lock);
-	return u;
-}
-
 /**
- * hmap_user_hold() - the caller's per-user accounting, for a watch
+ * hmap_user_hold() - the caller's per-user accounting
  *
- * As for a new map (see hmap_charged_uid()), but takes no map slot.
+ * The user a new map or watch is charged to (see hmap_charged_uid()); a
+ * map also takes a map slot (hmap_user_get()).
  *
  * Return: the user, held until hmap_user_unhold(); NULL if the caller is
  * exempt from per-user limits (CAP_SYS_RESOURCE); or ERR_PTR(-ENOMEM).
@@ -130,6 +96,7 @@ struct hmap_user *hmap_user_hold(void)
 	kuid_t uid = hmap_charged_uid();
 	struct hmap_user *u;
 
+	/* A question, not a privileged act: no audit record for a "no". */
 	if (ns_capable_noaudit(&init_user_ns, CAP_SYS_RESOURCE))
 		return NULL;
 	mutex_lock(&hmap_users_lock);
@@ -159,6 +126,27 @@ void hmap_user_unhold(struct hmap_user *u)
 }
 
 /*
+ * Takes a map slot of the charged user (see hmap_charged_uid()) for a new
+ * map. Return: its accounting, NULL if the caller is exempt
+ * (CAP_SYS_RESOURCE, as for rlimits), or ERR_PTR(-EDQUOT) at
+ * max_maps_per_user, ERR_PTR(-ENOMEM).
+ */
+static struct hmap_user *hmap_user_get(void)
+{
+	struct hmap_user *u = hmap_user_hold();
+
+	if (IS_ERR_OR_NULL(u))
+		return u;
+	if ((unsigned int)atomic_inc_return(&u->maps) >
+	    READ_ONCE(hmap_max_maps_per_user)) {
+		atomic_dec(&u->maps);
+		hmap_user_unhold(u);
+		return ERR_PTR(-EDQUOT);
+	}
+	return u;
+}
+
+/*
  * Drops a freed map's hold on its user: every byte is back by now, and the
  * map's slot too: a closed map counts until its memory is gone.
  */
@@ -167,13 +155,7 @@ static void hmap_user_put(struct hmap_user *u)
 	if (!u)
 		return;
 	atomic_dec(&u->maps);
-	mutex_lock(&hmap_users_lock);
-	if (!--u->refs) {
-		WARN_ON_ONCE(atomic64_read(&u->budget.used));
-		hash_del(&u->node);
-		kfree(u);
-	}
-	mutex_unlock(&hmap_users_lock);
+	hmap_user_unhold(u);
 }
 
 static struct dentry *hmap_debugfs;
