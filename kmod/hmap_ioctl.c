@@ -31,8 +31,7 @@ static int hmap_cmd_create(struct hmap_ucmd *ucmd)
 	struct hmap_map *map;
 	int fd;
 
-	if (arg->flags & ~(HMAP_F_RDONLY | HMAP_F_PREALLOC | HMAP_F_LRU |
-			   HMAP_F_TTL))
+	if (arg->flags & ~HMAP_CREATE_FLAGS)
 		return -EINVAL;
 	map = hmap_map_create(arg);
 	if (IS_ERR(map))
@@ -99,7 +98,7 @@ static int hmap_cmd_update(struct hmap_ucmd *ucmd)
 	int ret;
 
 	if (arg->__reserved ||
-	    arg->flags & ~(HMAP_NOEXIST | HMAP_EXIST | HMAP_IF_VERSION) ||
+	    arg->flags & ~HMAP_UPDATE_FLAGS ||
 	    (arg->flags & HMAP_NOEXIST &&
 	     arg->flags & (HMAP_EXIST | HMAP_IF_VERSION)) ||
 	    (arg->flags & HMAP_IF_VERSION && !want_version))
@@ -147,7 +146,7 @@ static int hmap_cmd_delete(struct hmap_ucmd *ucmd)
 
 	u64 version = arg->version;
 
-	if (arg->__reserved || arg->flags & ~HMAP_IF_VERSION || arg->value ||
+	if (arg->__reserved || arg->flags & ~HMAP_DELETE_FLAGS || arg->value ||
 	    arg->ttl_ms ||
 	    (arg->flags & HMAP_IF_VERSION && !hmap_has_version(ucmd)))
 		return -EINVAL;
@@ -280,7 +279,7 @@ static int hmap_cmd_info(struct hmap_ucmd *ucmd)
 	arg->count = hmap_htab_count(h);
 	arg->map_flags = hmap_map_flags(map, ucmd->filp);
 	arg->id = map->id;
-	arg->owner_uid = from_kuid(&init_user_ns, map->owner_uid);
+	arg->owner_uid = from_kuid_munged(current_user_ns(), map->owner_uid);
 	arg->bytes = hmap_htab_mem_bytes(h);
 	memcpy(arg->name, map->name, HMAP_NAME_LEN);
 	hmap_map_get_pub(map, arg->pub_name, &arg->pub_uid, &arg->pub_gid,
@@ -306,8 +305,7 @@ static int hmap_cmd_publish(struct hmap_ucmd *ucmd)
 	struct hmap_publish *arg = ucmd->cmd;
 
 	if (arg->mode & ~0666 || hmap_name_check(arg->name, false) ||
-	    arg->flags & ~(HMAP_PUBLISH_REPLACE | HMAP_PUBLISH_ANY_SIZES |
-			   HMAP_PUBLISH_OWNER) ||
+	    arg->flags & ~HMAP_PUBLISH_FLAGS ||
 	    (arg->flags & HMAP_PUBLISH_REPLACE && arg->mode) ||
 	    (arg->flags & HMAP_PUBLISH_ANY_SIZES &&
 	     !(arg->flags & HMAP_PUBLISH_REPLACE)) ||
@@ -343,7 +341,7 @@ static int hmap_cmd_open_by_name(struct hmap_ucmd *ucmd)
 {
 	struct hmap_open_by_name *arg = ucmd->cmd;
 
-	if (arg->flags & ~HMAP_F_RDONLY || hmap_name_check(arg->name, false))
+	if (arg->flags & ~HMAP_OPEN_FLAGS || hmap_name_check(arg->name, false))
 		return -EINVAL;
 	return hmap_open_fd(hmap_map_get_by_name(arg->name,
 						 !(arg->flags & HMAP_F_RDONLY)),
@@ -354,7 +352,7 @@ static int hmap_cmd_open_by_id(struct hmap_ucmd *ucmd)
 {
 	struct hmap_open_by_id *arg = ucmd->cmd;
 
-	if (arg->flags & ~HMAP_F_RDONLY || arg->__reserved)
+	if (arg->flags & ~HMAP_OPEN_FLAGS || arg->__reserved)
 		return -EINVAL;
 	return hmap_open_fd(hmap_map_get_by_id(arg->id), arg->flags);
 }
@@ -615,7 +613,7 @@ static int hmap_change_batch(struct hmap_ucmd *ucmd, bool update)
 	s32 *status;
 	int ret = 0, err = 0;
 
-	if (arg->flags & ~HMAP_BATCH_CONTINUE || arg->in_cursor ||
+	if (arg->flags & ~HMAP_BATCH_FLAGS || arg->in_cursor ||
 	    arg->out_cursor || arg->__reserved ||
 	    (!update && (arg->elem_flags || arg->values)) ||
 	    (update && (arg->elem_flags & ~(HMAP_NOEXIST | HMAP_EXIST) ||
@@ -717,6 +715,8 @@ static int hmap_cmd_watch(struct hmap_ucmd *ucmd)
 	return fd;
 }
 
+static int hmap_cmd_features(struct hmap_ucmd *ucmd);
+
 /* Every argument struct, so the dispatcher has room for any of them. */
 union hmap_ucmd_buffer {
 	struct hmap_create create;
@@ -733,6 +733,7 @@ union hmap_ucmd_buffer {
 	struct hmap_add add;
 	struct hmap_cmpxchg cmpxchg;
 	struct hmap_watch watch;
+	struct hmap_features features;
 };
 
 enum hmap_fd_kind {
@@ -813,10 +814,34 @@ static const struct hmap_ioctl_op hmap_ioctl_ops[] = {
 		      struct hmap_batch, __reserved, HMAP_FD_MAP),
 	HMAP_IOCTL_OP(HMAP_IOC_WATCH, hmap_cmd_watch, struct hmap_watch, seq,
 		      HMAP_FD_MAP),
+	HMAP_IOCTL_OP(HMAP_IOC_FEATURES, hmap_cmd_features,
+		      struct hmap_features, watch_flags, HMAP_FD_DEV),
 };
 
 static_assert(ARRAY_SIZE(hmap_ioctl_ops) ==
-	      HMAP_CMD_WATCH - HMAP_CMD_BASE + 1);
+	      HMAP_CMD_FEATURES - HMAP_CMD_BASE + 1);
+static_assert(ARRAY_SIZE(hmap_ioctl_ops) <= 64);
+
+/* Answered from the table above and the flag masks the commands check. */
+static int hmap_cmd_features(struct hmap_ucmd *ucmd)
+{
+	struct hmap_features *arg = ucmd->cmd;
+
+	if (arg->flags || arg->__reserved)
+		return -EINVAL;
+	arg->version = HMAP_VERSION(HMAP_VERSION_MAJOR, HMAP_VERSION_MINOR,
+				    HMAP_VERSION_PATCH);
+	arg->commands = GENMASK_ULL(ARRAY_SIZE(hmap_ioctl_ops) - 1, 0);
+	arg->create_flags = HMAP_CREATE_FLAGS;
+	arg->update_flags = HMAP_UPDATE_FLAGS;
+	arg->delete_flags = HMAP_DELETE_FLAGS;
+	arg->publish_flags = HMAP_PUBLISH_FLAGS;
+	arg->open_flags = HMAP_OPEN_FLAGS;
+	arg->batch_flags = HMAP_BATCH_FLAGS;
+	arg->add_flags = HMAP_ADD_FLAGS;
+	arg->watch_flags = HMAP_WATCH_FLAGS;
+	return hmap_ucmd_respond(ucmd, sizeof(*arg));
+}
 
 static long hmap_ioctl(struct file *filp, unsigned int cmd, unsigned long arg,
 		       struct hmap_map *map)

@@ -68,8 +68,9 @@ static int __init hmap_init(void)
 {
 	int ret;
 
-	if (dev_mode & ~0777) {
-		pr_err("dev_mode %#o has bits outside 0777\n", dev_mode);
+	/* Execute bits mean nothing on a device; udev rules give groups. */
+	if (dev_mode & ~0666) {
+		pr_err("dev_mode %#o has bits outside 0666\n", dev_mode);
 		return -EINVAL;
 	}
 	if (!hmap_max_bytes)
@@ -103,3 +104,4 @@ module_exit(hmap_exit);
 
 MODULE_DESCRIPTION("Kernel hash maps shared between processes via /dev/hmap");
 MODULE_LICENSE("GPL");
+MODULE_VERSION(HMAP_VERSION_STRING);

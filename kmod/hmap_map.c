@@ -16,7 +16,6 @@
 #include <linux/debugfs.h>
 #include <linux/file.h>
 #include <linux/hashtable.h>
-#include <linux/idr.h>
 #include <linux/memcontrol.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
@@ -25,18 +24,22 @@
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/user_namespace.h>
+#include <linux/xarray.h>
 
 #include "hmap_priv.h"
 
 struct hmap_counters hmap_counters;
 
-/* Live maps by id. Lookups run under RCU; changes take hmap_idr_lock. */
-static DEFINE_IDR(hmap_idr);
-static DEFINE_SPINLOCK(hmap_idr_lock);
+/*
+ * Live maps by id, from every namespace. Lookups run under RCU; changes
+ * take the XArray's own lock. Ids are allocated cyclically, so that a
+ * freed map's id is not soon given to another map.
+ */
+static DEFINE_XARRAY_ALLOC1(hmap_ids);
+static u32 hmap_ids_next;
 static atomic_t hmap_nr_maps = ATOMIC_INIT(0);
 
-/* Published maps; the list and every map's pub_* fields. */
-static LIST_HEAD(hmap_names);
+/* Every namespace's published names and every map's pub_* fields. */
 static DEFINE_MUTEX(hmap_names_lock);
 
 /* Frees maps after their grace period; drained at module exit. */
@@ -170,6 +173,7 @@ static void hmap_map_free_work(struct work_struct *work)
 	hmap_expiry_stop(map);
 	hmap_htab_destroy(&map->htab);
 	hmap_user_put(map->user);
+	hmap_ns_put(map->ns);
 	free_percpu(map->stats);
 	mem_cgroup_put(map->memcg);
 	kfree(map);
@@ -185,9 +189,7 @@ static void hmap_map_release(struct kref *ref)
 {
 	struct hmap_map *map = container_of(ref, struct hmap_map, ref);
 
-	spin_lock(&hmap_idr_lock);
-	idr_remove(&hmap_idr, map->id);
-	spin_unlock(&hmap_idr_lock);
+	xa_erase(&hmap_ids, map->id);
 	atomic_long_inc(&hmap_counters.released);
 
 	INIT_RCU_WORK(&map->free_work, hmap_map_free_work);
@@ -255,7 +257,9 @@ struct hmap_map *hmap_map_create(const struct hmap_create *arg)
 	};
 	struct hmap_user *user;
 	struct hmap_map *map;
-	int ret, id;
+	struct hmap_ns *ns;
+	u32 id;
+	int ret;
 
 	if (hmap_name_check(arg->name, true))
 		return ERR_PTR(-EINVAL);
@@ -269,13 +273,19 @@ struct hmap_map *hmap_map_create(const struct hmap_create *arg)
 		goto err_count;
 	}
 	p.budget = user ? &user->budget : &hmap_budget;
+	ns = hmap_ns_get(true);
+	if (IS_ERR(ns)) {
+		ret = PTR_ERR(ns);
+		goto err_user;
+	}
 
 	map = kzalloc(sizeof(*map), GFP_KERNEL_ACCOUNT);
 	if (!map) {
 		ret = -ENOMEM;
-		goto err_user;
+		goto err_ns;
 	}
 	map->user = user;
+	map->ns = ns;
 	ret = hmap_htab_init(&map->htab, &p);
 	if (ret)
 		goto err_map;
@@ -290,6 +300,7 @@ struct hmap_map *hmap_map_create(const struct hmap_create *arg)
 	hmap_watch_init(map);
 	map->capacity_hint = arg->capacity_hint;
 	map->owner_uid = current_fsuid();
+	map->owner_gid = current_fsgid();
 	memcpy(map->name, arg->name, HMAP_NAME_LEN);
 	map->memcg = get_mem_cgroup_from_mm(current->mm);
 
@@ -298,19 +309,15 @@ struct hmap_map *hmap_map_create(const struct hmap_create *arg)
 	 * its id is set: OPEN_BY_ID and GET_NEXT_ID find maps under RCU and
 	 * must never see one whose id is still 0.
 	 */
-	idr_preload(GFP_KERNEL);
-	spin_lock(&hmap_idr_lock);
-	id = idr_alloc_cyclic(&hmap_idr, NULL, 1, INT_MAX, GFP_NOWAIT);
-	if (id > 0) {
-		map->id = id;
-		idr_replace(&hmap_idr, map, id);
-	}
-	spin_unlock(&hmap_idr_lock);
-	idr_preload_end();
-	if (id < 0) {
-		ret = id == -ENOSPC ? -ENOSPC : -ENOMEM;
+	ret = xa_alloc_cyclic(&hmap_ids, &id, NULL, XA_LIMIT(1, INT_MAX),
+			      &hmap_ids_next, GFP_KERNEL_ACCOUNT);
+	if (ret < 0) {
+		ret = ret == -EBUSY ? -ENOSPC : -ENOMEM;
 		goto err_memcg;
 	}
+	map->id = id;
+	/* The slot is reserved: storing needs no memory and cannot fail. */
+	WARN_ON(xa_err(xa_store(&hmap_ids, id, map, GFP_KERNEL)));
 	__module_get(THIS_MODULE);
 	atomic_long_inc(&hmap_counters.created);
 	return map;
@@ -322,6 +329,8 @@ err_htab:
 	hmap_htab_destroy(&map->htab);
 err_map:
 	kfree(map);
+err_ns:
+	hmap_ns_put(ns);
 err_user:
 	hmap_user_put(user);
 err_count:
@@ -355,12 +364,14 @@ struct hmap_map *hmap_map_from_file(struct file *filp)
 	return filp->f_op == &hmap_map_fops ? filp->private_data : NULL;
 }
 
-static struct hmap_map *hmap_find_name(const char *name)
+static struct hmap_map *hmap_find_name(struct hmap_ns *ns, const char *name)
 {
 	struct hmap_map *map;
 
 	lockdep_assert_held(&hmap_names_lock);
-	list_for_each_entry(map, &hmap_names, pub_node)
+	if (!ns)
+		return NULL;
+	list_for_each_entry(map, &ns->names, pub_node)
 		if (!strcmp(map->pub_name, name))
 			return map;
 	return NULL;
@@ -377,36 +388,41 @@ static bool hmap_may_open(struct hmap_map *map, bool write)
 		mode >>= 3;
 	if ((mode & need) == need)
 		return true;
-	return capable(CAP_DAC_OVERRIDE);
+	return hmap_ns_privileged(map->ns, CAP_DAC_OVERRIDE, map->pub_uid,
+				  map->pub_gid);
 }
 
 /*
  * Whether the caller may remove @map's name: it owns the name or created
- * the map, or has CAP_SYS_ADMIN. Moving a name to another map takes the
- * same right, as rename() over a file needs the directory, not the file:
- * a user the name's mode lets write the map's entries may not replace the
- * map, and its owner may replace it whatever the mode.
+ * the map, or has CAP_SYS_ADMIN over the name in its namespace. Moving a
+ * name to another map takes the same right, as rename() over a file needs
+ * the directory, not the file: a user the name's mode lets write the map's
+ * entries may not replace the map, and its owner may replace it whatever
+ * the mode.
  */
 static bool hmap_may_unpublish(struct hmap_map *map)
 {
 	return uid_eq(current_fsuid(), map->pub_uid) ||
 	       uid_eq(current_fsuid(), map->owner_uid) ||
-	       capable(CAP_SYS_ADMIN);
+	       hmap_ns_privileged(map->ns, CAP_SYS_ADMIN, map->pub_uid,
+				  map->pub_gid);
 }
 
 /**
- * hmap_map_publish() - give a map a global name, or point a name at it
+ * hmap_map_publish() - give a map a name, or point a name at it
  * @map: the map
  * @arg: the checked command: a valid name, mode and flags
  *
- * The name holds a reference until hmap_unpublish() or a replace. Only the
- * map's creator (or CAP_SYS_ADMIN) may publish it: a name keeps the map
- * alive, charged to its creator, so another user with a writable fd must
- * not be able to. With HMAP_PUBLISH_REPLACE the name moves from its map to
+ * The name holds a reference until hmap_unpublish(), a replace, or the end
+ * of the IPC namespace it lives in, which is the one @map was created in.
+ * Only the map's creator (or CAP_SYS_ADMIN there) may publish it: a name
+ * keeps the map alive, charged to its creator, so another user with a
+ * writable fd must not be able to. With HMAP_PUBLISH_REPLACE the name moves from its map to
  * @map under hmap_names_lock, so that a concurrent lookup of the name finds
  * one map or the other; the old map's watches are told.
  *
- * Return: 0, -EPERM if the caller did not create @map, lacks CAP_CHOWN for
+ * Return: 0, -EXDEV if the caller is not in @map's IPC namespace, -EPERM
+ * if the caller did not create @map, lacks CAP_CHOWN for
  * HMAP_PUBLISH_OWNER, or may not remove the name it replaces; -EINVAL for
  * an unmapped owner or, when replacing, sizes that differ; -EBUSY if @map
  * already has a name; -EEXIST if the name is taken; -ENOENT if there is
@@ -420,19 +436,24 @@ int hmap_map_publish(struct hmap_map *map, const struct hmap_publish *arg)
 	struct hmap_map *old;
 	int ret = 0;
 
-	if (!uid_eq(current_fsuid(), map->owner_uid) && !capable(CAP_SYS_ADMIN))
+	/* A name lives where its map's ids do, and dies with them. */
+	if (!hmap_ns_current_is(map->ns))
+		return -EXDEV;
+	if (!uid_eq(current_fsuid(), map->owner_uid) &&
+	    !hmap_ns_privileged(map->ns, CAP_SYS_ADMIN, map->owner_uid,
+				map->owner_gid))
 		return -EPERM;
 	if (arg->flags & HMAP_PUBLISH_OWNER) {
-		/* Names are global: only the initial namespace's CAP_CHOWN. */
-		if (!capable(CAP_CHOWN))
-			return -EPERM;
 		uid = make_kuid(current_user_ns(), arg->uid);
 		gid = make_kgid(current_user_ns(), arg->gid);
 		if (!uid_valid(uid) || !gid_valid(gid))
 			return -EINVAL;
+		/* As chown(2): CAP_CHOWN where both are mapped. */
+		if (!hmap_ns_privileged(map->ns, CAP_CHOWN, uid, gid))
+			return -EPERM;
 	}
 	mutex_lock(&hmap_names_lock);
-	old = hmap_find_name(arg->name);
+	old = hmap_find_name(map->ns, arg->name);
 	if (map->pub_name[0])
 		ret = -EBUSY;
 	else if (!replace)
@@ -463,7 +484,7 @@ int hmap_map_publish(struct hmap_map *map, const struct hmap_publish *arg)
 		map->pub_uid = uid;
 		map->pub_gid = gid;
 		map->pub_mode = arg->mode;
-		list_add_tail(&map->pub_node, &hmap_names);
+		list_add_tail(&map->pub_node, &map->ns->names);
 	}
 	mutex_unlock(&hmap_names_lock);
 	/* The name's reference: the old map may go now. */
@@ -473,31 +494,56 @@ int hmap_map_publish(struct hmap_map *map, const struct hmap_publish *arg)
 }
 
 /**
- * hmap_unpublish() - remove a published name
+ * hmap_unpublish() - remove a published name of the caller's namespace
  * @name: a checked name
  *
  * Return: 0, -ENOENT if no map has @name, -EPERM if the caller neither owns
- * the name nor created the map, nor has CAP_SYS_ADMIN.
+ * the name nor created the map, nor has CAP_SYS_ADMIN over it.
  */
 int hmap_unpublish(const char *name)
 {
+	struct hmap_ns *ns = hmap_ns_get(false);
 	struct hmap_map *map;
+	int ret = 0;
 
 	mutex_lock(&hmap_names_lock);
-	map = hmap_find_name(name);
-	if (!map) {
-		mutex_unlock(&hmap_names_lock);
-		return -ENOENT;
+	map = hmap_find_name(ns, name);
+	if (!map)
+		ret = -ENOENT;
+	else if (!hmap_may_unpublish(map))
+		ret = -EPERM;
+	if (!ret) {
+		list_del_init(&map->pub_node);
+		memset(map->pub_name, 0, HMAP_NAME_LEN);
 	}
-	if (!hmap_may_unpublish(map)) {
-		mutex_unlock(&hmap_names_lock);
-		return -EPERM;
-	}
-	list_del_init(&map->pub_node);
-	memset(map->pub_name, 0, HMAP_NAME_LEN);
 	mutex_unlock(&hmap_names_lock);
-	hmap_map_put(map);
-	return 0;
+	if (ns)
+		hmap_ns_put(ns);
+	if (!ret)
+		hmap_map_put(map);
+	return ret;
+}
+
+/**
+ * hmap_unpublish_all() - remove every name of a namespace that died
+ * @ns: the namespace
+ *
+ * The maps go when their last fd closes, as files unlinked while open.
+ */
+void hmap_unpublish_all(struct hmap_ns *ns)
+{
+	struct hmap_map *map, *tmp;
+	LIST_HEAD(gone);
+
+	mutex_lock(&hmap_names_lock);
+	list_splice_init(&ns->names, &gone);
+	list_for_each_entry(map, &gone, pub_node)
+		memset(map->pub_name, 0, HMAP_NAME_LEN);
+	mutex_unlock(&hmap_names_lock);
+	list_for_each_entry_safe(map, tmp, &gone, pub_node) {
+		list_del_init(&map->pub_node);
+		hmap_map_put(map);
+	}
 }
 
 /**
@@ -509,10 +555,11 @@ int hmap_unpublish(const char *name)
  */
 struct hmap_map *hmap_map_get_by_name(const char *name, bool write)
 {
+	struct hmap_ns *ns = hmap_ns_get(false);
 	struct hmap_map *map;
 
 	mutex_lock(&hmap_names_lock);
-	map = hmap_find_name(name);
+	map = hmap_find_name(ns, name);
 	if (!map)
 		map = ERR_PTR(-ENOENT);
 	else if (!hmap_may_open(map, write))
@@ -520,6 +567,8 @@ struct hmap_map *hmap_map_get_by_name(const char *name, bool write)
 	else
 		kref_get(&map->ref);
 	mutex_unlock(&hmap_names_lock);
+	if (ns)
+		hmap_ns_put(ns);
 	return map;
 }
 
@@ -530,8 +579,9 @@ struct hmap_map *hmap_map_get_by_name(const char *name, bool write)
  * An id does not keep a map alive: a map whose last reference is gone is
  * not returned even if it has not been freed yet.
  *
- * Return: the map, or ERR_PTR(-ENOENT), also if the caller neither created
- * it nor has CAP_SYS_ADMIN: an id must not tell which maps others have.
+ * Return: the map, or ERR_PTR(-ENOENT), also if the map was created in
+ * another IPC namespace, or if the caller neither created it nor has
+ * CAP_SYS_ADMIN over it: an id must not tell which maps others have.
  */
 struct hmap_map *hmap_map_get_by_id(u32 id)
 {
@@ -540,13 +590,16 @@ struct hmap_map *hmap_map_get_by_id(u32 id)
 	if (id > INT_MAX)
 		return ERR_PTR(-ENOENT);
 	rcu_read_lock();
-	map = idr_find(&hmap_idr, id);
+	map = xa_load(&hmap_ids, id);
 	if (map && !kref_get_unless_zero(&map->ref))
 		map = NULL;
 	rcu_read_unlock();
 	if (!map)
 		return ERR_PTR(-ENOENT);
-	if (!uid_eq(current_fsuid(), map->owner_uid) && !capable(CAP_SYS_ADMIN)) {
+	if (!hmap_ns_current_is(map->ns) ||
+	    (!uid_eq(current_fsuid(), map->owner_uid) &&
+	     !hmap_ns_privileged(map->ns, CAP_SYS_ADMIN, map->owner_uid,
+				 map->owner_gid))) {
 		hmap_map_put(map);
 		return ERR_PTR(-ENOENT);
 	}
@@ -559,32 +612,35 @@ struct hmap_map *hmap_map_get_by_id(u32 id)
  * @start: ids above this are considered
  * @next: set to the id found
  *
- * As OPEN_BY_ID, only maps the caller created, or every map with
- * CAP_SYS_ADMIN: ids do not tell one user what others have.
+ * As OPEN_BY_ID, only maps of the caller's IPC namespace that it created,
+ * or every one whose owner is mapped there with CAP_SYS_ADMIN: ids do not
+ * tell one user or container what others have.
  *
  * Return: 0, or -ENOENT if there is none.
  */
 int hmap_map_next_id(u32 start, u32 *next)
 {
-	bool admin = ns_capable_noaudit(&init_user_ns, CAP_SYS_ADMIN);
+	bool admin = hmap_ns_current_admin(CAP_SYS_ADMIN);
 	kuid_t uid = current_fsuid();
 	struct hmap_map *map;
-	int id = start + 1;
+	unsigned long id;
+	int ret = -ENOENT;
 
 	if (start >= INT_MAX)
 		return -ENOENT;
 	rcu_read_lock();
-	while ((map = idr_get_next(&hmap_idr, &id))) {
-		if (kref_read(&map->ref) &&
-		    (admin || uid_eq(map->owner_uid, uid)))
+	xa_for_each_start(&hmap_ids, id, map, start + 1) {
+		if (kref_read(&map->ref) && hmap_ns_current_is(map->ns) &&
+		    (uid_eq(map->owner_uid, uid) ||
+		     (admin && kuid_has_mapping(map->ns->user_ns, map->owner_uid) &&
+		      kgid_has_mapping(map->ns->user_ns, map->owner_gid)))) {
+			*next = id;
+			ret = 0;
 			break;
-		id++;
+		}
 	}
 	rcu_read_unlock();
-	if (!map)
-		return -ENOENT;
-	*next = id;
-	return 0;
+	return ret;
 }
 
 /**
@@ -614,8 +670,8 @@ void hmap_map_stats_sum(struct hmap_map *map, struct hmap_map_stats *sum)
  * hmap_map_get_pub() - a consistent copy of a map's published name and owner
  * @map: the map
  * @name: HMAP_NAME_LEN bytes, empty if unpublished
- * @uid: owner, in the initial user namespace
- * @gid: group, in the initial user namespace
+ * @uid: owner, in the caller's user namespace (the overflow uid if unmapped)
+ * @gid: group, in the caller's user namespace
  * @mode: permission bits
  */
 void hmap_map_get_pub(struct hmap_map *map, char *name, u32 *uid, u32 *gid,
@@ -623,8 +679,8 @@ void hmap_map_get_pub(struct hmap_map *map, char *name, u32 *uid, u32 *gid,
 {
 	mutex_lock(&hmap_names_lock);
 	memcpy(name, map->pub_name, HMAP_NAME_LEN);
-	*uid = name[0] ? from_kuid(&init_user_ns, map->pub_uid) : 0;
-	*gid = name[0] ? from_kgid(&init_user_ns, map->pub_gid) : 0;
+	*uid = name[0] ? from_kuid_munged(current_user_ns(), map->pub_uid) : 0;
+	*gid = name[0] ? from_kgid_munged(current_user_ns(), map->pub_gid) : 0;
 	*mode = name[0] ? map->pub_mode : 0;
 	mutex_unlock(&hmap_names_lock);
 }
@@ -714,18 +770,18 @@ static const struct file_operations hmap_map_fops = {
 static int hmap_debugfs_maps_show(struct seq_file *m, void *unused)
 {
 	struct hmap_map *map;
-	int id;
+	unsigned long id;
 
 	seq_puts(m, "id\tname\tkey_size\tvalue_size\tmax_entries\tcount\tbytes\trefs\towner_uid\n");
-	spin_lock(&hmap_idr_lock);
-	idr_for_each_entry(&hmap_idr, map, id)
+	rcu_read_lock();
+	xa_for_each(&hmap_ids, id, map)
 		seq_printf(m, "%u\t%s\t%u\t%u\t%u\t%u\t%llu\t%u\t%u\n",
 			   map->id, map->name[0] ? map->name : "-",
 			   map->htab.key_size, map->htab.value_size,
 			   map->htab.max_entries, hmap_htab_count(&map->htab),
 			   hmap_htab_mem_bytes(&map->htab), kref_read(&map->ref),
 			   from_kuid(&init_user_ns, map->owner_uid));
-	spin_unlock(&hmap_idr_lock);
+	rcu_read_unlock();
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(hmap_debugfs_maps);
@@ -824,6 +880,7 @@ void hmap_maps_exit(void)
 	 * the element caches are empty now.
 	 */
 	hmap_htab_caches_exit();
-	WARN_ON(!idr_is_empty(&hmap_idr));
-	idr_destroy(&hmap_idr);
+	WARN_ON(!xa_empty(&hmap_ids));
+	xa_destroy(&hmap_ids);
+	hmap_ns_exit();
 }

@@ -15,6 +15,27 @@
 #include <linux/workqueue.h>
 #include <linux/hmap.h>
 
+/* The module's version: MODULE_VERSION, HMAP_IOC_FEATURES, dkms.conf. */
+#define HMAP_VERSION_MAJOR	0
+#define HMAP_VERSION_MINOR	1
+#define HMAP_VERSION_PATCH	0
+#define HMAP_VERSION_STRING	"0.1.0"
+
+/*
+ * The flags each command accepts: what its checks reject outside of, and
+ * what HMAP_IOC_FEATURES reports, so the two never disagree.
+ */
+#define HMAP_CREATE_FLAGS	(HMAP_F_RDONLY | HMAP_F_PREALLOC | HMAP_F_LRU | \
+				 HMAP_F_TTL)
+#define HMAP_UPDATE_FLAGS	(HMAP_NOEXIST | HMAP_EXIST | HMAP_IF_VERSION)
+#define HMAP_DELETE_FLAGS	HMAP_IF_VERSION
+#define HMAP_PUBLISH_FLAGS	(HMAP_PUBLISH_REPLACE | HMAP_PUBLISH_ANY_SIZES | \
+				 HMAP_PUBLISH_OWNER)
+#define HMAP_OPEN_FLAGS		HMAP_F_RDONLY
+#define HMAP_BATCH_FLAGS	HMAP_BATCH_CONTINUE
+#define HMAP_ADD_FLAGS		HMAP_ADD_CREATE
+#define HMAP_WATCH_FLAGS	(HMAP_WATCH_VALUES | HMAP_WATCH_NONBLOCK)
+
 #include "hmap_table.h"
 
 /**
@@ -82,16 +103,39 @@ struct hmap_watches {
 };
 
 /**
+ * struct hmap_ns - the names and ids of one IPC namespace (hmap_ns.c)
+ * @ref: one per map created in the namespace, and one per user of the
+ *	record for the length of a command.
+ * @node: link in hmap_ns_list, under hmap_ns_lock.
+ * @mnt: the namespace's mqueue mount, pinned: the namespace's identity,
+ *	and, through its superblock's s_fs_info, whether it is alive. NULL
+ *	without CONFIG_POSIX_MQUEUE. Immutable.
+ * @user_ns: the user namespace that owns the IPC namespace, in which
+ *	capabilities over its maps are checked. Immutable.
+ * @names: the maps published in the namespace, under hmap_names_lock.
+ */
+struct hmap_ns {
+	struct kref ref;
+	struct list_head node;
+	struct vfsmount *mnt;
+	struct user_namespace *user_ns;
+	struct list_head names;
+};
+
+/**
  * struct hmap_map - one map, as the service sees it
  * @ref: one reference per map fd and one for a published name. In-flight
  *	ioctls hold their fd's file, hence a reference, for their duration.
  *	An id holds none: OPEN_BY_ID takes one only if @ref is not zero.
  * @htab: the table; it does its own locking.
- * @id: key in hmap_idr, removed when @ref drops to zero.
+ * @id: key in hmap_ids, removed when @ref drops to zero.
  * @capacity_hint: as given at creation.
  * @owner_uid: the creator's fsuid, for OPEN_BY_ID.
+ * @owner_gid: the creator's fsgid.
+ * @ns: the IPC namespace the map was created in, whose ids list it and
+ *	whose names it may be published under. Immutable.
  * @name: label given at creation; immutable.
- * @pub_node: link in the list of published maps.
+ * @pub_node: link in @ns's list of published maps.
  * @pub_name: published name, empty if none.
  * @pub_uid: owner of the published name.
  * @pub_gid: group of the published name.
@@ -122,6 +166,8 @@ struct hmap_map {
 	u32 id;
 	u32 capacity_hint;
 	kuid_t owner_uid;
+	kgid_t owner_gid;
+	struct hmap_ns *ns;
 	char name[HMAP_NAME_LEN];
 	struct list_head pub_node;
 	char pub_name[HMAP_NAME_LEN];
@@ -191,6 +237,17 @@ static inline u32 hmap_map_flags(struct hmap_map *map, struct file *filp)
 	       (map->htab.lru ? HMAP_F_LRU : 0) |
 	       (map->htab.ttl ? HMAP_F_TTL : 0);
 }
+
+void hmap_unpublish_all(struct hmap_ns *ns);
+
+/* hmap_ns.c */
+struct hmap_ns *hmap_ns_get(bool create);
+void hmap_ns_put(struct hmap_ns *ns);
+bool hmap_ns_current_is(const struct hmap_ns *ns);
+bool hmap_ns_current_admin(int cap);
+bool hmap_ns_privileged(const struct hmap_ns *ns, int cap, kuid_t uid,
+			kgid_t gid);
+void hmap_ns_exit(void);
 
 /* hmap_expiry.c */
 int hmap_ttl_deadline(struct hmap_htab *h, u64 ttl_ms, u64 *deadline);

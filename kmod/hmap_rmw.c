@@ -75,7 +75,7 @@ int hmap_cmd_add(struct hmap_ucmd *ucmd)
 	struct hmap_bounce b;
 	int ret;
 
-	if (arg->flags & ~HMAP_ADD_CREATE)
+	if (arg->flags & ~HMAP_ADD_FLAGS)
 		return -EINVAL;
 	if (h->value_size != 4 && h->value_size != 8)
 		return -EOPNOTSUPP;

@@ -22,6 +22,10 @@
  * hash, then key bytes. That order does not depend on the table size, so the
  * walk can resume from any key, present or deleted, across resizes, and
  * every key present for the whole walk is returned exactly once.
+ *
+ * The exported functions are exported only to the HMAP_CORE symbol
+ * namespace: the in-kernel bench (bench/kbench) imports it to measure the
+ * core beside rhashtable; nothing else should call the core directly.
  */
 
 #include <linux/bitrev.h>
@@ -329,7 +333,7 @@ int hmap_htab_caches_init(void)
 	}
 	return 0;
 }
-EXPORT_SYMBOL_GPL(hmap_htab_caches_init);
+EXPORT_SYMBOL_NS_GPL(hmap_htab_caches_init, HMAP_CORE);
 
 /**
  * hmap_htab_caches_exit() - destroy the element slab caches
@@ -345,7 +349,7 @@ void hmap_htab_caches_exit(void)
 		hmap_caches[i] = NULL;
 	}
 }
-EXPORT_SYMBOL_GPL(hmap_htab_caches_exit);
+EXPORT_SYMBOL_NS_GPL(hmap_htab_caches_exit, HMAP_CORE);
 
 static inline unsigned long hmap_nulls(const struct hmap_tbl *tbl, u32 b)
 {
@@ -786,7 +790,7 @@ int hmap_htab_init(struct hmap_htab *h, const struct hmap_htab_params *p)
 	atomic_long_inc(&h->stats.tbl_installs);
 	return 0;
 }
-EXPORT_SYMBOL_GPL(hmap_htab_init);
+EXPORT_SYMBOL_NS_GPL(hmap_htab_init, HMAP_CORE);
 
 /**
  * hmap_htab_destroy() - free every entry and the bucket array
@@ -840,7 +844,7 @@ void hmap_htab_destroy(struct hmap_htab *h)
 	if (rc->pool)
 		hmap_pool_free(h);
 }
-EXPORT_SYMBOL_GPL(hmap_htab_destroy);
+EXPORT_SYMBOL_NS_GPL(hmap_htab_destroy, HMAP_CORE);
 
 /* Finds @key in one bucket chain; called under its bucket lock. */
 static struct hmap_elem *hmap_bucket_find(struct hmap_htab *h,
@@ -959,7 +963,7 @@ int hmap_htab_lookup_version(struct hmap_htab *h, const void *key,
 		*version = seq >> 1;
 	return ret;
 }
-EXPORT_SYMBOL_GPL(hmap_htab_lookup_version);
+EXPORT_SYMBOL_NS_GPL(hmap_htab_lookup_version, HMAP_CORE);
 
 /*
  * Installs the first table of an empty map, for a writer holding the rwsem
@@ -1365,7 +1369,7 @@ unlock_rwsem:
 		hmap_htab_resize(h);
 	return ret;
 }
-EXPORT_SYMBOL_GPL(hmap_htab_write);
+EXPORT_SYMBOL_NS_GPL(hmap_htab_write, HMAP_CORE);
 
 /**
  * hmap_htab_update() - create an entry or replace its value
@@ -1387,7 +1391,7 @@ int hmap_htab_update(struct hmap_htab *h, const void *key, const void *value,
 		return -EINVAL;
 	return hmap_htab_write(h, key, &w);
 }
-EXPORT_SYMBOL_GPL(hmap_htab_update);
+EXPORT_SYMBOL_NS_GPL(hmap_htab_update, HMAP_CORE);
 
 /*
  * Removes @key, copying its value to @value if not NULL; with @expect, only
@@ -1473,7 +1477,7 @@ int hmap_htab_lookup_and_delete(struct hmap_htab *h, const void *key,
 {
 	return hmap_remove(h, key, value, NULL, NULL);
 }
-EXPORT_SYMBOL_GPL(hmap_htab_lookup_and_delete);
+EXPORT_SYMBOL_NS_GPL(hmap_htab_lookup_and_delete, HMAP_CORE);
 
 /**
  * hmap_htab_delete_if_value() - remove an entry if it still holds a value
@@ -1492,7 +1496,7 @@ int hmap_htab_delete_if_value(struct hmap_htab *h, const void *key,
 {
 	return hmap_remove(h, key, NULL, value, NULL);
 }
-EXPORT_SYMBOL_GPL(hmap_htab_delete_if_value);
+EXPORT_SYMBOL_NS_GPL(hmap_htab_delete_if_value, HMAP_CORE);
 
 /**
  * hmap_htab_delete() - remove an entry
@@ -1507,7 +1511,7 @@ int hmap_htab_delete(struct hmap_htab *h, const void *key)
 {
 	return hmap_remove(h, key, NULL, NULL, NULL);
 }
-EXPORT_SYMBOL_GPL(hmap_htab_delete);
+EXPORT_SYMBOL_NS_GPL(hmap_htab_delete, HMAP_CORE);
 
 /**
  * hmap_htab_delete_version() - remove an entry if it still has a version
@@ -1526,7 +1530,7 @@ int hmap_htab_delete_version(struct hmap_htab *h, const void *key,
 {
 	return hmap_remove(h, key, NULL, NULL, version);
 }
-EXPORT_SYMBOL_GPL(hmap_htab_delete_version);
+EXPORT_SYMBOL_NS_GPL(hmap_htab_delete_version, HMAP_CORE);
 
 /* Position of bucket-order slot @pos: bit reversal within @shift bits. */
 static inline u32 hmap_rev(u32 x, u32 shift)
@@ -1655,7 +1659,7 @@ out:
 	up_read(&h->rwsem);
 	return n;
 }
-EXPORT_SYMBOL_GPL(hmap_htab_lookup_batch);
+EXPORT_SYMBOL_NS_GPL(hmap_htab_lookup_batch, HMAP_CORE);
 
 /**
  * hmap_htab_get_next_key() - the key that follows another in iteration order
@@ -1676,7 +1680,7 @@ int hmap_htab_get_next_key(struct hmap_htab *h, const void *key,
 
 	return hmap_htab_lookup_batch(h, key, next_key, NULL, 1, &end) ? 0 : -ENOENT;
 }
-EXPORT_SYMBOL_GPL(hmap_htab_get_next_key);
+EXPORT_SYMBOL_NS_GPL(hmap_htab_get_next_key, HMAP_CORE);
 
 /*
  * Empties a prealloc map's table in place, with the rwsem held for write:
@@ -1746,7 +1750,7 @@ void hmap_htab_clear(struct hmap_htab *h)
 	synchronize_rcu();
 	hmap_tbl_free_all(h, tbl);
 }
-EXPORT_SYMBOL_GPL(hmap_htab_clear);
+EXPORT_SYMBOL_NS_GPL(hmap_htab_clear, HMAP_CORE);
 
 /**
  * hmap_htab_reclaim_expired() - remove the expired entries of some buckets
@@ -1818,7 +1822,7 @@ u32 hmap_htab_reclaim_expired(struct hmap_htab *h, u32 *cursor, u32 budget,
 		hmap_htab_resize(h);
 	return count;
 }
-EXPORT_SYMBOL_GPL(hmap_htab_reclaim_expired);
+EXPORT_SYMBOL_NS_GPL(hmap_htab_reclaim_expired, HMAP_CORE);
 
 /**
  * hmap_htab_set_notify() - start or stop telling a watcher of every change
@@ -1858,7 +1862,7 @@ void hmap_htab_set_notify(struct hmap_htab *h, hmap_notify_fn fn)
 	}
 	up_read(&h->rwsem);
 }
-EXPORT_SYMBOL_GPL(hmap_htab_set_notify);
+EXPORT_SYMBOL_NS_GPL(hmap_htab_set_notify, HMAP_CORE);
 
 /**
  * hmap_htab_buckets() - size of the current bucket array
@@ -1877,7 +1881,7 @@ u32 hmap_htab_buckets(struct hmap_htab *h)
 	rcu_read_unlock();
 	return size;
 }
-EXPORT_SYMBOL_GPL(hmap_htab_buckets);
+EXPORT_SYMBOL_NS_GPL(hmap_htab_buckets, HMAP_CORE);
 
 /**
  * hmap_htab_mem_bytes() - memory the map holds for its entries and buckets
@@ -1900,4 +1904,4 @@ u64 hmap_htab_mem_bytes(struct hmap_htab *h)
 		bytes += hmap_tbl_bytes(size);
 	return bytes;
 }
-EXPORT_SYMBOL_GPL(hmap_htab_mem_bytes);
+EXPORT_SYMBOL_NS_GPL(hmap_htab_mem_bytes, HMAP_CORE);

@@ -462,7 +462,7 @@ int hmap_watch_open(struct hmap_map *map, u32 flags, u32 buf_bytes, u64 *seq,
 	struct file *filp;
 	int ret;
 
-	if (flags & ~(HMAP_WATCH_VALUES | HMAP_WATCH_NONBLOCK))
+	if (flags & ~HMAP_WATCH_FLAGS)
 		return -EINVAL;
 	if (!buf_bytes)
 		buf_bytes = max_t(u32, HMAP_WATCH_DEFAULT_BYTES,

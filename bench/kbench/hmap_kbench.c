@@ -167,3 +167,5 @@ module_exit(kb_exit);
 
 MODULE_DESCRIPTION("hmap core against rhashtable, in-kernel benchmark");
 MODULE_LICENSE("GPL");
+/* The core exports its functions only to this namespace: to this bench. */
+MODULE_IMPORT_NS(HMAP_CORE);

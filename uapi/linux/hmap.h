@@ -48,6 +48,21 @@
  * its creation until it is freed, a grace period after its last fd and
  * name are gone; memory from its allocation until it is freed, a grace
  * period after a delete.
+ *
+ * Namespaces. Published names and map ids belong to an IPC namespace, as
+ * POSIX message queues do: a map's ids and its name live in the IPC
+ * namespace it was created in, and a caller in another one can neither
+ * open, list nor name it, so containers on one host do not see each
+ * other's maps. When an IPC namespace ends, its names go with it (within
+ * a second); maps still open by fd live on until their last fd closes.
+ * Capabilities that commands check (CAP_SYS_ADMIN, CAP_DAC_OVERRIDE,
+ * CAP_CHOWN) count in the user namespace that owns the caller's IPC
+ * namespace, over maps and names whose owner and group are mapped there,
+ * so a container's root administers its own maps and nobody else's; the
+ * per-user limits and CAP_SYS_RESOURCE's exemption from them are the
+ * initial namespace's, since all containers share the host's memory. Uids
+ * and gids the commands return are in the caller's user namespace
+ * (65534 when unmapped).
  */
 #ifndef _UAPI_LINUX_HMAP_H
 #define _UAPI_LINUX_HMAP_H
@@ -339,7 +354,7 @@ struct hmap_clear {
  *	HMAP_F_LRU and HMAP_F_TTL if the map was created with them
  * @id: out: the map's id, for HMAP_IOC_OPEN_BY_ID; never reused while the
  *	module is loaded, until ids wrap around
- * @owner_uid: out: the creator's fsuid (in the initial user namespace)
+ * @owner_uid: out: the creator's fsuid
  * @bytes: out: memory held by entries and buckets
  * @name: out: the label given at creation
  * @pub_name: out: the published name, or empty
@@ -420,14 +435,14 @@ struct hmap_info {
  *
  * The name's owner and group are &hmap_publish.uid and &hmap_publish.gid
  * (in the caller's user namespace) instead of the caller's fsuid and fsgid,
- * as chown(2) would; it needs CAP_CHOWN in the initial user namespace, as
- * names are global. For restoring saved maps with the names they had.
+ * as chown(2) would; it needs CAP_CHOWN where both are mapped. For
+ * restoring saved maps with the names they had.
  */
 #define HMAP_PUBLISH_OWNER	_BITUL(2)
 
 /**
- * struct hmap_publish - HMAP_IOC_PUBLISH: give a map a global name (on a
- * writable map fd)
+ * struct hmap_publish - HMAP_IOC_PUBLISH: give a map a name (on a writable
+ * map fd)
  * @size: sizeof(struct hmap_publish)
  * @mode: permission bits for HMAP_IOC_OPEN_BY_NAME, a subset of 0666: read
  *	lets a user open the map read-only, read and write lets it open it
@@ -441,7 +456,9 @@ struct hmap_info {
  * @__reserved: must be 0
  *
  * A published map lives on after its last fd is closed, like a pinned BPF
- * map, until HMAP_IOC_UNPUBLISH.
+ * map, until HMAP_IOC_UNPUBLISH or the end of its IPC namespace. The name
+ * is in the IPC namespace the map was created in, and only a caller in
+ * that namespace may publish it.
  *
  * Only the map's creator (same fsuid) or CAP_SYS_ADMIN may publish it: a
  * name keeps the map alive against its creator's per-user limits, so a
@@ -458,8 +475,8 @@ struct hmap_info {
  * name is taken, without REPLACE); ENOENT (REPLACE: no such name); EBUSY
  * (this map is already published, under this name or another); EPERM
  * (read-only fd, the caller did not create the map, REPLACE of a name the
- * caller may not remove, or OWNER without CAP_CHOWN in the initial user
- * namespace).
+ * caller may not remove, or OWNER without CAP_CHOWN); EXDEV (the map was
+ * created in another IPC namespace than the caller's).
  */
 struct hmap_publish {
 	__u32 size;
@@ -517,8 +534,9 @@ struct hmap_open_by_name {
  * @__reserved: must be 0
  *
  * An id never keeps a map alive: this succeeds only while some fd or name
- * still does. The caller must have created the map or have CAP_SYS_ADMIN;
- * to anyone else a map is as absent as an unused id. Returns a new map fd
+ * still does. The map must be of the caller's IPC namespace, and the caller
+ * must have created it or have CAP_SYS_ADMIN; to anyone else a map is as
+ * absent as an unused id. Returns a new map fd
  * (close-on-exec).
  *
  * Errors: ENOENT (no live map has this id that the caller may open);
@@ -539,8 +557,9 @@ struct hmap_open_by_id {
  * @__reserved: must be 0
  *
  * Lists only the maps the caller could open with HMAP_IOC_OPEN_BY_ID: those
- * created with the caller's fsuid, or every map with CAP_SYS_ADMIN, so that
- * ids do not tell one user what others have.
+ * of the caller's IPC namespace created with the caller's fsuid, or all of
+ * them with CAP_SYS_ADMIN, so that ids do not tell one user or container
+ * what others have.
  *
  * Errors: ENOENT (no such map above @start_id).
  */
@@ -858,6 +877,55 @@ struct hmap_event {
 	__u32 value_size;
 };
 
+/**
+ * HMAP_VERSION() - a module version as &hmap_features.version holds it
+ * @major: major version
+ * @minor: minor version
+ * @patch: patch level
+ */
+#define HMAP_VERSION(major, minor, patch) \
+	(((major) << 16) | ((minor) << 8) | (patch))
+
+/**
+ * struct hmap_features - HMAP_IOC_FEATURES: what the loaded module
+ * supports (on /dev/hmap)
+ * @size: sizeof(struct hmap_features)
+ * @flags: must be 0
+ * @version: out: the module's version, as HMAP_VERSION() makes it
+ * @__reserved: must be 0
+ * @commands: out: bit N - HMAP_CMD_BASE set for each command number N
+ *	(HMAP_CMD_*) the module knows
+ * @create_flags: out: the flags HMAP_IOC_CREATE accepts (HMAP_F_*)
+ * @update_flags: out: the flags HMAP_IOC_UPDATE accepts
+ * @delete_flags: out: the flags HMAP_IOC_DELETE accepts
+ * @publish_flags: out: the flags HMAP_IOC_PUBLISH accepts
+ * @open_flags: out: the flags HMAP_IOC_OPEN_BY_NAME and OPEN_BY_ID accept
+ * @batch_flags: out: the flags the batch commands accept
+ * @add_flags: out: the flags HMAP_IOC_ADD accepts
+ * @watch_flags: out: the flags HMAP_IOC_WATCH accepts
+ *
+ * So that a program built against a newer header can tell, on an older
+ * module, that a command or flag is missing, instead of reading ENOTTY or
+ * EINVAL as its own mistake. A module older than this command fails it
+ * with ENOTTY: it knows the commands up to HMAP_IOC_WATCH. Every field
+ * after @flags is written back, up to the @size the caller passed.
+ */
+struct hmap_features {
+	__u32 size;
+	__u32 flags;
+	__u32 version;
+	__u32 __reserved;
+	__u64 commands;
+	__u64 create_flags;
+	__u64 update_flags;
+	__u64 delete_flags;
+	__u64 publish_flags;
+	__u64 open_flags;
+	__u64 batch_flags;
+	__u64 add_flags;
+	__u64 watch_flags;
+};
+
 #define HMAP_TYPE		0xB8
 
 enum {
@@ -883,6 +951,7 @@ enum {
 	HMAP_CMD_CMPXCHG,
 	HMAP_CMD_LOOKUP_MULTI,
 	HMAP_CMD_WATCH,
+	HMAP_CMD_FEATURES,
 };
 
 /*
@@ -911,5 +980,6 @@ enum {
 #define HMAP_IOC_CMPXCHG		_IO(HMAP_TYPE, HMAP_CMD_CMPXCHG)
 #define HMAP_IOC_LOOKUP_MULTI		_IO(HMAP_TYPE, HMAP_CMD_LOOKUP_MULTI)
 #define HMAP_IOC_WATCH			_IO(HMAP_TYPE, HMAP_CMD_WATCH)
+#define HMAP_IOC_FEATURES		_IO(HMAP_TYPE, HMAP_CMD_FEATURES)
 
 #endif /* _UAPI_LINUX_HMAP_H */

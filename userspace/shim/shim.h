@@ -48,6 +48,7 @@
 #define unlikely(x)		__builtin_expect(!!(x), 0)
 #define EXPORT_SYMBOL_GPL(sym)	extern int __shim_export_##sym
 #define EXPORT_SYMBOL(sym)	extern int __shim_export_##sym
+#define EXPORT_SYMBOL_NS_GPL(sym, ns)	extern int __shim_export_##sym
 #define BITS_PER_LONG		(8 * (int)sizeof(long))
 #define BIT(n)			(1UL << (n))
 #define barrier()		__asm__ __volatile__("" ::: "memory")
