@@ -10,6 +10,8 @@ pkgs=(
 	gcc make libc6-dev perl python3 cpio gzip xz-utils
 	linux-headers-amd64 linux-image-amd64 linux-source-6.1
 	qemu-system-x86 busybox-static liburcu-dev pkg-config valgrind
+	# static checks of the module (scripts/lint-check.sh)
+	sparse
 	# for the debug kernel lane: building a kernel from linux-source-6.1
 	bc flex bison libelf-dev libssl-dev
 )

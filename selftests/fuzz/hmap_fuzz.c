@@ -271,6 +271,12 @@ static const struct fz_field f_watch[] = {
 	FI(hmap_watch, buf_bytes), FI(hmap_watch, __reserved),
 };
 
+/* FEATURES only answers: every field after @flags is written. */
+static const struct fz_field f_features[] = {
+	FI(hmap_features, size), FI(hmap_features, flags),
+	FI(hmap_features, __reserved),
+};
+
 struct fz_cmd {
 	const char *name;
 	unsigned long nr;
@@ -309,6 +315,7 @@ static const struct fz_cmd fz_cmds[] = {
 	CMD(HMAP_IOC_CMPXCHG, hmap_cmpxchg, false, f_cmpxchg, 8, version),
 	CMD(HMAP_IOC_LOOKUP_MULTI, hmap_batch, false, f_batch, 5, __reserved),
 	CMD(HMAP_IOC_WATCH, hmap_watch, false, f_watch, 5, seq),
+	CMD(HMAP_IOC_FEATURES, hmap_features, true, f_features, 1, watch_flags),
 };
 
 #define FZ_NCMDS	(ARRAY_SIZE(fz_cmds))
@@ -317,10 +324,10 @@ enum {
 	C_CREATE, C_LOOKUP, C_UPDATE, C_DELETE, C_LAD, C_NEXT_KEY, C_CLEAR,
 	C_INFO, C_PUBLISH, C_UNPUBLISH, C_OPEN_NAME, C_OPEN_ID, C_NEXT_ID,
 	C_LBATCH, C_LDBATCH, C_UBATCH, C_DBATCH, C_ADD, C_CMPXCHG, C_LMULTI,
-	C_WATCH,
+	C_WATCH, C_FEATURES,
 };
 
-_Static_assert(FZ_NCMDS == HMAP_CMD_WATCH - HMAP_CMD_BASE + 1,
+_Static_assert(FZ_NCMDS == HMAP_CMD_FEATURES - HMAP_CMD_BASE + 1,
 	       "one entry per command");
 
 /* Whether command @op takes a struct hmap_elem_op. */
@@ -930,6 +937,10 @@ static void gen_call(struct fz_call *c, unsigned int op, unsigned int slot, unsi
 		break;
 	case C_NEXT_ID:
 		c->idref = one_in(2) ? 0 : 1 + slot;
+		break;
+	case C_FEATURES:
+		if (one_in(8))
+			set(c, one_in(2) ? "flags" : "__reserved", pick_interesting());
 		break;
 	case C_LBATCH:
 	case C_LDBATCH:
