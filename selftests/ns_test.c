@@ -143,6 +143,7 @@ TEST(names_are_per_ipc_namespace)
 		read(sv[1], &o, 1);
 		_exit(0);
 	}
+	close(sv[1]);	/* a child that fails early ends the wait */
 	cfd = recv_fd(sv[0]);
 	ASSERT_LE(0, cfd);
 	child_id = map_id(cfd);
@@ -157,7 +158,6 @@ TEST(names_are_per_ipc_namespace)
 	close(cfd);
 	close(fd);
 	close(sv[0]);
-	close(sv[1]);
 }
 
 /*
@@ -195,6 +195,7 @@ TEST(ids_are_per_ipc_namespace)
 		read(sv[1], &c, 1);
 		_exit(0);
 	}
+	close(sv[1]);	/* a child that fails early ends the wait */
 	cfd = recv_fd(sv[0]);
 	ASSERT_LE(0, cfd);
 	child_id = map_id(cfd);
@@ -207,7 +208,6 @@ TEST(ids_are_per_ipc_namespace)
 	close(cfd);
 	close(fd);
 	close(sv[0]);
-	close(sv[1]);
 }
 
 /* A map is named only in the namespace it was made in: EXDEV elsewhere. */
@@ -259,6 +259,7 @@ TEST(names_end_with_their_namespace)
 		read(sv[1], &m, 1);
 		_exit(0);
 	}
+	close(sv[1]);	/* a child that fails early ends the wait */
 	cfd = recv_fd(sv[0]);
 	ASSERT_LE(0, cfd);
 	snprintf(path, sizeof(path), "/proc/%d/ns/ipc", pid);
@@ -301,7 +302,6 @@ TEST(names_end_with_their_namespace)
 	}
 	close(cfd);
 	close(sv[0]);
-	close(sv[1]);
 }
 
 /* Writes "inside outside 1" maps for @pid. */
@@ -396,6 +396,7 @@ TEST(container_uids_and_capabilities)
 		read(go[0], &c, 1);
 		_exit(0);
 	}
+	close(sv[1]);	/* a child that fails early ends the wait */
 	ASSERT_EQ(1, read(sv[0], path, 1));
 	ASSERT_EQ(0, map_ids(pid, 0, 100000, 1000));
 	ASSERT_EQ(1, write(go[1], "g", 1));
@@ -432,7 +433,6 @@ TEST(container_uids_and_capabilities)
 	close(go[0]);
 	close(go[1]);
 	close(sv[0]);
-	close(sv[1]);
 }
 
 TEST_HARNESS_MAIN
