@@ -12,6 +12,8 @@ pkgs=(
 	qemu-system-x86 busybox-static liburcu-dev pkg-config valgrind
 	# static checks of the module (scripts/lint-check.sh)
 	sparse
+	# the manual pages: lint, and `man` on what `make install` put in place
+	mandoc man-db
 	# for the debug kernel lane: building a kernel from linux-source-6.1
 	bc flex bison libelf-dev libssl-dev
 )

@@ -105,6 +105,7 @@ checkpatch_suite()
 suite build build_suite
 suite checkpatch checkpatch_suite
 suite lint scripts/lint-check.sh
+suite man scripts/man-check.sh
 suite core_test "$BUILD/core/core_test"
 suite core_stress "$BUILD/core/core_stress"
 
