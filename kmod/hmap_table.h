@@ -268,8 +268,17 @@ typedef void (*hmap_notify_fn)(struct hmap_htab *h, u32 op, const void *key,
  * @rc: element allocation and deferred release.
  * @notify: while the map is watched, told of every change (see
  *	hmap_notify_fn); NULL otherwise, and then a write costs one load of
- *	it. Changed only by hmap_htab_set_notify(), with @rwsem held for
- *	write: a writer either ran before and is done, or sees the new value.
+ *	it. Changed only by hmap_htab_set_notify(), whose callers serialise
+ *	its calls (the watch code makes them under the map's watch mutex),
+ *	with a plain WRITE_ONCE() under no lock of the map. Every change
+ *	reads it once, with READ_ONCE(), under its bucket lock (a clear:
+ *	under @rwsem held for write), so it calls either the old callback or
+ *	the new one. Setting it then takes each bucket lock once, with
+ *	@rwsem held for read (so that no resize swaps the locks meanwhile,
+ *	and a clear in flight is waited for): on return, a change either was
+ *	over before or calls the new callback. Clearing it waits for nothing:
+ *	a change that still calls the old callback finds no watch and does
+ *	nothing.
  */
 struct hmap_htab {
 	struct hmap_tbl __rcu *tbl;

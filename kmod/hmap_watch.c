@@ -35,6 +35,16 @@
 /* Reads copy out through a bounce buffer of at least this many bytes. */
 #define HMAP_WATCH_BOUNCE	PAGE_SIZE
 
+/*
+ * The most bytes one change of a map may copy, summed over its watches:
+ * each copies its largest record (with the value, for HMAP_WATCH_VALUES),
+ * all under the map's watch lock inside the entry's bucket lock, and any
+ * reader may add watches. max_watches_per_map alone lets 64 watches of 64
+ * KiB values copy 4 MiB under a spinlock per write; this lets 15 of them,
+ * and still max_watches_per_map of keys or small values.
+ */
+#define HMAP_WATCH_COPY_BUDGET	(1024 * 1024)
+
 /**
  * struct hmap_watcher - one watch of one map
  * @node: in the map's &hmap_watches.list.
@@ -50,7 +60,12 @@
  * @lost: records dropped since the watch began, for fdinfo.
  *	@ring's content, @head, @tail, @ovf and @lost are guarded by the
  *	map's &hmap_watches.lock.
+ * @peek_ovf: where the last overflow record among those the last
+ *	hmap_watch_peek() copied began, U64_MAX if none: a writer may count
+ *	more losses in it before hmap_watch_commit(). Under @read_mutex.
  * @values: records carry values (HMAP_WATCH_VALUES). Immutable.
+ * @rec_max: bytes of its largest record, against HMAP_WATCH_COPY_BUDGET.
+ *	Immutable.
  * @wq: readers and pollers wait here for @head to move.
  * @read_mutex: one read() at a time, so records come out in order.
  * @bounce: @bounce_size bytes that records are copied to, under the lock,
@@ -67,7 +82,9 @@ struct hmap_watcher {
 	u64 tail;
 	u64 ovf;
 	u64 lost;
+	u64 peek_ovf;
 	bool values;
+	u32 rec_max;
 	wait_queue_head_t wq;
 	struct mutex read_mutex;	/* see @read_mutex above */
 	u8 *bounce;
@@ -214,12 +231,13 @@ static bool hmap_watch_ready(struct hmap_watcher *w)
 
 /*
  * Copies whole records, as many as fit in @max bytes and the bounce buffer,
+ * up to stream position @stop (a record boundary no further than @head),
  * from the ring into the bounce buffer, without taking them out: they go
  * only once they reached the caller (hmap_watch_commit()), so that a fault
  * loses none. Return: their bytes; 0 if none waits, or -EINVAL if the first
  * does not fit in @max.
  */
-static ssize_t hmap_watch_peek(struct hmap_watcher *w, size_t max)
+static ssize_t hmap_watch_peek(struct hmap_watcher *w, size_t max, u64 stop)
 {
 	struct hmap_watches *ws = &w->map->watch;
 	size_t limit = min_t(size_t, max, w->bounce_size);
@@ -227,8 +245,9 @@ static ssize_t hmap_watch_peek(struct hmap_watcher *w, size_t max)
 	ssize_t n = 0;
 	u64 pos;
 
+	w->peek_ovf = U64_MAX;
 	spin_lock(&ws->lock);
-	for (pos = w->tail; pos != w->head; pos += ev.len) {
+	for (pos = w->tail; pos != stop; pos += ev.len) {
 		hmap_ring_get(w, pos, &ev, HMAP_EVENT_HDR);
 		if (n + ev.len > limit) {
 			if (!n && ev.len > max)
@@ -236,6 +255,8 @@ static ssize_t hmap_watch_peek(struct hmap_watcher *w, size_t max)
 			break;
 		}
 		hmap_ring_get(w, pos, w->bounce + n, ev.len);
+		if (ev.op == HMAP_EVENT_OVERFLOW)
+			w->peek_ovf = pos;
 		n += ev.len;
 	}
 	spin_unlock(&ws->lock);
@@ -247,7 +268,11 @@ static ssize_t hmap_watch_peek(struct hmap_watcher *w, size_t max)
  * the caller. Writers only append meanwhile, but one may have counted a
  * loss in the overflow record that ends them: the caller got the count as
  * it was, so the record stays, for the losses counted since, from the
- * first of them.
+ * first of them; the next peek returns it with those. Whatever @ovf says
+ * now: a record shorter than the ones lost (a CLEAR, a REPLACED) may have
+ * fitted after it since, which ends the counting in it, not what the
+ * caller has yet to learn of. Nothing else rewrites the ring below @head
+ * while @tail stays, so the header at @peek_ovf is still that record's.
  */
 static void hmap_watch_commit(struct hmap_watcher *w, u32 n)
 {
@@ -257,14 +282,15 @@ static void hmap_watch_commit(struct hmap_watcher *w, u32 n)
 	u64 end = w->tail + n;
 
 	spin_lock(&ws->lock);
-	if (w->ovf != U64_MAX && w->ovf >= w->tail && w->ovf < end) {
-		seen = (const struct hmap_event *)(w->bounce + (w->ovf - w->tail));
-		hmap_ring_get(w, w->ovf, &ovf, HMAP_EVENT_HDR);
+	if (w->peek_ovf != U64_MAX) {
+		seen = (const struct hmap_event *)(w->bounce +
+						   (w->peek_ovf - w->tail));
+		hmap_ring_get(w, w->peek_ovf, &ovf, HMAP_EVENT_HDR);
 		if (ovf.lost != seen->lost) {
 			ovf.seq += seen->lost;
 			ovf.lost -= seen->lost;
-			hmap_ring_put(w, w->ovf, &ovf, HMAP_EVENT_HDR);
-			end = w->ovf;
+			hmap_ring_put(w, w->peek_ovf, &ovf, HMAP_EVENT_HDR);
+			end = w->peek_ovf;
 		}
 	}
 	WRITE_ONCE(w->tail, end);
@@ -296,11 +322,14 @@ static ssize_t hmap_watch_read(struct file *filp, char __user *buf,
 		if (ret)
 			return ret;
 	}
-	/* What was there when the read began: writers may append forever. */
+	/*
+	 * What was there when the read began: writers may append forever.
+	 * Peeks end there, so @tail reaches @stop and goes no further.
+	 */
 	stop = READ_ONCE(w->head);
 	ret = 0;
 	while (done < count && READ_ONCE(w->tail) != stop) {
-		n = hmap_watch_peek(w, count - done);
+		n = hmap_watch_peek(w, count - done, stop);
 		if (n <= 0) {
 			ret = n;
 			break;
@@ -329,10 +358,29 @@ static __poll_t hmap_watch_poll(struct file *filp, poll_table *pt)
 }
 
 /*
+ * Whether @ws takes one more watch whose largest record is @rec_max bytes:
+ * every change costs an append per watch, and a copy of its record, under
+ * the lock that orders the map's writers, so the number of watches and
+ * the bytes of their records are what bound the writers' cost. Under
+ * @ws->mutex, which keeps @ws->list still.
+ */
+static bool hmap_watch_room(struct hmap_watches *ws, u32 rec_max)
+{
+	struct hmap_watcher *w;
+	u64 bytes = rec_max;
+
+	lockdep_assert_held(&ws->mutex);
+	if (ws->count >= READ_ONCE(hmap_max_watches_per_map))
+		return false;
+	list_for_each_entry(w, &ws->list, node)
+		bytes += w->rec_max;
+	return bytes <= HMAP_WATCH_COPY_BUDGET;
+}
+
+/*
  * Joins @w to its map's watches; the first one turns notification on.
- * Return: 0, or -ENOSPC if the map has max_watches_per_map watches: every
- * change costs an append per watch, under the lock that orders the map's
- * writers, so their number is what bounds the writers' cost.
+ * Return: 0, or -ENOSPC if the map has max_watches_per_map watches, or
+ * their records with @w's would exceed HMAP_WATCH_COPY_BUDGET.
  */
 static int hmap_watch_attach(struct hmap_watcher *w, u64 *seq)
 {
@@ -340,7 +388,7 @@ static int hmap_watch_attach(struct hmap_watcher *w, u64 *seq)
 	bool first;
 
 	mutex_lock(&ws->mutex);
-	if (ws->count >= READ_ONCE(hmap_max_watches_per_map)) {
+	if (!hmap_watch_room(ws, w->rec_max)) {
 		mutex_unlock(&ws->mutex);
 		return -ENOSPC;
 	}
@@ -452,14 +500,16 @@ static int hmap_watch_charge(struct hmap_user *u, u64 bytes)
  * cgroup, and to the caller's max_watch_bytes_per_user.
  *
  * Return: 0, or -EINVAL (bad flags or size), -EDQUOT, -ENOSPC (the map
- * has max_watches_per_map watches), -ENOMEM.
+ * has max_watches_per_map watches, or no room left in
+ * HMAP_WATCH_COPY_BUDGET), -ENOMEM.
  */
 int hmap_watch_open(struct hmap_map *map, u32 flags, u32 buf_bytes, u64 *seq,
 		    struct file **filep)
 {
-	u32 max_rec = hmap_event_max(&map->htab);
+	u32 max_rec = hmap_event_max(&map->htab), rec_max;
 	struct hmap_watcher *w;
 	struct file *filp;
+	bool room;
 	int ret;
 
 	if (flags & ~HMAP_WATCH_FLAGS)
@@ -470,13 +520,26 @@ int hmap_watch_open(struct hmap_map *map, u32 flags, u32 buf_bytes, u64 *seq,
 	if (buf_bytes < max_t(u32, 2 * max_rec, HMAP_WATCH_MIN_BYTES) ||
 	    buf_bytes > HMAP_WATCH_MAX_BYTES)
 		return -EINVAL;
+	rec_max = flags & HMAP_WATCH_VALUES ? max_rec :
+		  round_up(HMAP_EVENT_HDR + map->htab.key_size, 8);
+	/*
+	 * Before charging the caller and allocating up to 64 MiB for a watch
+	 * a full map would refuse anyway; hmap_watch_attach() checks again.
+	 */
+	mutex_lock(&map->watch.mutex);
+	room = hmap_watch_room(&map->watch, rec_max);
+	mutex_unlock(&map->watch.mutex);
+	if (!room)
+		return -ENOSPC;
 	w = kzalloc(sizeof(*w), GFP_KERNEL_ACCOUNT);
 	if (!w)
 		return -ENOMEM;
 	/* A power of two, so that positions wrap with a mask. */
 	w->size = roundup_pow_of_two(buf_bytes);
 	w->values = flags & HMAP_WATCH_VALUES;
+	w->rec_max = rec_max;
 	w->ovf = U64_MAX;
+	w->peek_ovf = U64_MAX;
 	w->bounce_size = max_t(u32, max_rec, HMAP_WATCH_BOUNCE);
 	init_waitqueue_head(&w->wq);
 	mutex_init(&w->read_mutex);

@@ -2,10 +2,11 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Builds the debug kernel of the debug lane: Debian's linux-source-6.1 with
-# `make tinyconfig` plus selftests/config (KASAN, lockdep, PROVE_RCU,
-# kmemleak, fault injection, ...). The tree is cached outside the clone,
-# keyed by the fragment, this script and the source package's version, so
-# only the first run pays for the build (about 11 minutes on 2 cores).
+# `make tinyconfig` plus scripts/debug-kernel.config (KASAN, lockdep,
+# PROVE_RCU, kmemleak, fault injection, ...). The tree is cached outside the
+# clone, keyed by the fragment, this script and the source package's
+# version, so only the first run pays for the build (about 11 minutes on 2
+# cores).
 #
 # Prints the kernel tree's path (KDIR; its arch/x86/boot/bzImage is what the
 # VM boots).
@@ -14,7 +15,7 @@ cd "$(dirname "$0")/.."
 
 cache=${HMAP_CACHE:-/var/cache/hmap}
 ver=$(dpkg-query -W -f='${Version}' linux-source-6.1)
-key=$(cat selftests/config scripts/debug-kernel.sh | sha256sum | cut -c1-16)
+key=$(cat scripts/debug-kernel.config scripts/debug-kernel.sh | sha256sum | cut -c1-16)
 dir=$cache/kernel-$ver-$key
 src=$dir/src
 
@@ -30,7 +31,7 @@ echo "debug-kernel: building in $dir (log: $log)" >&2
 	tar -xJf /usr/src/linux-source-6.1.tar.xz -C "$src" --strip-components=1
 	make -C "$src" ARCH=x86_64 tinyconfig
 	"$src/scripts/kconfig/merge_config.sh" -m -O "$src" "$src/.config" \
-		"$(pwd)/selftests/config"
+		"$(pwd)/scripts/debug-kernel.config"
 	make -C "$src" ARCH=x86_64 olddefconfig
 } >"$log" 2>&1
 
@@ -44,7 +45,7 @@ while IFS= read -r line; do
 	CONFIG_*=*)
 		grep -qx "$line" "$src/.config" || { echo "debug-kernel: $line not applied" >&2; missing=1; } ;;
 	esac
-done <selftests/config
+done <scripts/debug-kernel.config
 [ $missing -eq 0 ] || exit 1
 
 if ! make -C "$src" ARCH=x86_64 -j"$(nproc)" bzImage modules >>"$log" 2>&1; then

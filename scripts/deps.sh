@@ -14,6 +14,10 @@ pkgs=(
 	sparse
 	# the manual pages: lint, and `man` on what `make install` put in place
 	mandoc man-db
+	# packaging (scripts/deploy-check.sh): DKMS, depmod, udev, sysusers
+	dkms kmod udev systemd util-linux
+	# kselftest's install step (scripts/kselftest-check.sh)
+	rsync
 	# for the debug kernel lane: building a kernel from linux-source-6.1
 	bc flex bison libelf-dev libssl-dev
 )

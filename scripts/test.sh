@@ -106,6 +106,9 @@ suite build build_suite
 suite checkpatch checkpatch_suite
 suite lint scripts/lint-check.sh
 suite man scripts/man-check.sh
+suite deploy scripts/deploy-check.sh
+suite kselftest scripts/kselftest-check.sh
+suite host_tools scripts/host-tools-check.sh
 suite core_test "$BUILD/core/core_test"
 suite core_stress "$BUILD/core/core_stress"
 
@@ -141,7 +144,7 @@ if [ $debug_lane -eq 1 ]; then
 			>"$R/dbg-module.out" 2>&1; then
 			echo "== vm: debug kernel (KASAN, lockdep, kmemleak, fail-nth)" >&2
 			# RCU callbacks on offload kthreads, beside the
-			# tasks that queue them (selftests/config).
+			# tasks that queue them (scripts/debug-kernel.config).
 			run_vm debug "$BUILD/dbg-mod/kmod/hmap.ko" \
 				"${HMAP_DEBUG_VM_TIMEOUT:-2400}" \
 				--kernel "$dkdir/arch/x86/boot/bzImage" \

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
+#include "hmap_util.h"	/* skips the program without /dev/hmap */
 
 static unsigned int param_mode(void)
 {

@@ -11,13 +11,32 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "kselftest.h"
 #include "libhmap.h"
 
 #define UNPRIV_UID	1000
 #define OTHER_UID	1001
+
+/*
+ * Without /dev/hmap (hmap.ko not loaded: a kselftest run on a machine
+ * without the module) the whole program skips, before the harness starts:
+ * "1..0 # SKIP ..." and exit status KSFT_SKIP. Any other error reaching
+ * the device is left to the tests to report.
+ */
+static void __attribute__((constructor)) hmap_skip_without_device(void)
+{
+	struct stat st;
+
+	if (stat(HMAP_DEV_PATH, &st) && errno == ENOENT) {
+		ksft_print_header();
+		ksft_exit_skip("%s is absent: the hmap module is not loaded\n",
+			       HMAP_DEV_PATH);
+	}
+}
 
 /* ioctl() returning -errno, for checking exact errors of raw commands. */
 static inline int xioctl(int fd, unsigned long cmd, void *arg)

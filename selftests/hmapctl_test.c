@@ -5,17 +5,43 @@
  * print their errno name and exit non-zero.
  */
 #include <dirent.h>
+#include <limits.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 
 #include "kselftest_harness.h"
 #include "hmap_util.h"
 #include "json.h"
 
-#define HMAPCTL "/hmap/tests/hmapctl"
+/*
+ * hmapctl sits beside this program: in /hmap/tests in the VM, in the
+ * kselftest directory (TEST_GEN_PROGS_EXTENDED) elsewhere.
+ */
+static const char *hmapctl_path(void)
+{
+	static char path[PATH_MAX];
+	char exe[PATH_MAX];
+	ssize_t n;
+
+	if (!path[0]) {
+		n = readlink("/proc/self/exe", exe, sizeof(exe) - sizeof("hmapctl"));
+		if (n <= 0 || n >= (ssize_t)(sizeof(exe) - sizeof("hmapctl")) ||
+		    !memchr(exe, '/', n))
+			return "/hmap/tests/hmapctl";
+		exe[n] = 0;
+		strcpy(strrchr(exe, '/') + 1, "hmapctl");
+		strcpy(path, exe);
+	}
+	return path;
+}
+
+#define HMAPCTL hmapctl_path()
 
 struct out {
 	char text[65536];
@@ -57,6 +83,15 @@ static int hmapctl(struct out *o, uid_t uid, const char *const *args)
 }
 
 #define CTL(o, uid, ...) hmapctl(o, uid, (const char *const[]){ __VA_ARGS__, NULL })
+
+static int count_lines(const char *s)
+{
+	int n = 0;
+
+	for (; *s; s++)
+		n += *s == '\n';
+	return n;
+}
 
 FIXTURE(ctl) {
 	struct out o;
@@ -344,6 +379,336 @@ static int hmapctl_finish(pid_t pid, int out, struct out *o)
 	waitpid(pid, &status, 0);
 	o->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 	return o->status;
+}
+
+/*
+ * -V string / -K string with -j: valid UTF-8 comes out as it is, every byte
+ * that is not part of a valid sequence as \u00XX, control characters
+ * escaped; the text output shows valid UTF-8 too, and '.' for the rest.
+ */
+TEST_F(ctl, json_strings_are_utf8)
+{
+	static const struct {
+		const char *arg;	/* the value, as given to hmapctl */
+		const char *json;	/* what -j prints for it */
+		const char *text;	/* what the text output prints */
+	} cases[] = {
+		{ "caf\xc3\xa9", "\"caf\xc3\xa9\"", "caf\xc3\xa9" },
+		{ "\xe2\x82\xac\xf0\x9f\x98\x80", "\"\xe2\x82\xac\xf0\x9f\x98\x80\"",
+		  "\xe2\x82\xac\xf0\x9f\x98\x80" },
+		{ "ok\xff", "\"ok\\u00ff\"", "ok." },
+		/* A lead byte without its continuation; a lone continuation. */
+		{ "caf\xc3" "x", "\"caf\\u00c3x\"", "caf.x" },
+		{ "\xa9z", "\"\\u00a9z\"", ".z" },
+		/* Overlong '/', a UTF-16 surrogate, above U+10FFFF. */
+		{ "\xc0\xaf", "\"\\u00c0\\u00af\"", ".." },
+		{ "\xed\xa0\x80", "\"\\u00ed\\u00a0\\u0080\"", "..." },
+		{ "\xf4\x90\x80\x80", "\"\\u00f4\\u0090\\u0080\\u0080\"", "...." },
+		/* Control characters, quote, backslash, DEL. */
+		{ "a\x01\"\\\x7f", "\"a\\u0001\\\"\\\\\\u007f\"", "a.\"\\." },
+	};
+	struct out *o = &self->o;
+	char want[256];
+	const struct jv *e;
+	struct jv v;
+	size_t i;
+
+	ASSERT_EQ(0, CTL(o, 0, "create", "scores", "key", "8", "value", "16",
+			 "entries", "16"));
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char k[8];
+
+		snprintf(k, sizeof(k), "%zu", i);
+		ASSERT_EQ(0, CTL(o, 0, "update", "name", "scores", "key", "u64",
+				 k, "value", "string", cases[i].arg)) TH_LOG("%s", o->text);
+		ASSERT_EQ(0, CTL(o, 0, "-j", "-K", "u64", "-V", "string", "lookup",
+				 "name", "scores", "key", "u64", k)) TH_LOG("%s", o->text);
+		snprintf(want, sizeof(want), "{\"key\":%zu,\"value\":%s}\n", i,
+			 cases[i].json);
+		EXPECT_STREQ(want, o->text) TH_LOG("case %zu", i);
+		ASSERT_TRUE(json_parse(o->text, &v)) TH_LOG("%s", o->text);
+		e = json_get(&v, "value");
+		ASSERT_NE(NULL, e);
+		ASSERT_EQ(J_STR, e->type);
+		/* json.h reads \u00XX as the byte XX: the bytes come back. */
+		EXPECT_STREQ(cases[i].arg, e->str) TH_LOG("case %zu", i);
+		ASSERT_EQ(0, CTL(o, 0, "-K", "u64", "-V", "string", "lookup",
+				 "name", "scores", "key", "u64", k));
+		snprintf(want, sizeof(want), "key: %zu  value: %s\n", i,
+			 cases[i].text);
+		EXPECT_STREQ(want, o->text) TH_LOG("case %zu", i);
+	}
+
+	/* Keys too, in dump. */
+	ASSERT_EQ(0, CTL(o, 0, "clear", "name", "scores"));
+	ASSERT_EQ(0, CTL(o, 0, "update", "name", "scores", "key", "string",
+			 "\xc3\xa9t\xc3\xa9", "value", "string", "x"));
+	ASSERT_EQ(0, CTL(o, 0, "-j", "-K", "string", "-V", "string", "dump",
+			 "name", "scores"));
+	EXPECT_STREQ("[{\"key\":\"\xc3\xa9t\xc3\xa9\",\"value\":\"x\"}]\n", o->text);
+}
+
+/* -p: the same JSON as -j, indented; it implies -j. */
+TEST_F(ctl, pretty_json_parses_back)
+{
+	struct out *o = &self->o, compact;
+	struct jv v, w;
+	int i;
+
+	ASSERT_EQ(0, CTL(o, 0, "create", "scores", "key", "4", "value", "16",
+			 "entries", "16"));
+	ASSERT_EQ(0, CTL(o, 0, "-p", "dump", "name", "scores"));
+	EXPECT_STREQ("[]\n", o->text);
+	ASSERT_EQ(0, CTL(o, 0, "update", "name", "scores", "key", "u32", "1",
+			 "value", "string", "a,b:{c}[d]\xc3\xa9")) TH_LOG("%s", o->text);
+	ASSERT_EQ(0, CTL(o, 0, "-p", "-K", "u32", "-V", "string", "dump", "name",
+			 "scores"));
+	EXPECT_STREQ("[\n"
+		     "    {\n"
+		     "        \"key\": 1,\n"
+		     "        \"value\": \"a,b:{c}[d]\xc3\xa9\"\n"
+		     "    }\n"
+		     "]\n", o->text);
+	ASSERT_EQ(0, CTL(o, 0, "--pretty", "show", "name", "scores"));
+	ASSERT_TRUE(json_parse(o->text, &v)) TH_LOG("%s", o->text);
+	EXPECT_NE(NULL, strstr(o->text, "{\n    \"id\": ")) TH_LOG("%s", o->text);
+	EXPECT_NE(NULL, strstr(o->text, ",\n    \"key_size\": 4,\n")) TH_LOG("%s", o->text);
+	ASSERT_EQ(0, CTL(&compact, 0, "-j", "show", "name", "scores"));
+	ASSERT_TRUE(json_parse(compact.text, &w)) TH_LOG("%s", compact.text);
+	ASSERT_EQ(J_OBJ, v.type);
+	ASSERT_EQ(w.n, v.n);
+	for (i = 0; i < v.n; i++) {
+		EXPECT_STREQ(w.kids[i].name, v.kids[i].name);
+		EXPECT_EQ(w.kids[i].type, v.kids[i].type);
+		if (v.kids[i].type == J_STR)
+			EXPECT_STREQ(w.kids[i].str, v.kids[i].str);
+		/* The counters move with each command: not compared. */
+	}
+	ASSERT_EQ(0, CTL(o, 0, "-p", "list"));
+	ASSERT_TRUE(json_parse(o->text, &v)) TH_LOG("%s", o->text);
+	ASSERT_EQ(J_ARR, v.type);
+	ASSERT_LE(1, v.n);
+	/* Errors too; the message is on stderr, the object on stdout. */
+	EXPECT_EQ(1, CTL(o, 0, "-p", "lookup", "name", "scores", "key", "u32", "2"));
+	ASSERT_NE(NULL, strstr(o->text, "{\n    \"error\": ")) TH_LOG("%s", o->text);
+	ASSERT_TRUE(json_parse(strstr(o->text, "{\n"), &v)) TH_LOG("%s", o->text);
+	EXPECT_STREQ("ENOENT", json_get(&v, "errno")->str);
+}
+
+/* A usage mistake before the verb: one "hmapctl:", exit 2. */
+TEST_F(ctl, option_errors_one_prefix)
+{
+	struct out *o = &self->o;
+
+	EXPECT_EQ(2, CTL(o, 0, "-K", "bad", "list"));
+	EXPECT_STREQ("hmapctl: -K: unknown type 'bad' (see 'hmapctl help')\n",
+		     o->text);
+	EXPECT_EQ(2, CTL(o, 0, "-V", "u16", "dump", "name", "x"));
+	EXPECT_STREQ("hmapctl: -V: unknown type 'u16' (see 'hmapctl help')\n",
+		     o->text);
+	/* After the verb, the verb is the prefix, as before. */
+	EXPECT_EQ(2, CTL(o, 0, "lookup", "scores"));
+	EXPECT_EQ(0, strncmp(o->text, "hmapctl lookup: ", 16)) TH_LOG("%s", o->text);
+}
+
+/*
+ * -K u32 / -K u64 / -V u32 / -V u64 on keys or values of another size:
+ * a usage error before anything is done, not hex.
+ */
+TEST_F(ctl, number_format_of_wrong_size_is_an_error)
+{
+	struct out *o = &self->o;
+	int out;
+	pid_t pid;
+
+	ASSERT_EQ(0, CTL(o, 0, "create", "scores", "key", "8", "value", "4",
+			 "entries", "16"));
+	ASSERT_EQ(0, CTL(o, 0, "update", "name", "scores", "key", "u64", "1",
+			 "value", "u32", "7"));
+
+	EXPECT_EQ(2, CTL(o, 0, "-K", "u32", "lookup", "name", "scores", "key",
+			 "u64", "1"));
+	EXPECT_STREQ("hmapctl lookup: -K u32: the map's keys are 8 bytes, not 4 (see 'hmapctl help lookup')\n",
+		     o->text);
+	EXPECT_EQ(2, CTL(o, 0, "-V", "u64", "lookup", "name", "scores", "key",
+			 "u64", "1"));
+	EXPECT_STREQ("hmapctl lookup: -V u64: the map's values are 4 bytes, not 8 (see 'hmapctl help lookup')\n",
+		     o->text);
+	EXPECT_EQ(2, CTL(o, 0, "-j", "-K", "u32", "dump", "name", "scores"));
+	EXPECT_NE(NULL, strstr(o->text, "-K u32: the map's keys are 8 bytes")) TH_LOG("%s", o->text);
+	EXPECT_EQ(NULL, strchr(o->text, '[')) TH_LOG("%s", o->text);
+	EXPECT_EQ(2, CTL(o, 0, "-K", "u32", "getnext", "name", "scores"));
+	EXPECT_NE(NULL, strstr(o->text, "-K u32: the map's keys are 8 bytes")) TH_LOG("%s", o->text);
+	EXPECT_EQ(2, CTL(o, 0, "-K", "u32", "mget", "name", "scores", "key",
+			 "u64", "1"));
+	EXPECT_NE(NULL, strstr(o->text, "-K u32: the map's keys are 8 bytes")) TH_LOG("%s", o->text);
+	EXPECT_EQ(2, CTL(o, 0, "-V", "u64", "cas", "name", "scores", "key",
+			 "u64", "1", "expect", "u32", "7", "value", "u32", "8"));
+	EXPECT_NE(NULL, strstr(o->text, "-V u64: the map's values are 4 bytes")) TH_LOG("%s", o->text);
+	pid = CTL_START(o, &out, 0, "-V", "u64", "watch", "name", "scores",
+			"values", "count", "1");
+	ASSERT_LT(0, pid);
+	EXPECT_EQ(2, hmapctl_finish(pid, out, o));
+	EXPECT_NE(NULL, strstr(o->text, "-V u64: the map's values are 4 bytes")) TH_LOG("%s", o->text);
+	/* cas refused before it changed anything. */
+	ASSERT_EQ(0, CTL(o, 0, "-K", "u64", "-V", "u32", "lookup", "name",
+			 "scores", "key", "u64", "1"));
+	EXPECT_STREQ("key: 1  value: 7\n", o->text);
+	/* Hex and string fit any size. */
+	ASSERT_EQ(0, CTL(o, 0, "-K", "hex", "-V", "string", "lookup", "name",
+			 "scores", "key", "u64", "1"));
+	EXPECT_STREQ("key: 01 00 00 00 00 00 00 00  value: .\n", o->text);
+}
+
+/* --version and -V: hmapctl's, libhmap's and the loaded module's. */
+TEST_F(ctl, version_names_module)
+{
+	struct out *o = &self->o;
+	char ctl_v[32], lib_v[32], mod_v[32];
+	struct jv v;
+
+	EXPECT_EQ(0, CTL(o, UNPRIV_UID, "--version"));
+	ASSERT_EQ(3, sscanf(o->text, "hmapctl: %31s\nlibhmap: %31s\nmodule: %31s\n",
+			    ctl_v, lib_v, mod_v)) TH_LOG("%s", o->text);
+	/* One source tree: the same version; the module's is its own. */
+	EXPECT_STREQ(ctl_v, lib_v);
+	EXPECT_STREQ("0.1.0", mod_v);
+	EXPECT_EQ('\n', o->text[strlen(o->text) - 1]);
+	EXPECT_EQ(3, count_lines(o->text)) TH_LOG("%s", o->text);
+	EXPECT_EQ(0, CTL(o, UNPRIV_UID, "-V"));
+	ASSERT_EQ(3, sscanf(o->text, "hmapctl: %31s\nlibhmap: %31s\nmodule: %31s\n",
+			    ctl_v, lib_v, mod_v)) TH_LOG("%s", o->text);
+	EXPECT_STREQ("0.1.0", mod_v);
+	EXPECT_EQ(0, CTL(o, UNPRIV_UID, "-j", "--version"));
+	ASSERT_TRUE(json_parse(o->text, &v)) TH_LOG("%s", o->text);
+	EXPECT_STREQ("0.1.0", json_get(&v, "module")->str);
+	EXPECT_STREQ(lib_v, json_get(&v, "libhmap")->str);
+	EXPECT_STREQ(ctl_v, json_get(&v, "hmapctl")->str);
+	/* Unreadable /dev/hmap: says why, still exit 0. */
+	ASSERT_EQ(0, chmod(HMAP_DEV_PATH, 0600));
+	EXPECT_EQ(0, CTL(o, UNPRIV_UID, "--version"));
+	EXPECT_NE(NULL, strstr(o->text, "\nmodule: unknown (EACCES: Permission denied)\n"))
+		TH_LOG("%s", o->text);
+	ASSERT_EQ(0, chmod(HMAP_DEV_PATH, 0666));
+}
+
+/* What /dev/hmap is for hmapctl_dev(). */
+enum fake_dev {
+	NO_DEV,		/* absent: the module is not loaded */
+	ENOTTY_DEV,	/* /dev/null: every ioctl fails with ENOTTY */
+};
+
+/*
+ * Runs hmapctl as root with a /dev of its own (a tmpfs, in a new mount
+ * namespace) where /dev/hmap is as @dev says; stdout and stderr captured
+ * apart, into @o and @err.
+ */
+static int hmapctl_dev(struct out *o, struct out *err, enum fake_dev dev,
+		       const char *const *args)
+{
+	const char *argv[32] = { HMAPCTL };
+	int po[2], pe[2], i, status;
+	ssize_t r;
+	size_t n;
+	pid_t pid;
+
+	for (i = 0; args[i] && i < 30; i++)
+		argv[i + 1] = args[i];
+	argv[i + 1] = NULL;
+	if (pipe(po) || pipe(pe))
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		dup2(po[1], 1);
+		dup2(pe[1], 2);
+		if (unshare(CLONE_NEWNS) ||
+		    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
+		    mount("tmpfs", "/dev", "tmpfs", 0, NULL) ||
+		    (dev == ENOTTY_DEV &&
+		     mknod(HMAP_DEV_PATH, S_IFCHR | 0666, makedev(1, 3))))
+			_exit(126);
+		execv(HMAPCTL, (char **)argv);
+		_exit(127);
+	}
+	close(po[1]);
+	close(pe[1]);
+	/* Small outputs: the pipes hold them until hmapctl is done. */
+	waitpid(pid, &status, 0);
+	for (n = 0; (r = read(po[0], o->text + n, sizeof(o->text) - 1 - n)) > 0;)
+		n += r;
+	o->text[n] = 0;
+	for (n = 0; (r = read(pe[0], err->text + n, sizeof(err->text) - 1 - n)) > 0;)
+		n += r;
+	err->text[n] = 0;
+	close(po[0]);
+	close(pe[0]);
+	o->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+	return o->status;
+}
+
+#define CTL_DEV(o, err, dev, ...) \
+	hmapctl_dev(o, err, dev, (const char *const[]){ __VA_ARGS__, NULL })
+
+/*
+ * No /dev/hmap: no verb answers as if there were no maps or no such map;
+ * each fails, saying the module is not loaded. --version still answers.
+ */
+TEST_F(ctl, no_device_says_module_not_loaded)
+{
+	static const char msg[] =
+		": /dev/hmap: ENODEV: No such device: is the hmap module loaded?\n";
+	struct out *o = &self->o, err;
+	char want[256];
+	struct jv v;
+
+	EXPECT_EQ(1, CTL_DEV(o, &err, NO_DEV, "list"));
+	EXPECT_STREQ("", o->text);
+	snprintf(want, sizeof(want), "hmapctl list%s", msg);
+	EXPECT_STREQ(want, err.text);
+	EXPECT_EQ(1, CTL_DEV(o, &err, NO_DEV, "-j", "list"));
+	ASSERT_TRUE(json_parse(o->text, &v)) TH_LOG("%s", o->text);
+	EXPECT_STREQ("ENODEV", json_get(&v, "errno")->str);
+	EXPECT_EQ(1, CTL_DEV(o, &err, NO_DEV, "show", "name", "scores"));
+	snprintf(want, sizeof(want), "hmapctl show%s", msg);
+	EXPECT_STREQ(want, err.text);
+	EXPECT_EQ(1, CTL_DEV(o, &err, NO_DEV, "create", "x", "key", "8",
+			     "value", "8", "entries", "4"));
+	snprintf(want, sizeof(want), "hmapctl create%s", msg);
+	EXPECT_STREQ(want, err.text);
+	EXPECT_EQ(0, CTL_DEV(o, &err, NO_DEV, "--version"));
+	EXPECT_NE(NULL, strstr(o->text, "\nmodule: not loaded (/dev/hmap missing)\n"))
+		TH_LOG("%s", o->text);
+	EXPECT_STREQ("", err.text);
+}
+
+/*
+ * A module older than HMAP_IOC_FEATURES, or than a command, answers the
+ * command with ENOTTY: hmapctl says which command the module lacks.
+ */
+TEST_F(ctl, older_module_says_what_it_lacks)
+{
+	struct out *o = &self->o, err;
+	struct jv v;
+
+	EXPECT_EQ(0, CTL_DEV(o, &err, ENOTTY_DEV, "--version"));
+	EXPECT_NE(NULL, strstr(o->text, "\nmodule: older than 0.1.0 (no FEATURES)\n"))
+		TH_LOG("%s", o->text);
+	EXPECT_EQ(0, CTL_DEV(o, &err, ENOTTY_DEV, "-j", "--version"));
+	ASSERT_TRUE(json_parse(o->text, &v)) TH_LOG("%s", o->text);
+	EXPECT_EQ(J_NULL, json_get(&v, "module")->type);
+	EXPECT_STREQ("older than 0.1.0 (no FEATURES)",
+		     json_get(&v, "module_status")->str);
+
+	EXPECT_EQ(1, CTL_DEV(o, &err, ENOTTY_DEV, "create", "x", "key", "8",
+			     "value", "8", "entries", "4", "ttl"));
+	EXPECT_STREQ("hmapctl create: create: ENOTTY: Inappropriate ioctl for device\n"
+		     "hmapctl create: the loaded hmap module (older than 0.1.0) does not support HMAP_IOC_CREATE\n",
+		     err.text);
+	EXPECT_EQ(1, CTL_DEV(o, &err, ENOTTY_DEV, "-j", "list"));
+	ASSERT_TRUE(json_parse(o->text, &v)) TH_LOG("%s", o->text);
+	EXPECT_STREQ("ENOTTY", json_get(&v, "errno")->str);
+	EXPECT_STREQ("the loaded hmap module (older than 0.1.0) does not support HMAP_IOC_GET_NEXT_ID",
+		     json_get(&v, "unsupported")->str);
 }
 
 /*

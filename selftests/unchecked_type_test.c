@@ -129,7 +129,7 @@ TEST_F(map, unknown_ioctls)
 	char buf[64] = { 0 };
 
 	fill(_metadata, self->fd, 5);
-	EXPECT_EQ(-ENOTTY, xioctl(self->fd, _IO(HMAP_TYPE, HMAP_CMD_WATCH + 1), buf));
+	EXPECT_EQ(-ENOTTY, xioctl(self->fd, _IO(HMAP_TYPE, HMAP_CMD_FEATURES + 1), buf));
 	EXPECT_EQ(-ENOTTY, xioctl(self->fd, _IO(HMAP_TYPE, HMAP_CMD_BASE - 1), buf));
 	EXPECT_EQ(-ENOTTY, xioctl(self->dev, _IO(HMAP_TYPE, 0xff), buf));
 	/* The right number with a size encoded in it is another ioctl. */

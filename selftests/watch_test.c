@@ -26,6 +26,7 @@
 
 #include "kselftest_harness.h"
 #include "hmap_util.h"
+#include "uffd_trap.h"
 
 #define HDR		((__u32)sizeof(struct hmap_event))
 #define NKEYS		64		/* keys of the mirrored maps: 0 .. NKEYS - 1 */
@@ -1762,6 +1763,215 @@ TEST_F(watch, nonblocking_read_beside_a_blocked_one)
 	close(fd);
 }
 
+/* ------------------------------------------------------------------ */
+/* A read() held inside its copy to the caller. */
+
+/*
+ * A userfaultfd trap on the first of @pages pages: a read() into them stays
+ * in copy_to_user(), between taking its records from the buffer and
+ * taking them out, until the test releases it. The rest are plain memory.
+ * Returns 0, or -errno.
+ */
+static int trap_pages(struct uffd_trap *t, int pages)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
+
+	t->psize = sysconf(_SC_PAGESIZE);
+	t->page = mmap(NULL, pages * t->psize, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (t->page == MAP_FAILED)
+		return -errno;
+	t->uffd = syscall(__NR_userfaultfd, O_CLOEXEC);
+	if (t->uffd < 0)
+		return -errno;
+	if (ioctl(t->uffd, UFFDIO_API, &api))
+		return -errno;
+	reg.range.start = (unsigned long)t->page;
+	reg.range.len = t->psize;
+	return ioctl(t->uffd, UFFDIO_REGISTER, &reg) ? -errno : 0;
+}
+
+struct trapped_read {
+	int fd;
+	void *buf;
+	size_t len;
+	ssize_t n;
+};
+
+static void *trapped_read(void *arg)
+{
+	struct trapped_read *r = arg;
+
+	r->n = rd(r->fd, r->buf, r->len);
+	return NULL;
+}
+
+/* Checks the @n bytes of records at @buf as next_ev() checks its reads'. */
+static void stream_feed(struct stream *s, const void *buf, size_t n)
+{
+	const struct hmap_event *ev;
+	size_t off;
+
+	for (off = 0; off < n; off += ev->len) {
+		ev = (const void *)((const char *)buf + off);
+		if (n - off < HDR || ev->len < HDR || ev->len % 8 ||
+		    ev->len > n - off) {
+			s_fail(s, "record at byte %zu of %zu: len %u", off, n,
+			       n - off < HDR ? 0 : ev->len);
+			return;
+		}
+		check_record(s, ev);
+	}
+}
+
+#define BIG_KEY		64	/* key-only records of 104 bytes */
+
+/*
+ * A loss counted in an overflow record while a read() copies that record
+ * out, with a CLEAR after it (shorter than the records lost, so it fits
+ * where they did not): the reader got the count as it was when copied, so
+ * the record stays, and the next read() returns it again for the losses
+ * counted since. Every number is accounted for: no gap in the sequence
+ * that an overflow record does not fill exactly.
+ */
+TEST_F(watch, loss_counted_while_a_read_copies_out)
+{
+	__u32 rec = rec_len(BIG_KEY, 0), fit, room, i;
+	struct trapped_read r = { 0 };
+	const struct hmap_event *ev;
+	unsigned char key[BIG_KEY] = { 0 };
+	__u64 v = 1, seq = 0, changes = 0;
+	struct uffd_trap t;
+	struct stream *s;
+	pthread_t th;
+	int fd, w;
+
+	if (geteuid())
+		SKIP(return, "userfaultfd on kernel copies: needs root");
+	ASSERT_EQ(0, trap_pages(&t, 1));
+	fd = hmap_create("recount", BIG_KEY, 8, 256, NULL);
+	ASSERT_LE(0, fd);
+	w = watch_open(fd, HMAP_WATCH_NONBLOCK, 4096, &seq);
+	ASSERT_LE(0, w);
+	s = stream_new(w, BIG_KEY, 8, false, seq);
+	ASSERT_NE(NULL, s);
+	/*
+	 * Records while there is room for one and an overflow record after
+	 * it; then one more, lost: an overflow record ends the buffer.
+	 */
+	fit = (4096 - HDR) / rec;
+	for (i = 0; i <= fit; i++, changes++) {
+		key[0] = i;
+		ASSERT_EQ(0, hmap_update(fd, key, &v, HMAP_ANY));
+	}
+	ASSERT_EQ(1, fdinfo_num(w, "lost"));
+	ASSERT_EQ(fit * rec + HDR, fdinfo_num(w, "queued_bytes"));
+	/*
+	 * One record out: room for a CLEAR and an overflow record after it,
+	 * not for a keyed record and one.
+	 */
+	ASSERT_EQ(rec, rd(w, s->buf, rec));
+	stream_feed(s, s->buf, rec);
+	room = 4096 - (fit - 1) * rec - HDR;
+	ASSERT_LE(2 * HDR, room);
+	ASSERT_GT(rec + HDR, room);
+
+	/* A read() of the rest stops in its copy out, overflow record and all. */
+	r = (struct trapped_read){ .fd = w, .buf = t.page, .len = t.psize };
+	ASSERT_EQ(0, pthread_create(&th, NULL, trapped_read, &r));
+	ASSERT_EQ(0, uffd_trap_wait(&t, 5000));
+	/* Meanwhile three more are lost, counted in it; then a CLEAR fits. */
+	for (i = 0; i < 3; i++, changes++) {
+		key[0] = 100 + i;
+		ASSERT_EQ(0, hmap_update(fd, key, &v, HMAP_ANY));
+	}
+	EXPECT_EQ(4, fdinfo_num(w, "lost"));
+	ASSERT_EQ(0, hmap_clear(fd));
+	changes++;
+	ASSERT_EQ((fit - 1) * rec + 2 * HDR, fdinfo_num(w, "queued_bytes"))
+		TH_LOG("the CLEAR did not fit after the overflow record");
+	ASSERT_EQ(0, uffd_trap_release(&t, "", 0));
+	ASSERT_TRUE(join_within(th, 10));
+
+	/*
+	 * It got the overflow record as it was, one lost; then (in this
+	 * read() or the next) the same record again for the three lost
+	 * since, and the CLEAR: nothing unaccounted for.
+	 */
+	ASSERT_LE((fit - 1) * rec + HDR, r.n);
+	stream_feed(s, t.page, r.n);
+	ev = (const void *)((char *)t.page + (fit - 1) * rec);
+	EXPECT_EQ(HMAP_EVENT_OVERFLOW, ev->op);
+	EXPECT_EQ(1, ev->lost);
+	while ((ev = next_ev(s, 0)))
+		;
+	EXPECT_STREQ("", s->err);
+	EXPECT_EQ(2, s->overflows);
+	EXPECT_EQ(4, s->lost);
+	EXPECT_EQ(changes, s->records + s->lost);
+	EXPECT_EQ(seq + changes + 1, s->next);
+	EXPECT_EQ(0, fdinfo_num(w, "queued_bytes"));
+	free(s);
+	close(w);
+	close(fd);
+	munmap(t.page, t.psize);
+	close(t.uffd);
+}
+
+/*
+ * A read() returns at most what was there when it began, however fast
+ * writers append meanwhile: here they append while it copies its first
+ * page's worth out, and the records they add wait for the next read().
+ */
+TEST_F(watch, a_read_ends_at_what_was_there)
+{
+	struct trapped_read r = { 0 };
+	__u64 k, seq = 0, first, more;
+	struct uffd_trap t;
+	struct stream *s;
+	pthread_t th;
+	int fd, w;
+
+	if (geteuid())
+		SKIP(return, "userfaultfd on kernel copies: needs root");
+	ASSERT_EQ(0, trap_pages(&t, 16));
+	fd = map8("stop", 1024, 0);
+	ASSERT_LE(0, fd);
+	w = watch_open(fd, HMAP_WATCH_NONBLOCK, 1 << 20, &seq);
+	ASSERT_LE(0, w);
+	s = stream_new(w, 8, 8, false, seq);
+	ASSERT_NE(NULL, s);
+	/* More than one bounce buffer's worth: the read copies out twice. */
+	first = 3 * t.psize / 2 / 48;
+	more = 4 * t.psize / 48;
+	for (k = 0; k < first; k++)
+		ASSERT_EQ(0, hmap_update(fd, &k, &k, HMAP_ANY));
+	r = (struct trapped_read){
+		.fd = w, .buf = t.page, .len = 16 * t.psize,
+	};
+	ASSERT_EQ(0, pthread_create(&th, NULL, trapped_read, &r));
+	ASSERT_EQ(0, uffd_trap_wait(&t, 5000));
+	for (k = first; k < first + more; k++)
+		ASSERT_EQ(0, hmap_update(fd, &k, &k, HMAP_ANY));
+	ASSERT_EQ(0, uffd_trap_release(&t, "", 0));
+	ASSERT_TRUE(join_within(th, 10));
+	EXPECT_EQ(first * 48, r.n);
+	if (r.n > 0)
+		stream_feed(s, t.page, r.n);
+	/* The rest, in order, with the next reads. */
+	while (next_ev(s, 0))
+		;
+	EXPECT_STREQ("", s->err);
+	EXPECT_EQ(first + more, s->records);
+	EXPECT_EQ(0, s->overflows);
+	free(s);
+	close(w);
+	close(fd);
+	munmap(t.page, 16 * t.psize);
+	close(t.uffd);
+}
+
 /*
  * A map takes at most max_watches_per_map watches, whoever asks: each one
  * costs its writers an append per change.
@@ -1785,6 +1995,102 @@ TEST_F(watch, watches_per_map_are_bounded)
 	for (i = 0; i < 3; i++)
 		close(w[i]);
 	EXPECT_EQ(0, write_str(HMAP_PARAM("max_watches_per_map"), "64"));
+	close(fd);
+}
+
+#define COPY_BUDGET	(1 << 20)	/* the module's HMAP_WATCH_COPY_BUDGET */
+
+/*
+ * Each change is copied to every watch under one lock: the largest records
+ * of a map's watches add up to COPY_BUDGET at most. A map of 64 KiB values
+ * takes 15 watches with values, then ENOSPC, and key-only watches still up
+ * to max_watches_per_map; a map of small values takes that many with values.
+ */
+TEST_F(watch, value_copies_per_change_are_bounded)
+{
+	__u32 big = rec_len(8, HMAP_MAX_VALUE_SIZE), n;
+	long long max = read_num(HMAP_PARAM("max_watches_per_map"), NULL);
+	int fd = hmap_create("copies", 8, HMAP_MAX_VALUE_SIZE, 4, NULL);
+	int small = map8("copies8", 16, 0), *w;
+	__u64 k = 1, seq;
+	char *v;
+
+	ASSERT_LE(0, fd);
+	ASSERT_LE(0, small);
+	ASSERT_LT(COPY_BUDGET / big + 1, max);
+	w = calloc(max + 1, sizeof(*w));
+	v = calloc(1, HMAP_MAX_VALUE_SIZE);
+	ASSERT_TRUE(w && v);
+	for (n = 0; n <= max; n++) {
+		w[n] = watch_open(fd, HMAP_WATCH_VALUES | HMAP_WATCH_NONBLOCK,
+				  0, NULL);
+		if (w[n] < 0)
+			break;
+	}
+	EXPECT_EQ(COPY_BUDGET / big, n);
+	EXPECT_EQ(-ENOSPC, n <= max ? w[n] : 0);
+	/* Without values, a record is a key: up to the count limit. */
+	for (; n < max; n++) {
+		w[n] = watch_open(fd, HMAP_WATCH_NONBLOCK, 0, NULL);
+		ASSERT_LE(0, w[n]) TH_LOG("key-only watch %u: %d", n, w[n]);
+	}
+	EXPECT_EQ(-ENOSPC, watch_open(fd, HMAP_WATCH_NONBLOCK, 0, NULL));
+	/* Each still gets every change. */
+	ASSERT_EQ(0, hmap_update(fd, &k, v, HMAP_ANY));
+	EXPECT_TRUE(readable(w[0], 0));
+	EXPECT_TRUE(readable(w[max - 1], 0));
+	/* A watch with values closed makes room for one. */
+	close(w[0]);
+	w[0] = watch_open(fd, HMAP_WATCH_VALUES | HMAP_WATCH_NONBLOCK, 0, NULL);
+	EXPECT_LE(0, w[0]);
+	for (n = 0; n < max; n++)
+		if (w[n] >= 0)
+			close(w[n]);
+
+	/* Small values: the count limit alone. */
+	for (n = 0; n < max; n++) {
+		w[n] = watch_open(small, HMAP_WATCH_VALUES | HMAP_WATCH_NONBLOCK,
+				  4096, &seq);
+		ASSERT_LE(0, w[n]) TH_LOG("watch %u: %d", n, w[n]);
+	}
+	EXPECT_EQ(-ENOSPC, watch_open(small, HMAP_WATCH_VALUES, 4096, NULL));
+	for (n = 0; n < max; n++)
+		close(w[n]);
+	free(w);
+	free(v);
+	close(small);
+	close(fd);
+}
+
+static int watch_max_bytes(void *arg)
+{
+	int ret = watch_open(*(int *)arg, 0, HMAP_WATCH_MAX_BYTES, NULL);
+
+	return ret < 0 ? -ret : 0;
+}
+
+/*
+ * A full map refuses a watch before charging its buffer: ENOSPC, not the
+ * EDQUOT that charging one of HMAP_WATCH_MAX_BYTES gives a user first.
+ */
+TEST_F(watch, full_map_refuses_before_charging)
+{
+	long long old = read_num(HMAP_PARAM("max_watch_bytes_per_user"), NULL);
+	int fd, w;
+
+	if (geteuid())
+		SKIP(return, "runs as another user: needs root");
+	fd = map8("full", 16, 0);
+	ASSERT_LE(0, fd);
+	ASSERT_LE(HMAP_WATCH_MAX_BYTES, old);
+	ASSERT_GT(2LL * HMAP_WATCH_MAX_BYTES, old);
+	EXPECT_EQ(EDQUOT, run_as(UNPRIV_UID, UNPRIV_UID, watch_max_bytes, &fd));
+	ASSERT_EQ(0, write_str(HMAP_PARAM("max_watches_per_map"), "1"));
+	w = watch_open(fd, 0, 0, NULL);
+	EXPECT_LE(0, w);
+	EXPECT_EQ(ENOSPC, run_as(UNPRIV_UID, UNPRIV_UID, watch_max_bytes, &fd));
+	EXPECT_EQ(0, write_str(HMAP_PARAM("max_watches_per_map"), "64"));
+	close(w);
 	close(fd);
 }
 

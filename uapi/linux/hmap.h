@@ -809,7 +809,11 @@ struct hmap_cmpxchg {
  * Errors: EINVAL (unknown @flags, @__reserved not 0, @buf_bytes out of
  * range); EDQUOT (the caller's max_watch_bytes_per_user is reached: a
  * watch counts its buffer, a bounce buffer and its own struct); ENOSPC
- * (the map has max_watches_per_map watches); ENOMEM; EMFILE/ENFILE.
+ * (before any charge or allocation: the map has max_watches_per_map
+ * watches, or the largest records of its watches, this one's included,
+ * would add up to more than 1 MiB, since every change is copied to each
+ * watch under one lock: a map of 64 KiB values takes 15 watches with
+ * HMAP_WATCH_VALUES); ENOMEM; EMFILE/ENFILE.
  */
 struct hmap_watch {
 	__u32 size;

@@ -23,14 +23,37 @@
 
 #include "libhmap.h"
 
+/* From the Makefile: the version of the sources hmapctl was built from. */
+#ifndef HMAPCTL_VERSION
+#error "build with -DHMAPCTL_VERSION='\"MAJOR.MINOR.PATCH\"'"
+#endif
+
 enum fmt { FMT_HEX, FMT_U32, FMT_U64, FMT_STRING };
+
+static const char *const fmt_names[] = { "hex", "u32", "u64", "string" };
 
 static bool json;
 static enum fmt key_fmt = FMT_HEX, value_fmt = FMT_HEX;
-static const char *verb = "hmapctl";
+/* The verb running, for messages; NULL while the options are read. */
+static const char *verb;
+
+/*
+ * The command hmapctl last gave the kernel and the flags it gave it with,
+ * so that a failure with ENOTTY or EINVAL can say what the loaded module
+ * lacks (see explain()). 0: none yet.
+ */
+static unsigned int last_cmd;
+static __u64 last_flags;
+
+static void attempt(unsigned int cmd, __u64 flags)
+{
+	last_cmd = cmd;
+	last_flags = flags;
+}
 
 static const char usage_text[] =
-"Usage: hmapctl [-j] [-K TYPE] [-V TYPE] VERB [ARGS]\n"
+"Usage: hmapctl [-j|-p] [-K TYPE] [-V TYPE] VERB [ARGS]\n"
+"       hmapctl --version | -V\n"
 "\n"
 "Verbs:\n"
 "  create NAME key SIZE value SIZE entries N [capacity N] [mode MODE] [prealloc] [lru] [ttl]\n"
@@ -72,9 +95,16 @@ static const char usage_text[] =
 "          strings are NUL-padded to the key or value size.\n"
 "\n"
 "Options:\n"
-"  -j        JSON output\n"
-"  -K TYPE   print keys as hex (default), u32, u64 or string\n"
-"  -V TYPE   print values as hex (default), u32, u64 or string\n";
+"  -j, --json     JSON output, on one line (JSON Lines for watch)\n"
+"  -p, --pretty   JSON output, indented (implies -j)\n"
+"  -K TYPE        print keys as hex (default), u32, u64 or string\n"
+"  -V TYPE        print values as hex (default), u32, u64 or string\n"
+"                 u32 and u64 need keys (values) of 4 and 8 bytes. string\n"
+"                 prints up to the first NUL: valid UTF-8 as it is, other\n"
+"                 bytes as '.' (JSON: as \\u00XX, XX the byte), control\n"
+"                 characters as '.' (JSON: escaped)\n"
+"  --version, -V  hmapctl's, libhmap's and the loaded module's versions\n"
+"                 (-V alone, with no TYPE after it)\n";
 
 static const struct {
 	const char *verb;
@@ -131,8 +161,9 @@ static const struct {
 		     "  The published NAME names MAP from now on, in one step: opens of\n"
 		     "  NAME get the old map or MAP, never neither; fds already open keep\n"
 		     "  the map they opened, and the old map goes with its last fd. NAME\n"
-		     "  keeps its owner, group and mode; the caller must be allowed to\n"
-		     "  write it. The sizes must be the old map's, unless any-sizes.\n"
+		     "  keeps its owner, group and mode; the caller must own NAME, have\n"
+		     "  created its map, or have CAP_SYS_ADMIN (write access to NAME is\n"
+		     "  not enough). The sizes must be the old map's, unless any-sizes.\n"
 		     "  A MAP given by its own published name leaves that name (a map has\n"
 		     "  one at most), and gets it back if the replace fails:\n"
 		     "    hmapctl create scores.new key 8 value 8 entries 1024\n"
@@ -146,8 +177,9 @@ static const struct {
 		  "  fsync()ed and renamed, so that FILE is the old file or the whole\n"
 		  "  new one, never a part. --all: every published map this user may\n"
 		  "  open by id (every one, for root) to DIR/NAME.hmap (DIR is made\n"
-		  "  if missing, mode 0700); a map that fails is reported, the others\n"
-		  "  are still saved, and the exit status is 1.\n"
+		  "  if missing, mode 0700, and must be the caller's or root's, and\n"
+		  "  writable by its owner only); a map that fails is reported, the\n"
+		  "  others are still saved, and the exit status is 1.\n"
 		  "  The map is read with LOOKUP_BATCH, and others may write it\n"
 		  "  meanwhile: the file is no picture of one instant. Every entry\n"
 		  "  present for the whole save is in it, once; an entry created or\n"
@@ -180,7 +212,10 @@ static const struct {
 		  "  The new map is the caller's, counted against the caller's limits.\n"
 		  "  --all: every DIR/*.hmap, each under its saved name, owner, group\n"
 		  "  and mode; a bad file is reported, the others are still loaded, and\n"
-		  "  the exit status is 1. -j: a JSON object per map loaded:\n"
+		  "  the exit status is 1. DIR and each file (no symbolic link) must be\n"
+		  "  the caller's or root's and writable by their owner only, and\n"
+		  "  DIR/NAME.hmap must be saved as NAME, as save --all writes it.\n"
+		  "  -j: a JSON object per map loaded:\n"
 		  "  {\"file\":...,\"name\":...,\"entries\":N,\"map_id\":ID,\"replaced\":B}.\n"
 		  "  To upgrade the module without losing the maps (as root):\n"
 		  "    hmapctl save --all DIR; unpublish every map (rmmod refuses while\n"
@@ -208,50 +243,189 @@ static int verb_usage(const char *v)
 	return 2;
 }
 
+/* "hmapctl VERB: " before a message, or "hmapctl: " before any verb. */
+static void msg_prefix(void)
+{
+	if (verb)
+		fprintf(stderr, "hmapctl %s: ", verb);
+	else
+		fputs("hmapctl: ", stderr);
+}
+
 /* A usage mistake: exit 2. */
 static int bad_usage(const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "hmapctl %s: ", verb);
+	msg_prefix();
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, " (see 'hmapctl help %s')\n", verb);
+	if (verb)
+		fprintf(stderr, " (see 'hmapctl help %s')\n", verb);
+	else
+		fputs(" (see 'hmapctl help')\n", stderr);
 	return 2;
+}
+
+/*
+ * Length of the valid UTF-8 sequence @s starts with (of the @n bytes
+ * there), or 0 if it starts none: RFC 3629, so no overlong forms, no
+ * UTF-16 surrogates, nothing above U+10FFFF. *@cp: the code point.
+ */
+static size_t utf8_len(const unsigned char *s, size_t n, unsigned int *cp)
+{
+	size_t len, i;
+	unsigned int c;
+
+	if (s[0] < 0x80) {
+		*cp = s[0];
+		return 1;
+	}
+	if (s[0] < 0xc2)	/* a continuation byte, or an overlong lead */
+		return 0;
+	if (s[0] < 0xe0) {
+		len = 2;
+		c = s[0] & 0x1f;
+	} else if (s[0] < 0xf0) {
+		len = 3;
+		c = s[0] & 0x0f;
+	} else if (s[0] < 0xf5) {
+		len = 4;
+		c = s[0] & 0x07;
+	} else {
+		return 0;
+	}
+	if (len > n)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		c = c << 6 | (s[i] & 0x3f);
+	}
+	if ((len == 3 && c < 0x800) || (len == 4 && c < 0x10000) ||
+	    (c >= 0xd800 && c <= 0xdfff) || c > 0x10ffff)
+		return 0;
+	*cp = c;
+	return len;
+}
+
+/*
+ * @n bytes as a JSON string: valid UTF-8 as it is; '"', '\\', the control
+ * characters and DEL escaped; and each byte that is not part of a valid
+ * UTF-8 sequence as \u00XX, XX the byte (what a Latin-1 reading would
+ * give), so that the output is always valid JSON.
+ */
+static void json_strn(const unsigned char *s, size_t n)
+{
+	unsigned int cp;
+	size_t i, len;
+
+	putchar('"');
+	for (i = 0; i < n; i += len) {
+		len = utf8_len(s + i, n - i, &cp);
+		if (!len) {
+			printf("\\u%04x", s[i]);
+			len = 1;
+		} else if (cp == '"' || cp == '\\') {
+			printf("\\%c", cp);
+		} else if (cp < 0x20 || cp == 0x7f) {
+			printf("\\u%04x", cp);
+		} else {
+			fwrite(s + i, 1, len, stdout);
+		}
+	}
+	putchar('"');
 }
 
 static void json_str(const char *s)
 {
-	putchar('"');
-	for (; *s; s++) {
-		unsigned char c = *s;
+	json_strn((const unsigned char *)s, strlen(s));
+}
 
-		if (c == '"' || c == '\\')
-			printf("\\%c", c);
-		else if (c < 0x20 || c >= 0x7f)
-			printf("\\u%04x", c);
-		else
-			putchar(c);
+/*
+ * @n bytes as text: valid UTF-8 as it is, but for control characters (C0,
+ * DEL and C1); those, and each byte not part of a valid sequence, as '.'.
+ */
+static void text_strn(const unsigned char *s, size_t n)
+{
+	unsigned int cp;
+	size_t i, len;
+
+	for (i = 0; i < n; i += len) {
+		len = utf8_len(s + i, n - i, &cp);
+		if (!len || cp < 0x20 || (cp >= 0x7f && cp < 0xa0)) {
+			putchar('.');
+			len = len ? len : 1;
+		} else {
+			fwrite(s + i, 1, len, stdout);
+		}
 	}
-	putchar('"');
+}
+
+/*
+ * After a failure with ENOTTY or EINVAL: if the loaded module lacks the
+ * command or a flag hmapctl last gave it (attempt()), says so on a line of
+ * its own, and returns that sentence (static) for JSON; else NULL.
+ */
+static const char *explain(int err)
+{
+	static char why[160];
+	struct hmap_features f;
+
+	if ((err != ENOTTY && err != EINVAL) || !last_cmd || hmap_features(&f))
+		return NULL;
+	/* ENOTTY: the kernel does not know the command, whatever f says. */
+	if (err == ENOTTY && last_cmd >= HMAP_CMD_BASE &&
+	    last_cmd - HMAP_CMD_BASE < 64)
+		f.commands &= ~(1ULL << (last_cmd - HMAP_CMD_BASE));
+	if (hmap_check_feature(&f, last_cmd, last_flags, why, sizeof(why)) !=
+	    -EOPNOTSUPP)
+		return NULL;
+	msg_prefix();
+	fprintf(stderr, "%s\n", why);
+	return why;
+}
+
+/*
+ * "NAME: sentence" of an errno, into @buf; for ENODEV, which only opening
+ * /dev/hmap returns, that the module is not loaded.
+ */
+static void errno_text(int err, char *buf, size_t len)
+{
+	const char *name = strerrorname_np(err);
+
+	if (err == ENODEV)
+		snprintf(buf, len, "%s: ENODEV: %s: is the hmap module loaded?",
+			 HMAP_DEV_PATH, strerror(err));
+	else
+		snprintf(buf, len, "%s: %s", name ? name : "?", strerror(err));
 }
 
 /* A failed command: errno name and sentence, exit 1. */
 static int fail(int err, const char *what)
 {
-	const char *name = strerrorname_np(err);
-	char msg[256];
+	const char *name = strerrorname_np(err), *why;
+	char msg[256], text[192];
 
-	snprintf(msg, sizeof(msg), "%s: %s: %s%s", what, name ? name : "?",
-		 strerror(err), access(HMAP_DEV_PATH, F_OK) ?
-		 " (no " HMAP_DEV_PATH ": is the hmap module loaded?)" : "");
-	fprintf(stderr, "hmapctl %s: %s\n", verb, msg);
+	errno_text(err, text, sizeof(text));
+	/* The device's message stands alone: no map was there to name. */
+	if (err == ENODEV)
+		snprintf(msg, sizeof(msg), "%s", text);
+	else
+		snprintf(msg, sizeof(msg), "%s: %s", what, text);
+	msg_prefix();
+	fprintf(stderr, "%s\n", msg);
+	why = explain(err);
 	if (json) {
 		printf("{\"error\":");
 		json_str(msg);
 		printf(",\"errno\":");
 		json_str(name ? name : "?");
+		if (why) {
+			printf(",\"unsupported\":");
+			json_str(why);
+		}
 		printf("}\n");
 	}
 	return 1;
@@ -313,16 +487,40 @@ static bool parse_mode(const char *s, mode_t *mode)
 
 static bool parse_fmt(const char *s, enum fmt *f)
 {
-	static const char *const names[] = { "hex", "u32", "u64", "string" };
 	int i;
 
 	for (i = 0; i < 4; i++) {
-		if (!strcmp(s, names[i])) {
+		if (!strcmp(s, fmt_names[i])) {
 			*f = i;
 			return true;
 		}
 	}
 	return false;
+}
+
+/* Bytes a format needs its data to be: 4, 8, or 0 for any size. */
+static size_t fmt_width(enum fmt f)
+{
+	return f == FMT_U32 ? 4 : f == FMT_U64 ? 8 : 0;
+}
+
+/*
+ * -K and -V against the map about to be printed (@keys, @values: whether
+ * its keys, its values are): u32 and u64 only for data of their size.
+ * Returns 0, or 2 once the usage error is printed.
+ */
+static int check_fmts(const struct hmap_info *info, bool keys, bool values)
+{
+	size_t w = fmt_width(key_fmt);
+
+	if (keys && w && w != info->key_size)
+		return bad_usage("-K %s: the map's keys are %u bytes, not %zu",
+				 fmt_names[key_fmt], info->key_size, w);
+	w = fmt_width(value_fmt);
+	if (values && w && w != info->value_size)
+		return bad_usage("-V %s: the map's values are %u bytes, not %zu",
+				 fmt_names[value_fmt], info->value_size, w);
+	return 0;
 }
 
 static int hexval(char c)
@@ -425,6 +623,11 @@ static int parse_data(int argc, char **argv, int *i, unsigned char *buf,
 	return 0;
 }
 
+/*
+ * Key or value bytes in format @f. check_fmts() made sure that u32 and u64
+ * have data of their size; watch records of another size (which the kernel
+ * never sends) fall back to hex.
+ */
 static void print_data(const unsigned char *buf, size_t size, enum fmt f)
 {
 	size_t i;
@@ -444,17 +647,12 @@ static void print_data(const unsigned char *buf, size_t size, enum fmt f)
 		return;
 	}
 	if (f == FMT_STRING) {
-		char s[HMAP_MAX_VALUE_SIZE + 1];
 		size_t n = strnlen((const char *)buf, size);
 
-		memcpy(s, buf, n);
-		s[n] = 0;
-		if (json) {
-			json_str(s);
-		} else {
-			for (i = 0; i < n; i++)
-				putchar(isprint(s[i]) ? s[i] : '.');
-		}
+		if (json)
+			json_strn(buf, n);
+		else
+			text_strn(buf, n);
 		return;
 	}
 	if (json) {
@@ -476,10 +674,12 @@ static int open_map(int argc, char **argv, int *i, __u32 flags, int *fd)
 	if (*i + 1 >= argc)
 		return bad_usage("expected MAP: name NAME | id ID");
 	if (!strcmp(argv[*i], "name")) {
+		attempt(HMAP_CMD_OPEN_BY_NAME, flags);
 		*fd = hmap_open_by_name(argv[*i + 1], flags);
 	} else if (!strcmp(argv[*i], "id")) {
 		if (!parse_u64(argv[*i + 1], UINT32_MAX, &id))
 			return bad_usage("'%s' is not an id", argv[*i + 1]);
+		attempt(HMAP_CMD_OPEN_BY_ID, flags);
 		*fd = hmap_open_by_id(id, flags);
 	} else {
 		return bad_usage("expected MAP: name NAME | id ID, not '%s'",
@@ -609,9 +809,11 @@ static int cmd_create(int argc, char **argv)
 	if (!ks || !vs || !max)
 		return bad_usage("key, value and entries are required");
 	o.capacity_hint = cap;
+	attempt(HMAP_CMD_CREATE, o.flags);
 	fd = hmap_create(name, ks, vs, max, &o);
 	if (fd < 0)
 		return fail(-fd, "create");
+	attempt(HMAP_CMD_PUBLISH, 0);
 	ret = hmap_publish(fd, name, mode);
 	if (ret) {
 		close(fd);
@@ -628,6 +830,16 @@ static int cmd_create(int argc, char **argv)
 	return 0;
 }
 
+/*
+ * Ends list's JSON array, if begun: before a failure's own object, so that
+ * what was printed stays valid JSON.
+ */
+static void list_end(bool first)
+{
+	if (json)
+		printf("%s]\n", first ? "[" : "");
+}
+
 static int cmd_list(int argc, char **argv)
 {
 	struct hmap_info info;
@@ -637,26 +849,39 @@ static int cmd_list(int argc, char **argv)
 
 	if (argc > 1)
 		return bad_usage("unexpected '%s'", argv[1]);
-	if (json)
-		putchar('[');
+	/*
+	 * Nothing is printed before the first answer: with no /dev/hmap
+	 * (-ENODEV) there is no list, not an empty one.
+	 */
+	attempt(HMAP_CMD_GET_NEXT_ID, 0);
 	while (!(ret = hmap_get_next_id(id, &id))) {
+		attempt(HMAP_CMD_OPEN_BY_ID, HMAP_F_RDONLY);
 		fd = hmap_open_by_id(id, HMAP_F_RDONLY);
 		if (fd == -EPERM || fd == -ENOENT)
 			continue;
-		if (fd < 0)
-			return fail(-fd, "open");
-		ret = hmap_info(fd, &info);
-		close(fd);
-		if (ret)
-			return fail(-ret, "info");
-		if (json && !first)
-			putchar(',');
+		if (fd >= 0) {
+			ret = hmap_info(fd, &info);
+			close(fd);
+		} else {
+			ret = fd;
+		}
+		if (ret) {
+			if (!first)
+				list_end(first);
+			return fail(-ret, fd < 0 ? "open" : "info");
+		}
+		if (json)
+			putchar(first ? '[' : ',');
 		print_info(&info);
 		first = false;
 	}
-	if (json)
-		printf("]\n");
-	return ret == -ENOENT ? 0 : fail(-ret, "list");
+	if (ret != -ENOENT) {
+		if (!first)
+			list_end(first);
+		return fail(-ret, "list");
+	}
+	list_end(first);
+	return 0;
 }
 
 static int cmd_show(int argc, char **argv)
@@ -851,6 +1076,8 @@ static int cmd_lookup(int argc, char **argv)
 
 	ret = map_and_key(argc, argv, &i, HMAP_F_RDONLY, &fd, &info, &key, &value,
 			  false);
+	if (!ret)
+		ret = check_fmts(&info, true, true);
 	if (ret)
 		goto out;
 	if (i < argc && !strcmp(argv[i], "version")) {
@@ -861,6 +1088,7 @@ static int cmd_lookup(int argc, char **argv)
 		ret = bad_usage("unexpected '%s'", argv[i]);
 		goto out;
 	}
+	attempt(HMAP_CMD_LOOKUP, 0);
 	ret = hmap_lookup_version(fd, key, value, &version);
 	if (ret) {
 		ret = fail(-ret, "lookup");
@@ -916,10 +1144,12 @@ static int cmd_update(int argc, char **argv)
 		goto out;
 	}
 	if (!have_version) {
+		attempt(HMAP_CMD_UPDATE, flags);
 		ret = quiet_result(hmap_update_ttl(fd, key, value, flags, ttl_ms),
 				   "update");
 		goto out;
 	}
+	attempt(HMAP_CMD_UPDATE, flags | HMAP_IF_VERSION);
 	ret = hmap_update_version(fd, key, value, flags | HMAP_IF_VERSION,
 				  &version);
 	if (ret == -ESTALE) {
@@ -956,6 +1186,7 @@ static int cmd_delete(int argc, char **argv)
 		ret = bad_usage("unexpected '%s'", argv[i]);
 		goto out;
 	}
+	attempt(HMAP_CMD_DELETE, have_version ? HMAP_IF_VERSION : 0);
 	if (!have_version) {
 		ret = quiet_result(hmap_delete(fd, key), "delete");
 		goto out;
@@ -1007,6 +1238,7 @@ static int cmd_add(int argc, char **argv)
 		ret = bad_usage("unexpected '%s'", argv[i]);
 		goto out;
 	}
+	attempt(HMAP_CMD_ADD, flags);
 	ret = hmap_add_ttl(fd, key, delta, flags, ttl_ms, &old, &new);
 	if (ret) {
 		ret = fail(-ret, "add");
@@ -1033,6 +1265,8 @@ static int cmd_cas(int argc, char **argv)
 	__u64 version = 0;
 
 	ret = map_and_key(argc, argv, &i, 0, &fd, &info, &key, &unused, false);
+	if (!ret)
+		ret = check_fmts(&info, true, true);
 	if (ret)
 		goto out;
 	expect = calloc(2, info.value_size);
@@ -1051,6 +1285,7 @@ static int cmd_cas(int argc, char **argv)
 		ret = bad_usage("unexpected '%s'", argv[i]);
 		goto out;
 	}
+	attempt(HMAP_CMD_CMPXCHG, 0);
 	ret = hmap_cmpxchg(fd, key, expect, desired, &version);
 	if (ret == -ESTALE) {
 		/* What the entry holds instead, for the next try. */
@@ -1089,6 +1324,9 @@ static int cmd_mget(int argc, char **argv)
 		ret = fail(-ret, "info");
 		goto out;
 	}
+	ret = check_fmts(&info, true, true);
+	if (ret)
+		goto out;
 	max = (argc - i) / 2 + 1;
 	keys = calloc(max, info.key_size);
 	values = calloc(max, info.value_size);
@@ -1114,6 +1352,7 @@ static int cmd_mget(int argc, char **argv)
 		goto out;
 	}
 	k = n;
+	attempt(HMAP_CMD_LOOKUP_MULTI, 0);
 	ret = hmap_lookup_multi(fd, keys, values, status, &k);
 	if (ret) {
 		ret = fail(-ret, "mget");
@@ -1164,12 +1403,15 @@ static int cmd_getnext(int argc, char **argv)
 	have_key = argc > 3;
 	ret = map_and_key(argc, argv, &i, HMAP_F_RDONLY, &fd, &info, &key, &next,
 			  true);
+	if (!ret)
+		ret = check_fmts(&info, true, false);
 	if (ret)
 		goto out;
 	if (i != argc) {
 		ret = bad_usage("unexpected '%s'", argv[i]);
 		goto out;
 	}
+	attempt(HMAP_CMD_GET_NEXT_KEY, 0);
 	ret = hmap_get_next_key(fd, have_key ? key : NULL, next);
 	if (ret) {
 		ret = fail(-ret, "getnext");
@@ -1216,6 +1458,9 @@ static int cmd_dump(int argc, char **argv)
 		ret = fail(-ret, "info");
 		goto out;
 	}
+	ret = check_fmts(&info, true, true);
+	if (ret)
+		goto out;
 	buf = calloc(1, (size_t)info.key_size * (DUMP_BATCH + 1) +
 		     (size_t)info.value_size * DUMP_BATCH);
 	if (!buf) {
@@ -1227,6 +1472,7 @@ static int cmd_dump(int argc, char **argv)
 	values = keys + (size_t)info.key_size * DUMP_BATCH;
 	if (json)
 		putchar('[');
+	attempt(HMAP_CMD_LOOKUP_BATCH, 0);
 	do {
 		got = DUMP_BATCH;
 		ret = hmap_lookup_batch(fd, started ? cur : NULL, cur, keys,
@@ -1243,6 +1489,9 @@ static int cmd_dump(int argc, char **argv)
 		}
 	} while (!ret);
 	if (ret != -ENOENT) {
+		/* What was printed stays valid JSON; the error follows. */
+		if (json)
+			printf("]\n");
 		ret = fail(-ret, "dump");
 		goto out;
 	}
@@ -1269,6 +1518,7 @@ static int cmd_clear(int argc, char **argv)
 		close(fd);
 		return bad_usage("unexpected '%s'", argv[i]);
 	}
+	attempt(HMAP_CMD_CLEAR, 0);
 	ret = hmap_clear(fd);
 	close(fd);
 	return quiet_result(ret, "clear");
@@ -1407,6 +1657,9 @@ static int cmd_watch(int argc, char **argv)
 		ret = fail(-ret, "info");
 		goto out;
 	}
+	ret = check_fmts(&info, true, flags & HMAP_WATCH_VALUES);
+	if (ret)
+		goto out;
 	/* The largest record: header, key and value, padded to 8. */
 	len = (sizeof(struct hmap_event) + info.key_size + info.value_size +
 	       7) & ~(size_t)7;
@@ -1426,6 +1679,7 @@ static int cmd_watch(int argc, char **argv)
 	sigaddset(&block, SIGINT);
 	sigaddset(&block, SIGTERM);
 
+	attempt(HMAP_CMD_WATCH, flags);
 	wfd = hmap_watch(fd, flags, buf_bytes, NULL);
 	if (wfd < 0) {
 		ret = fail(-wfd, "watch");
@@ -1444,12 +1698,13 @@ static int cmd_watch(int argc, char **argv)
 			 * one arriving after the check of stop still ends it.
 			 */
 			sigprocmask(SIG_BLOCK, &block, &orig);
-			if (!stop && ppoll(&pfd, 1, NULL, &orig) < 0 &&
-			    errno != EINTR) {
-				ret = fail(errno, "poll");
+			ret = !stop && ppoll(&pfd, 1, NULL, &orig) < 0 &&
+			      errno != EINTR ? errno : 0;
+			sigprocmask(SIG_SETMASK, &orig, NULL);
+			if (ret) {
+				ret = fail(ret, "poll");
 				goto out;
 			}
-			sigprocmask(SIG_SETMASK, &orig, NULL);
 			continue;
 		}
 		if (n == -EINTR)
@@ -1520,6 +1775,7 @@ static int cmd_publish(int argc, char **argv)
 		return bad_usage("expected 'mode MODE' or 'owner UID:GID', not '%s'",
 				 argv[i]);
 	}
+	attempt(HMAP_CMD_PUBLISH, have_owner ? HMAP_PUBLISH_OWNER : 0);
 	if (have_owner)
 		ret = hmap_publish_owner(fd, name, mode, uid, gid);
 	else
@@ -1532,6 +1788,7 @@ static int cmd_unpublish(int argc, char **argv)
 {
 	if (argc != 2)
 		return bad_usage("expected NAME");
+	attempt(HMAP_CMD_UNPUBLISH, 0);
 	return quiet_result(hmap_unpublish(argv[1]), "unpublish");
 }
 
@@ -1687,7 +1944,7 @@ static bool valid_arg_name(const char *s)
  */
 static int fail_file(const char *file, int err, const char *fmt, ...)
 {
-	const char *name = err ? strerrorname_np(err) : NULL;
+	const char *name = err ? strerrorname_np(err) : NULL, *why;
 	char msg[1024];
 	va_list ap;
 	size_t n;
@@ -1702,7 +1959,9 @@ static int fail_file(const char *file, int err, const char *fmt, ...)
 		snprintf(msg + n, sizeof(msg) - n, ": %s: %s%s", name ? name : "?",
 			 strerror(err), access(HMAP_DEV_PATH, F_OK) ?
 			 " (no " HMAP_DEV_PATH ": is the hmap module loaded?)" : "");
-	fprintf(stderr, "hmapctl %s: %s\n", verb, msg);
+	msg_prefix();
+	fprintf(stderr, "%s\n", msg);
+	why = explain(err);
 	if (json) {
 		printf("{\"file\":");
 		json_str(file);
@@ -1711,6 +1970,10 @@ static int fail_file(const char *file, int err, const char *fmt, ...)
 		if (err) {
 			printf(",\"errno\":");
 			json_str(name ? name : "?");
+		}
+		if (why) {
+			printf(",\"unsupported\":");
+			json_str(why);
 		}
 		printf("}\n");
 	}
@@ -1781,6 +2044,34 @@ static int sync_dir_of(const char *path)
 		ret = -errno;
 	close(fd);
 	return ret;
+}
+
+/*
+ * Whether @st is only its owner's to change, and the owner the caller or
+ * root: nobody else may then put a file in a directory for root to load,
+ * or swap one saved there.
+ */
+static bool only_ours(const struct stat *st)
+{
+	return (st->st_uid == geteuid() || !st->st_uid) &&
+	       !(st->st_mode & 0022);
+}
+
+/* The DIR of save --all and load --all, as only_ours(). Returns 0 or 1. */
+static int check_dir(const char *dir)
+{
+	struct stat st;
+
+	if (stat(dir, &st))
+		return fail_file(dir, errno, "stat");
+	if (!S_ISDIR(st.st_mode))
+		return fail_file(dir, ENOTDIR, "stat");
+	if (!only_ours(&st))
+		return fail_file(dir, 0,
+				 "owned by %u, mode %o: others than the caller or root may write it",
+				 (unsigned int)st.st_uid,
+				 (unsigned int)(st.st_mode & 07777));
+	return 0;
 }
 
 /* Prints what save or load did: text, or one JSON object. */
@@ -1866,6 +2157,7 @@ static int save_one(int fd, const char *file, const struct hmap_info *info)
 		ret = fail_file(tmp, -ret, "write");
 		goto out;
 	}
+	attempt(HMAP_CMD_LOOKUP_BATCH, 0);
 	for (end = false; !end;) {
 		got = per;
 		ret = hmap_lookup_batch(fd, started ? cur : NULL, cur, keys,
@@ -1939,6 +2231,8 @@ static int save_all(const char *dir)
 
 	if (mkdir(dir, 0700) && errno != EEXIST)
 		return fail_file(dir, errno, "mkdir");
+	if (check_dir(dir))
+		return 1;
 	while (!(ret = hmap_get_next_id(id, &id))) {
 		fd = hmap_open_by_id(id, HMAP_F_RDONLY);
 		/* Gone since, or not this user's. */
@@ -1958,7 +2252,13 @@ static int save_all(const char *dir)
 			close(fd);
 			continue;
 		}
-		/* Names have no '/': the file is always in DIR. */
+		/* Names have no '/': the file is always in DIR. Checked. */
+		if (strnlen(info.pub_name, HMAP_NAME_LEN) == HMAP_NAME_LEN ||
+		    !valid_arg_name(info.pub_name)) {
+			close(fd);
+			failed |= fail(EINVAL, "bad published name");
+			continue;
+		}
 		if (asprintf(&path, "%s/%s.hmap", dir, info.pub_name) < 0) {
 			close(fd);
 			return fail(ENOMEM, "alloc");
@@ -2041,6 +2341,9 @@ static int verify_file(int ffd, const char *file, struct save_hdr *h,
 	if (n < SAVE_HDR_SIZE)
 		return fail_file(file, 0, "truncated: the header has %zd of %d bytes",
 				 n, SAVE_HDR_SIZE);
+	/* Grown since fstat(): size - SAVE_HDR_SIZE below must not wrap. */
+	if (size < SAVE_HDR_SIZE)
+		return fail_file(file, 0, "changed while it was read");
 	if (crc32_update(0, hb, 124) != get_le32(hb + 124))
 		return fail_file(file, 0, "header checksum mismatch");
 	h->key_size = get_le32(hb + 16);
@@ -2174,6 +2477,7 @@ static int fill_map(int ffd, int mfd, const char *file,
 			memcpy(keys + (size_t)j * ks, raw + j * es, ks);
 			memcpy(values + (size_t)j * vs, raw + j * es + ks, vs);
 		}
+		attempt(HMAP_CMD_UPDATE_BATCH, 0);
 		for (done = 0; done < n; done += cnt) {
 			cnt = n - done;
 			ret = hmap_update_batch(mfd, keys + (size_t)done * ks,
@@ -2212,6 +2516,7 @@ struct load_opts {
 	gid_t gid;
 	bool replace;
 	__u32 replace_flags;	/* HMAP_PUBLISH_ANY_SIZES or 0 */
+	bool all;		/* load --all: a file of DIR, see load_one() */
 };
 
 /*
@@ -2264,12 +2569,15 @@ static int publish_loaded(int mfd, const char *name, mode_t mode, uid_t uid,
 	/* A name that comes and goes meanwhile: try again, a few times. */
 	for (tries = 0; tries < 3; tries++) {
 		if (o->replace) {
+			attempt(HMAP_CMD_PUBLISH,
+				HMAP_PUBLISH_REPLACE | o->replace_flags);
 			ret = hmap_replace(mfd, name, o->replace_flags);
 			if (ret != -ENOENT) {
 				*replaced = !ret;
 				return ret;
 			}
 		}
+		attempt(HMAP_CMD_PUBLISH, owner ? HMAP_PUBLISH_OWNER : 0);
 		if (owner)
 			ret = hmap_publish_owner(mfd, name, mode, uid, gid);
 		else
@@ -2278,6 +2586,37 @@ static int publish_loaded(int mfd, const char *name, mode_t mode, uid_t uid,
 			return ret;
 	}
 	return ret;
+}
+
+/*
+ * load --all runs as root, with the names, owners and modes its files say:
+ * each must be a file only its owner (the caller or root) may write, and
+ * DIR/NAME.hmap must hold the map saved as NAME, as save --all wrote it, so
+ * that a file put there or renamed takes no other map's name. Returns 0 or
+ * 1 once reported.
+ */
+static int check_all_file(int ffd, const char *file, const struct save_hdr *h)
+{
+	const char *base = strrchr(file, '/');
+	size_t len;
+	struct stat st;
+
+	if (fstat(ffd, &st))
+		return fail_file(file, errno, "stat");
+	if (!only_ours(&st))
+		return fail_file(file, 0,
+				 "owned by %u, mode %o: others than the caller or root may write it",
+				 (unsigned int)st.st_uid,
+				 (unsigned int)(st.st_mode & 07777));
+	base = base ? base + 1 : file;
+	/* NAME.hmap, as hmap_file_filter() took it. No name: load_one() says. */
+	len = strlen(base);
+	len = len > 5 ? len - 5 : 0;
+	if (h->pub_name[0] &&
+	    (len != strlen(h->pub_name) || strncmp(base, h->pub_name, len)))
+		return fail_file(file, 0, "saved as '%s', not as the file's name",
+				 h->pub_name);
+	return 0;
 }
 
 /* Loads one save file as described at "hmapctl help load"; 0 or 1. */
@@ -2294,12 +2633,19 @@ static int load_one(const char *file, const struct load_opts *o)
 	uid_t uid;
 	gid_t gid;
 
-	ffd = open(file, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO must not hang the open; verify_file() refuses it. */
+	ffd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK |
+		   (o->all ? O_NOFOLLOW : 0));
 	if (ffd < 0)
 		return fail_file(file, errno, "open");
 	ret = verify_file(ffd, file, &h, &data_crc);
 	if (ret)
 		goto out;
+	if (o->all) {
+		ret = check_all_file(ffd, file, &h);
+		if (ret)
+			goto out;
+	}
 	name = o->name ? o->name : h.pub_name[0] ? h.pub_name : NULL;
 	if (!name) {
 		ret = fail_file(file, 0,
@@ -2315,6 +2661,7 @@ static int load_one(const char *file, const struct load_opts *o)
 
 	co.capacity_hint = h.capacity_hint;
 	co.flags = h.map_flags;
+	attempt(HMAP_CMD_CREATE, co.flags);
 	mfd = hmap_create(h.name[0] ? h.name : NULL, h.key_size, h.value_size,
 			  h.max_entries, &co);
 	if (mfd < 0) {
@@ -2361,10 +2708,14 @@ static int hmap_file_filter(const struct dirent *d)
 /* Every DIR/ *.hmap, in name order; a bad one does not stop the others. */
 static int load_all(const char *dir, const struct load_opts *o)
 {
+	struct load_opts all = *o;
 	struct dirent **list;
 	int n, k, failed = 0;
 	char *path;
 
+	all.all = true;
+	if (check_dir(dir))
+		return 1;
 	n = scandir(dir, &list, hmap_file_filter, alphasort);
 	if (n < 0)
 		return fail_file(dir, errno, "read directory");
@@ -2372,7 +2723,7 @@ static int load_all(const char *dir, const struct load_opts *o)
 		if (asprintf(&path, "%s/%s", dir, list[k]->d_name) < 0)
 			path = NULL;
 		if (path)
-			failed |= load_one(path, o);
+			failed |= load_one(path, &all);
 		else
 			failed |= fail(ENOMEM, "alloc");
 		free(path);
@@ -2427,6 +2778,31 @@ static int cmd_load(int argc, char **argv)
 }
 
 /*
+ * What PUBLISH with REPLACE of @name by the map of @mine would surely
+ * refuse: no such name (-ENOENT), other sizes without ANY_SIZES (-EINVAL).
+ * Returns 0 when it may go ahead, the kernel deciding the rest.
+ */
+static int replace_precheck(const char *name, const struct hmap_info *mine,
+			    __u32 flags)
+{
+	struct hmap_info old;
+	int fd, ret;
+
+	fd = hmap_open_by_name(name, HMAP_F_RDONLY);
+	if (fd == -ENOENT)
+		return fd;
+	if (fd < 0)
+		return 0;
+	ret = hmap_info(fd, &old);
+	close(fd);
+	if (!ret && !(flags & HMAP_PUBLISH_ANY_SIZES) &&
+	    (old.key_size != mine->key_size ||
+	     old.value_size != mine->value_size))
+		return -EINVAL;
+	return 0;
+}
+
+/*
  * replace MAP NAME: NAME names MAP from now on. A MAP that has a name of
  * its own leaves it (a map has one name at most), and gets it back if the
  * replace fails.
@@ -2464,6 +2840,18 @@ static int cmd_replace(int argc, char **argv)
 		close(fd);
 		return fail(EBUSY, "replace: the map already has that name");
 	}
+	/*
+	 * Its own name may not come back (a name owned by another needs
+	 * CAP_CHOWN, and another may take it meanwhile), and the map then goes
+	 * with this command: refuse first what the kernel surely would.
+	 */
+	if (info.pub_name[0]) {
+		ret = replace_precheck(name, &info, flags);
+		if (ret) {
+			close(fd);
+			return quiet_result(ret, "replace");
+		}
+	}
 	/* No signal between unpublish and replace: the map lives by its fd. */
 	sigfillset(&block);
 	sigprocmask(SIG_BLOCK, &block, &orig);
@@ -2475,6 +2863,7 @@ static int cmd_replace(int argc, char **argv)
 			return fail(-ret, "unpublish its own name");
 		}
 	}
+	attempt(HMAP_CMD_PUBLISH, HMAP_PUBLISH_REPLACE | flags);
 	ret = hmap_replace(fd, name, flags);
 	if (ret && info.pub_name[0]) {
 		if (info.pub_uid != geteuid() || info.pub_gid != getegid())
@@ -2490,6 +2879,175 @@ static int cmd_replace(int argc, char **argv)
 	sigprocmask(SIG_SETMASK, &orig, NULL);
 	close(fd);
 	return quiet_result(ret, "replace");
+}
+
+/*
+ * --version: hmapctl's, libhmap's and the loaded module's versions (JSON:
+ * one object, "module" null when there is none to tell, "module_status"
+ * saying why). Exits 0 whatever the module's state.
+ */
+static int cmd_version(void)
+{
+	struct hmap_features f;
+	char version[32], status[128] = "";
+	int ret;
+
+	ret = hmap_features(&f);
+	if (!ret && f.version)
+		snprintf(version, sizeof(version), "%u.%u.%u", f.version >> 16,
+			 (f.version >> 8) & 0xff, f.version & 0xff);
+	else if (!ret)
+		snprintf(status, sizeof(status), "older than 0.1.0 (no FEATURES)");
+	else if (ret == -ENODEV)
+		snprintf(status, sizeof(status), "not loaded (%s missing)",
+			 HMAP_DEV_PATH);
+	else
+		snprintf(status, sizeof(status), "unknown (%s: %s)",
+			 strerrorname_np(-ret) ? strerrorname_np(-ret) : "?",
+			 strerror(-ret));
+	if (json) {
+		printf("{\"hmapctl\":");
+		json_str(HMAPCTL_VERSION);
+		printf(",\"libhmap\":");
+		json_str(hmap_version());
+		printf(",\"module\":");
+		if (status[0]) {
+			printf("null,\"module_status\":");
+			json_str(status);
+		} else {
+			json_str(version);
+		}
+		printf("}\n");
+	} else {
+		printf("hmapctl: %s\nlibhmap: %s\nmodule: %s\n", HMAPCTL_VERSION,
+		       hmap_version(), status[0] ? status : version);
+	}
+	return 0;
+}
+
+/*
+ * -p: stdout goes through pretty_write(), which indents the JSON hmapctl
+ * prints compact: a member or element per line, four spaces a level, ": "
+ * after names, empty arrays and objects kept as [] and {}. A newline at
+ * the top level (after each value: JSON Lines) is kept; other whitespace
+ * outside strings is dropped; strings pass as they are.
+ */
+struct pretty {
+	int depth;
+	bool in_str;
+	bool esc;	/* in_str, after a backslash */
+	bool opened;	/* a '[' or '{' just written, its newline held back */
+	char out[4096];
+	size_t len;
+};
+
+static bool pretty_flush(struct pretty *pp)
+{
+	size_t off = 0;
+	ssize_t n;
+
+	while (off < pp->len) {
+		n = write(STDOUT_FILENO, pp->out + off, pp->len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return false;
+		off += n;
+	}
+	pp->len = 0;
+	return true;
+}
+
+static bool pretty_put(struct pretty *pp, char c)
+{
+	if (pp->len == sizeof(pp->out) && !pretty_flush(pp))
+		return false;
+	pp->out[pp->len++] = c;
+	return true;
+}
+
+/* A newline and the indentation of the current depth. */
+static bool pretty_newline(struct pretty *pp)
+{
+	int i;
+
+	if (!pretty_put(pp, '\n'))
+		return false;
+	for (i = 0; i < pp->depth * 4; i++)
+		if (!pretty_put(pp, ' '))
+			return false;
+	return true;
+}
+
+static bool pretty_char(struct pretty *pp, char c)
+{
+	if (pp->in_str) {
+		if (pp->esc)
+			pp->esc = false;
+		else if (c == '\\')
+			pp->esc = true;
+		else if (c == '"')
+			pp->in_str = false;
+		return pretty_put(pp, c);
+	}
+	if (c == ' ' || c == '\t' || c == '\r' || (c == '\n' && pp->depth))
+		return true;
+	if (pp->opened) {
+		pp->opened = false;
+		if (c == ']' || c == '}') {
+			pp->depth--;
+			return pretty_put(pp, c);
+		}
+		if (!pretty_newline(pp))
+			return false;
+	}
+	switch (c) {
+	case '[':
+	case '{':
+		pp->depth++;
+		pp->opened = true;
+		return pretty_put(pp, c);
+	case ']':
+	case '}':
+		if (pp->depth)
+			pp->depth--;
+		return pretty_newline(pp) && pretty_put(pp, c);
+	case ',':
+		return pretty_put(pp, c) && pretty_newline(pp);
+	case ':':
+		return pretty_put(pp, c) && pretty_put(pp, ' ');
+	case '"':
+		pp->in_str = true;
+		return pretty_put(pp, c);
+	}
+	return pretty_put(pp, c);
+}
+
+static ssize_t pretty_write(void *cookie, const char *buf, size_t size)
+{
+	struct pretty *pp = cookie;
+	size_t i;
+
+	for (i = 0; i < size; i++)
+		if (!pretty_char(pp, buf[i]))
+			return -1;
+	/* What stdio flushes reaches fd 1 now: watch's lines as they come. */
+	return pretty_flush(pp) ? (ssize_t)size : -1;
+}
+
+/* Sends stdout through pretty_write(); false if it cannot. */
+static bool pretty_stdout(void)
+{
+	static struct pretty pp;
+	cookie_io_functions_t io = { .write = pretty_write };
+	FILE *f;
+
+	fflush(stdout);
+	f = fopencookie(&pp, "w", io);
+	if (!f)
+		return false;
+	stdout = f;
+	return true;
 }
 
 static const struct {
@@ -2522,15 +3080,23 @@ int main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "pretty", no_argument, NULL, 'p' },
+		{ "version", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 },
 	};
+	bool pretty = false, version = false;
 	size_t v;
 	int opt;
 
-	while ((opt = getopt_long(argc, argv, "+jhK:V:", longopts, NULL)) != -1) {
+	/* ':' first: a missing argument is ':', so that -V alone is --version. */
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "+:jphK:V:", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'j':
 			json = true;
+			break;
+		case 'p':
+			json = pretty = true;
 			break;
 		case 'K':
 			if (!parse_fmt(optarg, &key_fmt))
@@ -2540,16 +3106,40 @@ int main(int argc, char **argv)
 			if (!parse_fmt(optarg, &value_fmt))
 				return bad_usage("-V: unknown type '%s'", optarg);
 			break;
+		case 'v':
+			version = true;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
+		case ':':
+			if (optopt == 'V') {
+				version = true;
+				break;
+			}
+			return bad_usage("%s needs an argument", argv[optind - 1]);
 		default:
-			usage(stderr);
-			return 2;
+			if (optopt)
+				return bad_usage("unknown option '-%c'", optopt);
+			return bad_usage("unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	argc -= optind;
 	argv += optind;
+	/* Help is text, whatever -p says: JSON only from here on. */
+	if (pretty && !(argc && (!strcmp(argv[0], "help") ||
+				 !strcmp(argv[0], "--help") ||
+				 (argc > 1 && (!strcmp(argv[1], "help") ||
+					       !strcmp(argv[1], "--help"))))) &&
+	    !pretty_stdout()) {
+		perror("hmapctl: -p");
+		return 1;
+	}
+	if (version) {
+		if (argc)
+			return bad_usage("--version takes no verb, not '%s'", argv[0]);
+		return cmd_version();
+	}
 	if (argc < 1) {
 		usage(stderr);
 		return 2;

@@ -7,6 +7,23 @@
  * set to the same positive value, like libbpf. The kernel enforces every
  * rule; the library adds none of its own. The errors each command can
  * return are documented in <linux/hmap.h>.
+ *
+ * No module loaded: the functions that open /dev/hmap for their command
+ * (hmap_create(), hmap_unpublish(), hmap_open_by_name(), hmap_open_by_id(),
+ * hmap_get_next_id(), hmap_features(), and hmap_check_feature() without
+ * features) return -ENODEV, with errno ENODEV, when /dev/hmap does not exist
+ * or has no driver behind it (open(2) failing with ENOENT, ENXIO or
+ * ENODEV). -ENOENT from them always comes from the command: no such name,
+ * id or map. Other failures to open the device are returned as they are
+ * (-EACCES: the device's mode does not let the caller open it).
+ *
+ * Versions: hmap_version() is this library's; hmap_features() tells the
+ * loaded module's version and which commands and flags it supports, and
+ * hmap_check_feature() why one is missing, for a program built against a
+ * newer <linux/hmap.h> than the module (a module fails a command it does
+ * not know with ENOTTY, a flag it does not know with EINVAL). The shared
+ * library is libhmap.so.0 (its soname; the file libhmap.so.MAJOR.MINOR.PATCH)
+ * and exports only the hmap_* functions, at symbol version LIBHMAP_0.1.
  */
 #ifndef _LIBHMAP_H
 #define _LIBHMAP_H
@@ -116,7 +133,7 @@ int hmap_clear(int map_fd);
 int hmap_info(int map_fd, struct hmap_info *info);
 
 /**
- * hmap_publish() - give a map a global name others can open it by
+ * hmap_publish() - give a map a name others can open it by
  * @map_fd: writable map fd
  * @name: 1 to 31 of [A-Za-z0-9_.-]
  * @mode: permission bits, a subset of 0666
@@ -436,6 +453,57 @@ static inline const void *hmap_event_value(const struct hmap_event *ev)
 {
 	return (const unsigned char *)ev + sizeof(*ev) + ev->key_size;
 }
+
+/**
+ * hmap_version() - this library's version
+ *
+ * Return: "MAJOR.MINOR.PATCH", as the shared library's file name has it
+ * (libhmap.so.MAJOR.MINOR.PATCH); a static string.
+ */
+const char *hmap_version(void);
+
+/**
+ * hmap_features() - what the loaded module supports (HMAP_IOC_FEATURES)
+ * @f: filled in: the module's version (HMAP_VERSION(major, minor, patch)),
+ *	the commands it knows (bit N - HMAP_CMD_BASE for HMAP_CMD_N) and the
+ *	flags each command accepts; zeroed on failure
+ *
+ * A module older than HMAP_IOC_FEATURES (it answers ENOTTY) is not an
+ * error: @f->version is then 0, which no module reports (versions start
+ * at 0.1.0), and the rest describes the last module without the command:
+ * the commands HMAP_CMD_CREATE to HMAP_CMD_WATCH and the flags they took
+ * then (every flag <linux/hmap.h> defined for them at 0.1.0). An even older
+ * module may lack some of those; its ENOTTY or EINVAL still says so.
+ *
+ * Return: 0 (check @f->version for 0: a module older than 0.1.0), or a
+ * negative errno (-ENODEV: no module loaded, see above).
+ */
+int hmap_features(struct hmap_features *f);
+
+/**
+ * hmap_check_feature() - whether the loaded module has a command and flags
+ * @f: from hmap_features(), or NULL to ask the module now
+ * @cmd: the command: HMAP_CMD_* or its HMAP_IOC_* ioctl number
+ * @flags: the flags to be given to it, in the struct's flags field
+ *	(&hmap_create.flags, &hmap_elem_op.flags, &hmap_batch.flags...); 0
+ *	for none. For commands that take no flags, any bit is missing.
+ * @why: filled with a sentence saying what is missing, e.g. "the loaded
+ *	hmap module (0.1.0) does not support HMAP_F_TTL", or "the loaded hmap
+ *	module (older than 0.1.0) does not support HMAP_IOC_FEATURES"; an
+ *	empty string when nothing is; may be NULL
+ * @len: bytes of @why; the sentence is cut to fit, NUL-terminated
+ *
+ * For a program that wants to say why a command failed with ENOTTY or
+ * EINVAL, or to check before it relies on a command or flag. Only the
+ * lowest missing flag is named.
+ *
+ * Return: 0 if the module knows @cmd and accepts every flag of @flags;
+ * -EOPNOTSUPP if not (@why says which); -EINVAL if @cmd is not an hmap
+ * command number; or, with @f NULL, hmap_features()'s negative errno
+ * (@why then says that the device is missing or cannot be opened).
+ */
+int hmap_check_feature(const struct hmap_features *f, unsigned int cmd,
+		       __u64 flags, char *why, size_t len);
 
 #ifdef __cplusplus
 }

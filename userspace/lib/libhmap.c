@@ -4,13 +4,20 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "libhmap.h"
+
+/* From the Makefile's LIBHMAP_VERSION, as the shared library's file name. */
+#ifndef LIBHMAP_VERSION
+#error "build with -DLIBHMAP_VERSION='\"MAJOR.MINOR.PATCH\"'"
+#endif
 
 /* Returns -errno, leaving errno set, from a failed call's -1. */
 static int hmap_err(int ret)
@@ -37,14 +44,30 @@ static int hmap_set_name(char dst[HMAP_NAME_LEN], const char *name)
 	return 0;
 }
 
+/*
+ * Opens /dev/hmap. A missing node (ENOENT), or a node with no driver behind
+ * it (ENXIO, ENODEV: the module is not loaded), is -ENODEV, so that callers
+ * never read it as a command's ENOENT, "no such map".
+ */
+static int hmap_dev_open(void)
+{
+	int fd = open(HMAP_DEV_PATH, O_RDWR | O_CLOEXEC);
+
+	if (fd >= 0)
+		return fd;
+	if (errno == ENOENT || errno == ENXIO)
+		errno = ENODEV;
+	return -errno;
+}
+
 /* Issues a command on a fresh /dev/hmap fd. */
 static int hmap_dev_ioctl(unsigned long cmd, void *arg)
 {
 	int fd, ret, err;
 
-	fd = open(HMAP_DEV_PATH, O_RDWR | O_CLOEXEC);
+	fd = hmap_dev_open();
 	if (fd < 0)
-		return -errno;
+		return fd;
 	ret = ioctl(fd, cmd, arg);
 	err = errno;
 	close(fd);
@@ -420,4 +443,274 @@ const struct hmap_event *hmap_event_next(const void *buf, size_t len,
 	    (__u64)ev->key_size + ev->value_size > ev->len - sizeof(*ev))
 		return NULL;
 	return ev;
+}
+
+const char *hmap_version(void)
+{
+	return LIBHMAP_VERSION;
+}
+
+/* Bit of command @nr in &hmap_features.commands. */
+#define HMAP_CMD_BIT(nr)	(1ULL << ((nr) - HMAP_CMD_BASE))
+
+/*
+ * What a module older than HMAP_IOC_FEATURES knows: the commands up to
+ * WATCH, and the flags those commands accepted in the release that added
+ * WATCH, the last one without FEATURES.
+ */
+static const struct hmap_features hmap_features_baseline = {
+	.version = 0,
+	.commands = HMAP_CMD_BIT(HMAP_CMD_WATCH + 1) - 1,
+	.create_flags = HMAP_F_RDONLY | HMAP_F_PREALLOC | HMAP_F_LRU |
+			HMAP_F_TTL,
+	.update_flags = HMAP_NOEXIST | HMAP_EXIST | HMAP_IF_VERSION,
+	.delete_flags = HMAP_IF_VERSION,
+	.publish_flags = HMAP_PUBLISH_REPLACE | HMAP_PUBLISH_ANY_SIZES |
+			 HMAP_PUBLISH_OWNER,
+	.open_flags = HMAP_F_RDONLY,
+	.batch_flags = HMAP_BATCH_CONTINUE,
+	.add_flags = HMAP_ADD_CREATE,
+	.watch_flags = HMAP_WATCH_VALUES | HMAP_WATCH_NONBLOCK,
+};
+
+int hmap_features(struct hmap_features *f)
+{
+	int err = errno, ret;
+
+	memset(f, 0, sizeof(*f));
+	f->size = sizeof(*f);
+	ret = hmap_dev_ioctl(HMAP_IOC_FEATURES, f);
+	if (ret == -ENOTTY) {
+		*f = hmap_features_baseline;
+		f->size = sizeof(*f);
+		errno = err;
+		return 0;
+	}
+	if (ret < 0)
+		memset(f, 0, sizeof(*f));
+	return ret;
+}
+
+/* The name of each command, by HMAP_CMD_* - HMAP_CMD_BASE. */
+static const char *const hmap_cmd_names[] = {
+	[HMAP_CMD_CREATE - HMAP_CMD_BASE] = "HMAP_IOC_CREATE",
+	[HMAP_CMD_LOOKUP - HMAP_CMD_BASE] = "HMAP_IOC_LOOKUP",
+	[HMAP_CMD_UPDATE - HMAP_CMD_BASE] = "HMAP_IOC_UPDATE",
+	[HMAP_CMD_DELETE - HMAP_CMD_BASE] = "HMAP_IOC_DELETE",
+	[HMAP_CMD_LOOKUP_AND_DELETE - HMAP_CMD_BASE] = "HMAP_IOC_LOOKUP_AND_DELETE",
+	[HMAP_CMD_GET_NEXT_KEY - HMAP_CMD_BASE] = "HMAP_IOC_GET_NEXT_KEY",
+	[HMAP_CMD_CLEAR - HMAP_CMD_BASE] = "HMAP_IOC_CLEAR",
+	[HMAP_CMD_INFO - HMAP_CMD_BASE] = "HMAP_IOC_INFO",
+	[HMAP_CMD_PUBLISH - HMAP_CMD_BASE] = "HMAP_IOC_PUBLISH",
+	[HMAP_CMD_UNPUBLISH - HMAP_CMD_BASE] = "HMAP_IOC_UNPUBLISH",
+	[HMAP_CMD_OPEN_BY_NAME - HMAP_CMD_BASE] = "HMAP_IOC_OPEN_BY_NAME",
+	[HMAP_CMD_OPEN_BY_ID - HMAP_CMD_BASE] = "HMAP_IOC_OPEN_BY_ID",
+	[HMAP_CMD_GET_NEXT_ID - HMAP_CMD_BASE] = "HMAP_IOC_GET_NEXT_ID",
+	[HMAP_CMD_LOOKUP_BATCH - HMAP_CMD_BASE] = "HMAP_IOC_LOOKUP_BATCH",
+	[HMAP_CMD_LOOKUP_AND_DELETE_BATCH - HMAP_CMD_BASE] =
+		"HMAP_IOC_LOOKUP_AND_DELETE_BATCH",
+	[HMAP_CMD_UPDATE_BATCH - HMAP_CMD_BASE] = "HMAP_IOC_UPDATE_BATCH",
+	[HMAP_CMD_DELETE_BATCH - HMAP_CMD_BASE] = "HMAP_IOC_DELETE_BATCH",
+	[HMAP_CMD_ADD - HMAP_CMD_BASE] = "HMAP_IOC_ADD",
+	[HMAP_CMD_CMPXCHG - HMAP_CMD_BASE] = "HMAP_IOC_CMPXCHG",
+	[HMAP_CMD_LOOKUP_MULTI - HMAP_CMD_BASE] = "HMAP_IOC_LOOKUP_MULTI",
+	[HMAP_CMD_WATCH - HMAP_CMD_BASE] = "HMAP_IOC_WATCH",
+	[HMAP_CMD_FEATURES - HMAP_CMD_BASE] = "HMAP_IOC_FEATURES",
+};
+
+struct hmap_flag_name {
+	__u64 flag;
+	const char *name;
+};
+
+static const struct hmap_flag_name hmap_create_flag_names[] = {
+	{ HMAP_F_RDONLY, "HMAP_F_RDONLY" },
+	{ HMAP_F_PREALLOC, "HMAP_F_PREALLOC" },
+	{ HMAP_F_LRU, "HMAP_F_LRU" },
+	{ HMAP_F_TTL, "HMAP_F_TTL" },
+	{ 0, NULL },
+};
+
+static const struct hmap_flag_name hmap_update_flag_names[] = {
+	{ HMAP_NOEXIST, "HMAP_NOEXIST" },
+	{ HMAP_EXIST, "HMAP_EXIST" },
+	{ HMAP_IF_VERSION, "HMAP_IF_VERSION" },
+	{ 0, NULL },
+};
+
+static const struct hmap_flag_name hmap_publish_flag_names[] = {
+	{ HMAP_PUBLISH_REPLACE, "HMAP_PUBLISH_REPLACE" },
+	{ HMAP_PUBLISH_ANY_SIZES, "HMAP_PUBLISH_ANY_SIZES" },
+	{ HMAP_PUBLISH_OWNER, "HMAP_PUBLISH_OWNER" },
+	{ 0, NULL },
+};
+
+static const struct hmap_flag_name hmap_open_flag_names[] = {
+	{ HMAP_F_RDONLY, "HMAP_F_RDONLY" },
+	{ 0, NULL },
+};
+
+static const struct hmap_flag_name hmap_batch_flag_names[] = {
+	{ HMAP_BATCH_CONTINUE, "HMAP_BATCH_CONTINUE" },
+	{ 0, NULL },
+};
+
+static const struct hmap_flag_name hmap_add_flag_names[] = {
+	{ HMAP_ADD_CREATE, "HMAP_ADD_CREATE" },
+	{ 0, NULL },
+};
+
+static const struct hmap_flag_name hmap_watch_flag_names[] = {
+	{ HMAP_WATCH_VALUES, "HMAP_WATCH_VALUES" },
+	{ HMAP_WATCH_NONBLOCK, "HMAP_WATCH_NONBLOCK" },
+	{ 0, NULL },
+};
+
+static const struct hmap_flag_name hmap_no_flag_names[] = {
+	{ 0, NULL },
+};
+
+/*
+ * The flags command @nr accepts by @f, and their names; for the commands
+ * whose flags must be 0, 0 and an empty list.
+ */
+static __u64 hmap_cmd_flags(const struct hmap_features *f, unsigned int nr,
+			    const struct hmap_flag_name **names)
+{
+	switch (nr) {
+	case HMAP_CMD_CREATE:
+		*names = hmap_create_flag_names;
+		return f->create_flags;
+	case HMAP_CMD_UPDATE:
+		*names = hmap_update_flag_names;
+		return f->update_flags;
+	case HMAP_CMD_DELETE:
+		*names = hmap_update_flag_names;
+		return f->delete_flags;
+	case HMAP_CMD_PUBLISH:
+		*names = hmap_publish_flag_names;
+		return f->publish_flags;
+	case HMAP_CMD_OPEN_BY_NAME:
+	case HMAP_CMD_OPEN_BY_ID:
+		*names = hmap_open_flag_names;
+		return f->open_flags;
+	case HMAP_CMD_LOOKUP_BATCH:
+	case HMAP_CMD_LOOKUP_AND_DELETE_BATCH:
+	case HMAP_CMD_UPDATE_BATCH:
+	case HMAP_CMD_DELETE_BATCH:
+		*names = hmap_batch_flag_names;
+		return f->batch_flags;
+	case HMAP_CMD_ADD:
+		*names = hmap_add_flag_names;
+		return f->add_flags;
+	case HMAP_CMD_WATCH:
+		*names = hmap_watch_flag_names;
+		return f->watch_flags;
+	}
+	*names = hmap_no_flag_names;
+	return 0;
+}
+
+/* "0.1.0", or "older than 0.1.0" for a module without FEATURES. */
+static void hmap_module_version(const struct hmap_features *f, char *buf,
+				size_t len)
+{
+	if (!f->version)
+		snprintf(buf, len, "older than 0.1.0");
+	else
+		snprintf(buf, len, "%u.%u.%u", f->version >> 16,
+			 (f->version >> 8) & 0xff, f->version & 0xff);
+}
+
+/* snprintf() into @why if there is one; keeps errno. */
+static void hmap_why(char *why, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void hmap_why(char *why, size_t len, const char *fmt, ...)
+{
+	int err = errno;
+	va_list ap;
+
+	if (why && len) {
+		va_start(ap, fmt);
+		vsnprintf(why, len, fmt, ap);
+		va_end(ap);
+	}
+	errno = err;
+}
+
+int hmap_check_feature(const struct hmap_features *f, unsigned int cmd,
+		       __u64 flags, char *why, size_t len)
+{
+	const struct hmap_flag_name *names;
+	struct hmap_features own;
+	unsigned int nr;
+	char version[32];
+	__u64 missing;
+	int ret;
+
+	if (why && len)
+		why[0] = 0;
+	/* An HMAP_IOC_* number carries its HMAP_CMD_* in its low byte. */
+	nr = cmd > 0xff && _IOC_TYPE(cmd) == HMAP_TYPE ? _IOC_NR(cmd) : cmd;
+	if (nr < HMAP_CMD_BASE || nr - HMAP_CMD_BASE >= 64) {
+		hmap_why(why, len, "%#x is not an hmap command", cmd);
+		errno = EINVAL;
+		return -EINVAL;
+	}
+	if (!f) {
+		ret = hmap_features(&own);
+		if (ret) {
+			if (ret == -ENODEV)
+				hmap_why(why, len, "%s: no such device: is the hmap module loaded?",
+					 HMAP_DEV_PATH);
+			else
+				hmap_why(why, len, "%s: %s", HMAP_DEV_PATH,
+					 strerror(-ret));
+			return ret;
+		}
+		f = &own;
+	}
+	hmap_module_version(f, version, sizeof(version));
+	if (!(f->commands & HMAP_CMD_BIT(nr))) {
+		if (nr - HMAP_CMD_BASE < sizeof(hmap_cmd_names) /
+					 sizeof(hmap_cmd_names[0]))
+			hmap_why(why, len,
+				 "the loaded hmap module (%s) does not support %s",
+				 version, hmap_cmd_names[nr - HMAP_CMD_BASE]);
+		else
+			hmap_why(why, len,
+				 "the loaded hmap module (%s) does not support command %#x",
+				 version, nr);
+		errno = EOPNOTSUPP;
+		return -EOPNOTSUPP;
+	}
+	missing = flags & ~hmap_cmd_flags(f, nr, &names);
+	if (missing) {
+		const char *name = NULL;
+		const char *cmd_name = nr - HMAP_CMD_BASE <
+				       sizeof(hmap_cmd_names) /
+				       sizeof(hmap_cmd_names[0]) ?
+				       hmap_cmd_names[nr - HMAP_CMD_BASE] : "it";
+
+		/* Name the lowest flag missing, if it is one this library knows. */
+		for (; names->name; names++) {
+			if (missing & names->flag & -missing) {
+				name = names->name;
+				break;
+			}
+		}
+		if (name)
+			hmap_why(why, len,
+				 "the loaded hmap module (%s) does not support %s",
+				 version, name);
+		else
+			hmap_why(why, len,
+				 "the loaded hmap module (%s) does not support flag %#llx of %s",
+				 version, (unsigned long long)(missing & -missing),
+				 cmd_name);
+		errno = EOPNOTSUPP;
+		return -EOPNOTSUPP;
+	}
+	return 0;
 }
