@@ -616,7 +616,7 @@ static int hmap_change_batch(struct hmap_ucmd *ucmd, bool update)
 	if (arg->flags & ~HMAP_BATCH_FLAGS || arg->in_cursor ||
 	    arg->out_cursor || arg->__reserved ||
 	    (!update && (arg->elem_flags || arg->values)) ||
-	    (update && (arg->elem_flags & ~(HMAP_NOEXIST | HMAP_EXIST) ||
+	    (update && (arg->elem_flags & ~HMAP_BATCH_ELEM_FLAGS ||
 			arg->elem_flags == (HMAP_NOEXIST | HMAP_EXIST))))
 		return -EINVAL;
 	chunk = hmap_batch_chunk(h, max(arg->count, 1U));
@@ -815,7 +815,7 @@ static const struct hmap_ioctl_op hmap_ioctl_ops[] = {
 	HMAP_IOCTL_OP(HMAP_IOC_WATCH, hmap_cmd_watch, struct hmap_watch, seq,
 		      HMAP_FD_MAP),
 	HMAP_IOCTL_OP(HMAP_IOC_FEATURES, hmap_cmd_features,
-		      struct hmap_features, watch_flags, HMAP_FD_DEV),
+		      struct hmap_features, batch_elem_flags, HMAP_FD_DEV),
 };
 
 static_assert(ARRAY_SIZE(hmap_ioctl_ops) ==
@@ -838,6 +838,7 @@ static int hmap_cmd_features(struct hmap_ucmd *ucmd)
 	arg->publish_flags = HMAP_PUBLISH_FLAGS;
 	arg->open_flags = HMAP_OPEN_FLAGS;
 	arg->batch_flags = HMAP_BATCH_FLAGS;
+	arg->batch_elem_flags = HMAP_BATCH_ELEM_FLAGS;
 	arg->add_flags = HMAP_ADD_FLAGS;
 	arg->watch_flags = HMAP_WATCH_FLAGS;
 	return hmap_ucmd_respond(ucmd, sizeof(*arg));

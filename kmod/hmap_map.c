@@ -532,17 +532,22 @@ int hmap_unpublish(const char *name)
  */
 void hmap_unpublish_all(struct hmap_ns *ns)
 {
-	struct hmap_map *map, *tmp;
-	LIST_HEAD(gone);
+	struct hmap_map *map;
 
-	mutex_lock(&hmap_names_lock);
-	list_splice_init(&ns->names, &gone);
-	list_for_each_entry(map, &gone, pub_node)
-		memset(map->pub_name, 0, HMAP_NAME_LEN);
-	mutex_unlock(&hmap_names_lock);
-	list_for_each_entry_safe(map, tmp, &gone, pub_node) {
-		list_del_init(&map->pub_node);
+	/* One at a time: each map leaves the list with its name. */
+	for (;;) {
+		mutex_lock(&hmap_names_lock);
+		map = list_first_entry_or_null(&ns->names, struct hmap_map,
+					       pub_node);
+		if (map) {
+			list_del_init(&map->pub_node);
+			memset(map->pub_name, 0, HMAP_NAME_LEN);
+		}
+		mutex_unlock(&hmap_names_lock);
+		if (!map)
+			break;
 		hmap_map_put(map);
+		cond_resched();
 	}
 }
 
@@ -632,8 +637,8 @@ int hmap_map_next_id(u32 start, u32 *next)
 	xa_for_each_start(&hmap_ids, id, map, start + 1) {
 		if (kref_read(&map->ref) && hmap_ns_current_is(map->ns) &&
 		    (uid_eq(map->owner_uid, uid) ||
-		     (admin && kuid_has_mapping(map->ns->user_ns, map->owner_uid) &&
-		      kgid_has_mapping(map->ns->user_ns, map->owner_gid)))) {
+		     (admin && kuid_has_mapping(current_user_ns(), map->owner_uid) &&
+		      kgid_has_mapping(current_user_ns(), map->owner_gid)))) {
 			*next = id;
 			ret = 0;
 			break;

@@ -12,11 +12,13 @@
  * never be mistaken for a new one. put_ipc_ns() clears the mount's
  * superblock's s_fs_info when the namespace dies, which is how a reaper
  * tells a dead namespace; it then removes the namespace's names, as the
- * namespace's end removes its message queues. Maps still open through
- * fds live on until their last fd closes.
+ * namespace's end removes its message queues, and lets the mount go at
+ * once (it holds the namespace's queues and their owners' rlimit
+ * charges). The record stays, marked dead, while fds hold maps made in
+ * the namespace, and is never matched again.
  *
  * Without CONFIG_POSIX_MQUEUE there is no such mount, and every caller
- * shares one namespace.
+ * shares one namespace, administered from the initial user namespace.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -38,12 +40,16 @@
 /* How often the reaper looks for namespaces that died, while any lives. */
 #define HMAP_NS_REAP_INTERVAL	HZ
 
-/* Every hmap_ns, and each one's @node; taken before hmap_names_lock. */
+/*
+ * Every hmap_ns, each one's @node and @dead. Never nested with
+ * hmap_names_lock.
+ */
 static LIST_HEAD(hmap_ns_list);
 static DEFINE_MUTEX(hmap_ns_lock);
 
+/* Deferrable: an idle host is not woken to look for dead namespaces. */
 static void hmap_ns_reap(struct work_struct *work);
-static DECLARE_DELAYED_WORK(hmap_ns_reaper, hmap_ns_reap);
+static DECLARE_DEFERRABLE_WORK(hmap_ns_reaper, hmap_ns_reap);
 
 static struct vfsmount *hmap_ns_mount(struct ipc_namespace *ipc)
 {
@@ -54,9 +60,19 @@ static struct vfsmount *hmap_ns_mount(struct ipc_namespace *ipc)
 #endif
 }
 
-/* Whether @ns's IPC namespace is gone; the mount keeps the sb alive. */
-static bool hmap_ns_dead(const struct hmap_ns *ns)
+/* Capabilities over an IPC namespace's maps count in this one. */
+static struct user_namespace *hmap_ns_owner(struct ipc_namespace *ipc)
 {
+	return hmap_ns_mount(ipc) ? ipc->user_ns : &init_user_ns;
+}
+
+/*
+ * Whether @ns's IPC namespace is gone; the pinned mount keeps the sb
+ * alive. hmap_ns_lock held, @ns not yet marked dead.
+ */
+static bool hmap_ns_gone(const struct hmap_ns *ns)
+{
+	lockdep_assert_held(&hmap_ns_lock);
 	return ns->mnt && !READ_ONCE(ns->mnt->mnt_sb->s_fs_info);
 }
 
@@ -73,7 +89,20 @@ static bool hmap_ns_initial(const struct hmap_ns *ns)
  */
 bool hmap_ns_current_is(const struct hmap_ns *ns)
 {
-	return ns->mnt == hmap_ns_mount(current->nsproxy->ipc_ns);
+	/*
+	 * A dead record's mount may be freed and its address given to a new
+	 * namespace's: compare only while @dead is clear. The mount is freed
+	 * an RCU grace period after the reaper set @dead and let it go, so
+	 * within this read section a record still seen alive keeps its
+	 * address, and the caller's live mount cannot be at it.
+	 */
+	bool same;
+
+	rcu_read_lock();
+	same = !READ_ONCE(ns->dead) &&
+	       ns->mnt == hmap_ns_mount(current->nsproxy->ipc_ns);
+	rcu_read_unlock();
+	return same;
 }
 
 /**
@@ -87,7 +116,7 @@ bool hmap_ns_current_is(const struct hmap_ns *ns)
  */
 bool hmap_ns_current_admin(int cap)
 {
-	return ns_capable_noaudit(current->nsproxy->ipc_ns->user_ns, cap);
+	return ns_capable_noaudit(hmap_ns_owner(current->nsproxy->ipc_ns), cap);
 }
 
 /**
@@ -105,7 +134,7 @@ struct hmap_ns *hmap_ns_get(bool create)
 
 	mutex_lock(&hmap_ns_lock);
 	list_for_each_entry(ns, &hmap_ns_list, node) {
-		if (ns->mnt == mnt) {
+		if (!ns->dead && ns->mnt == mnt) {
 			kref_get(&ns->ref);
 			goto out;
 		}
@@ -122,7 +151,7 @@ struct hmap_ns *hmap_ns_get(bool create)
 	kref_init(&ns->ref);
 	INIT_LIST_HEAD(&ns->names);
 	ns->mnt = mnt ? mntget(mnt) : NULL;
-	ns->user_ns = get_user_ns(ipc->user_ns);
+	ns->user_ns = get_user_ns(hmap_ns_owner(ipc));
 	list_add(&ns->node, &hmap_ns_list);
 	if (!hmap_ns_initial(ns))
 		schedule_delayed_work(&hmap_ns_reaper, HMAP_NS_REAP_INTERVAL);
@@ -139,7 +168,8 @@ static void hmap_ns_release(struct kref *ref)
 	list_del(&ns->node);
 	mutex_unlock(&hmap_ns_lock);
 	WARN_ON(!list_empty(&ns->names));
-	if (ns->mnt)
+	/* A dead record's mount went when it was reaped. */
+	if (ns->mnt && !ns->dead)
 		mntput(ns->mnt);
 	put_user_ns(ns->user_ns);
 	kfree(ns);
@@ -165,10 +195,11 @@ void hmap_ns_put(struct hmap_ns *ns)
  * owns it, as the namespace's message queues and sysctls are: a container's
  * root may act on its own containers' maps with the capability it has
  * there, and never on maps of another IPC namespace, which it cannot even
- * name. Like privileged_wrt_inode_uidgid(), it also needs the object's
- * owner and group mapped in that namespace, so that a map the host put
- * into a container's namespace under a host uid stays out of the
- * container root's reach.
+ * name. As capable_wrt_inode_uidgid(), it also needs the object's owner
+ * and group mapped in the caller's user namespace, so that a map the host
+ * put into a container's namespace under a host uid stays out of the
+ * container root's reach, while the host's root, which maps every uid,
+ * keeps its rights over every map it can reach.
  *
  * Return: true if privileged.
  */
@@ -176,33 +207,47 @@ bool hmap_ns_privileged(const struct hmap_ns *ns, int cap, kuid_t uid,
 			kgid_t gid)
 {
 	return ns_capable(ns->user_ns, cap) &&
-	       kuid_has_mapping(ns->user_ns, uid) &&
-	       kgid_has_mapping(ns->user_ns, gid);
+	       kuid_has_mapping(current_user_ns(), uid) &&
+	       kgid_has_mapping(current_user_ns(), gid);
 }
 
+/*
+ * Marks the namespaces that died, a batch at a time, and takes their names
+ * and their mounts. A record is reaped once, so records kept by open fds
+ * never crowd out the next dead namespace.
+ */
 static void hmap_ns_reap(struct work_struct *work)
 {
 	struct hmap_ns *ns, *dead[8];
-	bool again = false;
-	int i, n = 0;
+	bool live = false;
+	int i, n;
 
-	mutex_lock(&hmap_ns_lock);
-	list_for_each_entry(ns, &hmap_ns_list, node) {
-		if (hmap_ns_initial(ns))
-			continue;
-		again = true;
-		if (hmap_ns_dead(ns) && n < ARRAY_SIZE(dead)) {
+	do {
+		n = 0;
+		mutex_lock(&hmap_ns_lock);
+		list_for_each_entry(ns, &hmap_ns_list, node) {
+			if (ns->dead || hmap_ns_initial(ns))
+				continue;
+			if (!hmap_ns_gone(ns)) {
+				live = true;
+				continue;
+			}
+			if (n == ARRAY_SIZE(dead))
+				break;
+			WRITE_ONCE(ns->dead, true);
 			kref_get(&ns->ref);
 			dead[n++] = ns;
 		}
-	}
-	mutex_unlock(&hmap_ns_lock);
-	/* Outside hmap_ns_lock: the last map put may free a record. */
-	for (i = 0; i < n; i++) {
-		hmap_unpublish_all(dead[i]);
-		hmap_ns_put(dead[i]);
-	}
-	if (again)
+		mutex_unlock(&hmap_ns_lock);
+		/* Outside hmap_ns_lock: the last map put may free a record. */
+		for (i = 0; i < n; i++) {
+			hmap_unpublish_all(dead[i]);
+			mntput(dead[i]->mnt);
+			hmap_ns_put(dead[i]);
+		}
+		cond_resched();
+	} while (n == ARRAY_SIZE(dead));
+	if (live)
 		schedule_delayed_work(&hmap_ns_reaper, HMAP_NS_REAP_INTERVAL);
 }
 

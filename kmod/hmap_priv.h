@@ -33,6 +33,7 @@
 				 HMAP_PUBLISH_OWNER)
 #define HMAP_OPEN_FLAGS		HMAP_F_RDONLY
 #define HMAP_BATCH_FLAGS	HMAP_BATCH_CONTINUE
+#define HMAP_BATCH_ELEM_FLAGS	(HMAP_NOEXIST | HMAP_EXIST)
 #define HMAP_ADD_FLAGS		HMAP_ADD_CREATE
 #define HMAP_WATCH_FLAGS	(HMAP_WATCH_VALUES | HMAP_WATCH_NONBLOCK)
 
@@ -113,6 +114,10 @@ struct hmap_watches {
  * @user_ns: the user namespace that owns the IPC namespace, in which
  *	capabilities over its maps are checked. Immutable.
  * @names: the maps published in the namespace, under hmap_names_lock.
+ * @dead: set under hmap_ns_lock once the reaper has found the namespace
+ *	gone and taken its names; @mnt is then unpinned, never dereferenced
+ *	nor compared again, and the record lives only for the maps made
+ *	there that fds still hold.
  */
 struct hmap_ns {
 	struct kref ref;
@@ -120,6 +125,7 @@ struct hmap_ns {
 	struct vfsmount *mnt;
 	struct user_namespace *user_ns;
 	struct list_head names;
+	bool dead;
 };
 
 /**

@@ -69,7 +69,11 @@ install_check()
 		${CC:-cc} -Wall -Werror -o "$BUILD/scores-dyn" "$BUILD/readme/scores.c" \
 		$(PKG_CONFIG_SYSROOT_DIR=$root PKG_CONFIG_LIBDIR=$root/usr/lib/pkgconfig \
 		  pkg-config --cflags --libs libhmap) >>"$R/tests-build.out" 2>&1 || return 1
-	readelf -d "$BUILD/scores-dyn" | grep -q 'NEEDED.*libhmap.so.0'
+	readelf -d "$BUILD/scores-dyn" | grep -q 'NEEDED.*libhmap.so.0' || return 1
+	# `man hmap`, `man libhmap`, `man hmapctl` find what was installed.
+	for m in hmap libhmap hmapctl; do
+		man -M "$root/usr/share/man" -w "$m" >/dev/null 2>&1 || return 1
+	done
 }
 
 build_suite()
@@ -85,7 +89,7 @@ build_suite()
 	make -s lib hmapctl core-tests selftests >"$R/tests-build.out" 2>&1
 	ktap_check "library, hmapctl, core tests and selftests build" test $? -eq 0
 	ktap_check "README examples extract and build" readme_build
-	ktap_check "make install; a program builds from pkg-config" install_check
+	ktap_check "make install; a program builds from pkg-config; man finds the pages" install_check
 	cat "$R/module.out" "$R/tests-build.out" | grep -E 'warning|error' | sed 's/^/# /'
 	ktap_totals
 }

@@ -51,7 +51,7 @@ TEST(errors)
 	f.__reserved = 1;
 	EXPECT_EQ(-EINVAL, xioctl(dev, HMAP_IOC_FEATURES, &f));
 	f.__reserved = 0;
-	f.size = offsetof(struct hmap_features, watch_flags);
+	f.size = offsetof(struct hmap_features, batch_elem_flags);
 	EXPECT_EQ(-EINVAL, xioctl(dev, HMAP_IOC_FEATURES, &f));
 	/* A newer, larger struct: its zero tail is left alone. */
 	*(__u32 *)big = sizeof(big);
@@ -150,6 +150,17 @@ TEST(command_flags)
 			EXPECT_EQ(!(f.add_flags & b), ret == -EINVAL) TH_LOG("add bit %d: %d", bit, ret);
 			ret = xioctl(map, HMAP_IOC_UPDATE_BATCH, &bt);
 			EXPECT_EQ(!(f.batch_flags & b), ret == -EINVAL) TH_LOG("batch bit %d: %d", bit, ret);
+			bt.flags = 0;
+			bt.elem_flags = b;
+			ret = xioctl(map, HMAP_IOC_UPDATE_BATCH, &bt);
+			EXPECT_EQ(!(f.batch_elem_flags & b), ret == -EINVAL) TH_LOG("elem bit %d: %d", bit, ret);
+			/* The lookup batches take no flag at all. */
+			bt.elem_flags = 0;
+			bt.values = (__u64)&v;
+			bt.status = 0;
+			bt.flags = b;
+			EXPECT_EQ(-EINVAL, xioctl(map, HMAP_IOC_LOOKUP_BATCH, &bt)) TH_LOG("lookup batch bit %d", bit);
+			EXPECT_EQ(-EINVAL, xioctl(map, HMAP_IOC_LOOKUP_MULTI, &bt)) TH_LOG("multi bit %d", bit);
 			ret = xioctl(map, HMAP_IOC_WATCH, &w);
 			EXPECT_EQ(!(f.watch_flags & b), ret == -EINVAL) TH_LOG("watch bit %d: %d", bit, ret);
 			if (ret >= 0)

@@ -137,6 +137,7 @@ TEST(features_of_the_loaded_module)
 	EXPECT_EQ(HMAP_BATCH_CONTINUE, f.batch_flags);
 	EXPECT_EQ(HMAP_ADD_CREATE, f.add_flags);
 	EXPECT_EQ(HMAP_WATCH_VALUES | HMAP_WATCH_NONBLOCK, f.watch_flags);
+	EXPECT_EQ(HMAP_NOEXIST | HMAP_EXIST, f.batch_elem_flags);
 }
 
 TEST(check_feature_says_what_is_missing)
@@ -286,7 +287,8 @@ static int older_module_child(void)
 	    f.open_flags != HMAP_F_RDONLY ||
 	    f.batch_flags != HMAP_BATCH_CONTINUE ||
 	    f.add_flags != HMAP_ADD_CREATE ||
-	    f.watch_flags != (HMAP_WATCH_VALUES | HMAP_WATCH_NONBLOCK))
+	    f.watch_flags != (HMAP_WATCH_VALUES | HMAP_WATCH_NONBLOCK) ||
+	    f.batch_elem_flags != (HMAP_NOEXIST | HMAP_EXIST))
 		return 3;
 	if (hmap_check_feature(NULL, HMAP_CMD_WATCH, HMAP_WATCH_VALUES, why,
 			       sizeof(why)))

@@ -45,41 +45,6 @@ static bool listed(__u32 id)
 	return false;
 }
 
-static int send_fd(int sock, int fd)
-{
-	char c = 0, cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
-	struct iovec iov = { .iov_base = &c, .iov_len = 1 };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
-			      .msg_control = cbuf,
-			      .msg_controllen = sizeof(cbuf) };
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	return sendmsg(sock, &msg, 0) == 1 ? 0 : -errno;
-}
-
-static int recv_fd(int sock)
-{
-	char c, cbuf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { .iov_base = &c, .iov_len = 1 };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
-			      .msg_control = cbuf,
-			      .msg_controllen = sizeof(cbuf) };
-	struct cmsghdr *cm;
-	int fd;
-
-	if (recvmsg(sock, &msg, 0) != 1)
-		return -1;
-	cm = CMSG_FIRSTHDR(&msg);
-	if (!cm || cm->cmsg_type != SCM_RIGHTS)
-		return -1;
-	memcpy(&fd, CMSG_DATA(cm), sizeof(int));
-	return fd;
-}
-
 static int wait_child(pid_t pid)
 {
 	int st;
@@ -304,6 +269,71 @@ TEST(names_end_with_their_namespace)
 	close(sv[0]);
 }
 
+/* A child in a new IPC namespace publishing @name; its map's fd comes back. */
+static int ns_child(const char *name, bool stay, int *sock, pid_t *pidp)
+{
+	int sv[2], fd;
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv))
+		return -1;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		char c;
+		int m;
+
+		close(sv[0]);
+		if (unshare(CLONE_NEWIPC))
+			_exit(1);
+		m = hmap_create("nsc", 8, 8, 4, NULL);
+		if (m < 0 || publish(m, name, 0600, 0, 0, 0) || send_fd(sv[1], m))
+			_exit(2);
+		if (stay)
+			read(sv[1], &c, 1);
+		_exit(0);
+	}
+	close(sv[1]);
+	fd = recv_fd(sv[0]);
+	*sock = sv[0];
+	*pidp = pid;
+	return fd;
+}
+
+/*
+ * Dead namespaces whose maps fds still hold are reaped once: however many
+ * there are, the next namespace to end loses its names within seconds.
+ */
+TEST(held_dead_namespaces_do_not_stall_the_reaper)
+{
+	int old, held[12], sock, osock, i, ms;
+	pid_t pid, opid;
+	char name[32];
+
+	old = ns_child("ns_old", true, &osock, &opid);
+	ASSERT_LE(0, old);
+	for (i = 0; i < 12; i++) {
+		snprintf(name, sizeof(name), "ns_held%d", i);
+		held[i] = ns_child(name, false, &sock, &pid);
+		ASSERT_LE(0, held[i]);
+		ASSERT_EQ(0, wait_child(pid));
+		close(sock);
+	}
+	for (i = 0; i < 12; i++)
+		ASSERT_LE(0, wait_unnamed(held[i], 5000)) TH_LOG("held %d", i);
+	/* The oldest namespace ends last, behind twelve held dead ones. */
+	ASSERT_EQ(1, write(osock, "x", 1));
+	ASSERT_EQ(0, wait_child(opid));
+	ms = wait_unnamed(old, 5000);
+	EXPECT_LE(0, ms);
+	TH_LOG("the name went %d ms after its namespace", ms);
+	for (i = 0; i < 12; i++)
+		close(held[i]);
+	close(old);
+	close(osock);
+}
+
 /* Writes "inside outside 1" maps for @pid. */
 static int map_ids(pid_t pid, unsigned int inside, unsigned int outside,
 		   unsigned int count)
@@ -423,6 +453,33 @@ TEST(container_uids_and_capabilities)
 		_exit(0);
 	}
 	ASSERT_EQ(0, wait_child(h));
+	/*
+	 * A host agent (uid 1000, unmapped in the container) names a 0600
+	 * map there; the host's root, which maps every uid, still opens it.
+	 */
+	h = fork();
+	ASSERT_LE(0, h);
+	if (h == 0) {
+		if (setns(nsfd, CLONE_NEWIPC) || setgroups(0, NULL) ||
+		    setresgid(UNPRIV_UID, UNPRIV_UID, UNPRIV_UID) ||
+		    setresuid(UNPRIV_UID, UNPRIV_UID, UNPRIV_UID))
+			_exit(1);
+		hfd = hmap_create("agent", 8, 8, 16, NULL);
+		if (hfd < 0 || publish(hfd, "ns_agent", 0600, 0, 0, 0))
+			_exit(2);
+		_exit(0);
+	}
+	ASSERT_EQ(0, wait_child(h));
+	h = fork();
+	ASSERT_LE(0, h);
+	if (h == 0) {
+		if (setns(nsfd, CLONE_NEWIPC))
+			_exit(1);
+		if (hmap_open_by_name("ns_agent", 0) < 0)
+			_exit(2);
+		_exit(hmap_unpublish("ns_agent") ? 3 : 0);
+	}
+	EXPECT_EQ(0, wait_child(h));
 	ASSERT_EQ(1, write(go[1], "g", 1));
 	ASSERT_EQ(1, read(sv[0], path, 1));
 	ASSERT_EQ(1, write(go[1], "e", 1));

@@ -315,7 +315,7 @@ static const struct fz_cmd fz_cmds[] = {
 	CMD(HMAP_IOC_CMPXCHG, hmap_cmpxchg, false, f_cmpxchg, 8, version),
 	CMD(HMAP_IOC_LOOKUP_MULTI, hmap_batch, false, f_batch, 5, __reserved),
 	CMD(HMAP_IOC_WATCH, hmap_watch, false, f_watch, 5, seq),
-	CMD(HMAP_IOC_FEATURES, hmap_features, true, f_features, 1, watch_flags),
+	CMD(HMAP_IOC_FEATURES, hmap_features, true, f_features, 1, batch_elem_flags),
 };
 
 #define FZ_NCMDS	(ARRAY_SIZE(fz_cmds))

@@ -57,12 +57,17 @@
  * a second); maps still open by fd live on until their last fd closes.
  * Capabilities that commands check (CAP_SYS_ADMIN, CAP_DAC_OVERRIDE,
  * CAP_CHOWN) count in the user namespace that owns the caller's IPC
- * namespace, over maps and names whose owner and group are mapped there,
- * so a container's root administers its own maps and nobody else's; the
+ * namespace, over maps and names whose owner and group are mapped in the
+ * caller's user namespace, so a container's root administers its own maps
+ * and nobody else's, and the host's root every map it can reach; the
  * per-user limits and CAP_SYS_RESOURCE's exemption from them are the
  * initial namespace's, since all containers share the host's memory. Uids
  * and gids the commands return are in the caller's user namespace
- * (65534 when unmapped).
+ * (65534 when unmapped). Ids are drawn from one counter for all
+ * namespaces: a container can tell from the gaps between its own ids how
+ * many maps were made elsewhere, never which. A kernel without
+ * CONFIG_POSIX_MQUEUE has one namespace for all callers, with
+ * capabilities counted in the initial user namespace.
  */
 #ifndef _UAPI_LINUX_HMAP_H
 #define _UAPI_LINUX_HMAP_H
@@ -809,7 +814,7 @@ struct hmap_cmpxchg {
  * Errors: EINVAL (unknown @flags, @__reserved not 0, @buf_bytes out of
  * range); EDQUOT (the caller's max_watch_bytes_per_user is reached: a
  * watch counts its buffer, a bounce buffer and its own struct); ENOSPC
- * (before any charge or allocation: the map has max_watches_per_map
+ * (normally before any charge or allocation: the map has max_watches_per_map
  * watches, or the largest records of its watches, this one's included,
  * would add up to more than 1 MiB, since every change is copied to each
  * watch under one lock: a map of 64 KiB values takes 15 watches with
@@ -904,9 +909,12 @@ struct hmap_event {
  * @delete_flags: out: the flags HMAP_IOC_DELETE accepts
  * @publish_flags: out: the flags HMAP_IOC_PUBLISH accepts
  * @open_flags: out: the flags HMAP_IOC_OPEN_BY_NAME and OPEN_BY_ID accept
- * @batch_flags: out: the flags the batch commands accept
+ * @batch_flags: out: the flags HMAP_IOC_UPDATE_BATCH and DELETE_BATCH
+ *	accept; LOOKUP_BATCH, LOOKUP_AND_DELETE_BATCH and LOOKUP_MULTI
+ *	accept none
  * @add_flags: out: the flags HMAP_IOC_ADD accepts
  * @watch_flags: out: the flags HMAP_IOC_WATCH accepts
+ * @batch_elem_flags: out: the &hmap_batch.elem_flags UPDATE_BATCH accepts
  *
  * So that a program built against a newer header can tell, on an older
  * module, that a command or flag is missing, instead of reading ENOTTY or
@@ -928,6 +936,7 @@ struct hmap_features {
 	__u64 batch_flags;
 	__u64 add_flags;
 	__u64 watch_flags;
+	__u64 batch_elem_flags;
 };
 
 #define HMAP_TYPE		0xB8

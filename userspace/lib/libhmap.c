@@ -471,6 +471,7 @@ static const struct hmap_features hmap_features_baseline = {
 	.batch_flags = HMAP_BATCH_CONTINUE,
 	.add_flags = HMAP_ADD_CREATE,
 	.watch_flags = HMAP_WATCH_VALUES | HMAP_WATCH_NONBLOCK,
+	.batch_elem_flags = HMAP_NOEXIST | HMAP_EXIST,
 };
 
 int hmap_features(struct hmap_features *f)
@@ -594,8 +595,6 @@ static __u64 hmap_cmd_flags(const struct hmap_features *f, unsigned int nr,
 	case HMAP_CMD_OPEN_BY_ID:
 		*names = hmap_open_flag_names;
 		return f->open_flags;
-	case HMAP_CMD_LOOKUP_BATCH:
-	case HMAP_CMD_LOOKUP_AND_DELETE_BATCH:
 	case HMAP_CMD_UPDATE_BATCH:
 	case HMAP_CMD_DELETE_BATCH:
 		*names = hmap_batch_flag_names;
