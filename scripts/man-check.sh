@@ -78,7 +78,8 @@ lint_man()
 	fi
 	rm -f "$err"
 	printf '%s\n' "$out" | grep '^NAME' >/dev/null || { echo "# $1: renders no NAME section"; return 1; }
-	printf '%s\n' "$out" | head -3 | sed 's/^/# | /'
+	# head stops reading early: printf's SIGPIPE is no failure.
+	printf '%s\n' "$out" | sed -n '1,3s/^/# | /p'
 }
 
 # tagged PAGE WORD: WORD starts a tag line (.B, .BR, .I, .IR, .BI) right
