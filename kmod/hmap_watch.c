@@ -358,23 +358,38 @@ static __poll_t hmap_watch_poll(struct file *filp, poll_table *pt)
 }
 
 /*
- * Whether @ws takes one more watch whose largest record is @rec_max bytes:
- * every change costs an append per watch, and a copy of its record, under
- * the lock that orders the map's writers, so the number of watches and
- * the bytes of their records are what bound the writers' cost. Under
- * @ws->mutex, which keeps @ws->list still.
+ * Whether @ws takes one more watch whose largest record is @rec_max bytes,
+ * for @user (NULL: exempt, or not known yet): every change costs an
+ * append per watch, and a copy of its record, under the lock that orders
+ * the map's writers, so the number of watches and the bytes of their
+ * records are what bound the writers' cost. A user other than the map's
+ * creator may hold at most half of either, so that readers of a shared
+ * map cannot take every watch from its creator. Under @ws->mutex, which
+ * keeps @ws->list still.
  */
-static bool hmap_watch_room(struct hmap_watches *ws, u32 rec_max)
+static bool hmap_watch_room(struct hmap_watches *ws, u32 rec_max,
+			    const struct hmap_user *user,
+			    const struct hmap_user *creator)
 {
+	u32 max = READ_ONCE(hmap_max_watches_per_map), mine = 1;
+	u64 bytes = rec_max, my_bytes = rec_max;
 	struct hmap_watcher *w;
-	u64 bytes = rec_max;
 
 	lockdep_assert_held(&ws->mutex);
-	if (ws->count >= READ_ONCE(hmap_max_watches_per_map))
+	if (ws->count >= max)
 		return false;
-	list_for_each_entry(w, &ws->list, node)
+	list_for_each_entry(w, &ws->list, node) {
 		bytes += w->rec_max;
-	return bytes <= HMAP_WATCH_COPY_BUDGET;
+		if (user && w->user == user) {
+			my_bytes += w->rec_max;
+			mine++;
+		}
+	}
+	if (bytes > HMAP_WATCH_COPY_BUDGET)
+		return false;
+	return !user || user == creator ||
+	       (my_bytes <= HMAP_WATCH_COPY_BUDGET / 2 &&
+		mine <= max_t(u32, max / 2, 1));
 }
 
 /*
@@ -388,7 +403,7 @@ static int hmap_watch_attach(struct hmap_watcher *w, u64 *seq)
 	bool first;
 
 	mutex_lock(&ws->mutex);
-	if (!hmap_watch_room(ws, w->rec_max)) {
+	if (!hmap_watch_room(ws, w->rec_max, w->user, w->map->user)) {
 		mutex_unlock(&ws->mutex);
 		return -ENOSPC;
 	}
@@ -527,7 +542,7 @@ int hmap_watch_open(struct hmap_map *map, u32 flags, u32 buf_bytes, u64 *seq,
 	 * a full map would refuse anyway; hmap_watch_attach() checks again.
 	 */
 	mutex_lock(&map->watch.mutex);
-	room = hmap_watch_room(&map->watch, rec_max);
+	room = hmap_watch_room(&map->watch, rec_max, NULL, NULL);
 	mutex_unlock(&map->watch.mutex);
 	if (!room)
 		return -ENOSPC;

@@ -2073,6 +2073,93 @@ static int watch_max_bytes(void *arg)
  * A full map refuses a watch before charging its buffer: ENOSPC, not the
  * EDQUOT that charging one of HMAP_WATCH_MAX_BYTES gives a user first.
  */
+
+struct share_arg {
+	int go, done;		/* pipe ends: wait for go, report the count */
+	__u32 flags;
+};
+
+/* As another user: open the map by name, watch until ENOSPC, hold them. */
+static int watch_until_full(void *p)
+{
+	struct share_arg *a = p;
+	int fd = hmap_open_by_name("watch_share", HMAP_F_RDONLY), n = 0, w;
+	char c;
+
+	if (fd < 0)
+		return 1;
+	while ((w = watch_open(fd, a->flags | HMAP_WATCH_NONBLOCK, 0, NULL)) >= 0)
+		n++;
+	if (w != -ENOSPC || write(a->done, &n, sizeof(n)) != sizeof(n))
+		return 2;
+	read(a->go, &c, 1);	/* keep the watches until the creator is done */
+	return 0;
+}
+
+/*
+ * A user other than the creator, and not exempt, may hold at most half of
+ * a map's copy budget and half of its watches: readers of a shared map
+ * cannot take every watch from the map's creator.
+ */
+TEST_F(watch, readers_take_half_the_watches)
+{
+	__u32 big = rec_len(8, HMAP_MAX_VALUE_SIZE);
+	long long max = read_num(HMAP_PARAM("max_watches_per_map"), NULL);
+	struct share_arg a = { 0 };
+	int fd, go[2], done[2], n, w, mine = 0, ret, st;
+	struct hmap_publish p = { .size = sizeof(p), .mode = 0644 };
+	int held[256];
+	struct stat dst;
+	pid_t pid;
+
+	if (!self->root)
+		SKIP(return, "runs another user: needs root");
+	ASSERT_LT(0, max);
+	ASSERT_GE(128, max);
+	/* The other user needs the device: open it up for this test. */
+	ASSERT_EQ(0, stat(HMAP_DEV_PATH, &dst));
+	ASSERT_EQ(0, chmod(HMAP_DEV_PATH, 0666));
+	for (int vals = 1; vals >= 0; vals--) {
+		fd = vals ? hmap_create("share", 8, HMAP_MAX_VALUE_SIZE, 4, NULL) :
+			    map8("share", 4, 0);
+		ASSERT_LE(0, fd);
+		strcpy(p.name, "watch_share");
+		ASSERT_EQ(0, xioctl(fd, HMAP_IOC_PUBLISH, &p));
+		ASSERT_EQ(0, pipe(go));
+		ASSERT_EQ(0, pipe(done));
+		a.go = go[0];
+		a.done = done[1];
+		a.flags = vals ? HMAP_WATCH_VALUES : 0;
+		pid = fork();
+		ASSERT_LE(0, pid);
+		if (pid == 0)
+			_exit(run_as(UNPRIV_UID, UNPRIV_UID, watch_until_full, &a));
+		ASSERT_EQ(sizeof(n), read(done[0], &n, sizeof(n)));
+		EXPECT_EQ(vals ? COPY_BUDGET / 2 / big : max / 2, n);
+		/* The creator (root: exempt) still gets the other half. */
+		for (mine = 0; mine < 2 * max; mine++) {
+			w = watch_open(fd, a.flags | HMAP_WATCH_NONBLOCK, 0, NULL);
+			if (w < 0)
+				break;
+			held[mine] = w;
+		}
+		EXPECT_EQ(-ENOSPC, w);
+		EXPECT_EQ(vals ? COPY_BUDGET / big - n : max - n, mine);
+		while (mine > 0)
+			close(held[--mine]);
+		ASSERT_EQ(1, write(go[1], "x", 1));
+		ASSERT_EQ(pid, waitpid(pid, &st, 0));
+		EXPECT_EQ(0, WEXITSTATUS(st));
+		ret = hmap_unpublish("watch_share");
+		EXPECT_EQ(0, ret);
+		close(fd);
+		close(go[0]);
+		close(go[1]);
+		close(done[0]);
+		close(done[1]);
+	}
+	chmod(HMAP_DEV_PATH, dst.st_mode & 07777);
+}
 TEST_F(watch, full_map_refuses_before_charging)
 {
 	long long old = read_num(HMAP_PARAM("max_watch_bytes_per_user"), NULL);

@@ -818,7 +818,10 @@ struct hmap_cmpxchg {
  * watches, or the largest records of its watches, this one's included,
  * would add up to more than 1 MiB, since every change is copied to each
  * watch under one lock: a map of 64 KiB values takes 15 watches with
- * HMAP_WATCH_VALUES); ENOMEM; EMFILE/ENFILE.
+ * HMAP_WATCH_VALUES; or the caller, neither the map's creator nor exempt
+ * from per-user limits, would hold more than half of either bound, so
+ * that a shared map's readers cannot take every watch from its creator);
+ * ENOMEM; EMFILE/ENFILE.
  */
 struct hmap_watch {
 	__u32 size;
