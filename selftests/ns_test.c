@@ -334,6 +334,31 @@ TEST(held_dead_namespaces_do_not_stall_the_reaper)
 	close(osock);
 }
 
+/*
+ * In a child that enters the IPC namespace of @nsfd and runs as @uid (0:
+ * stays root): creates a map and publishes it 0600 as @name. 0 or a step.
+ */
+static int publish_in(int nsfd, uid_t uid, const char *name)
+{
+	pid_t pid = fork();
+	int fd;
+
+	if (pid < 0)
+		return 255;
+	if (pid == 0) {
+		if (setns(nsfd, CLONE_NEWIPC))
+			_exit(1);
+		if (uid && (setgroups(0, NULL) || setresgid(uid, uid, uid) ||
+			    setresuid(uid, uid, uid)))
+			_exit(2);
+		fd = hmap_create("in_ns", 8, 8, 16, NULL);
+		if (fd < 0 || publish(fd, name, 0600, 0, 0, 0))
+			_exit(3);
+		_exit(0);
+	}
+	return wait_child(pid);
+}
+
 /* Writes "inside outside 1" maps for @pid. */
 static int map_ids(pid_t pid, unsigned int inside, unsigned int outside,
 		   unsigned int count)
@@ -359,7 +384,7 @@ static int map_ids(pid_t pid, unsigned int inside, unsigned int outside,
  */
 TEST(container_uids_and_capabilities)
 {
-	int go[2], sv[2], cfd, hfd, nsfd;
+	int go[2], sv[2], cfd, nsfd;
 	struct hmap_info info = { .size = sizeof(info) };
 	char path[64];
 	struct stat st;
@@ -442,34 +467,12 @@ TEST(container_uids_and_capabilities)
 	snprintf(path, sizeof(path), "/proc/%d/ns/ipc", pid);
 	nsfd = open(path, O_RDONLY | O_CLOEXEC);
 	ASSERT_LE(0, nsfd);
-	h = fork();
-	ASSERT_LE(0, h);
-	if (h == 0) {
-		if (setns(nsfd, CLONE_NEWIPC))
-			_exit(1);
-		hfd = hmap_create("host", 8, 8, 16, NULL);
-		if (hfd < 0 || publish(hfd, "ns_host", 0600, 0, 0, 0))
-			_exit(2);
-		_exit(0);
-	}
-	ASSERT_EQ(0, wait_child(h));
+	ASSERT_EQ(0, publish_in(nsfd, 0, "ns_host"));
 	/*
 	 * A host agent (uid 1000, unmapped in the container) names a 0600
 	 * map there; the host's root, which maps every uid, still opens it.
 	 */
-	h = fork();
-	ASSERT_LE(0, h);
-	if (h == 0) {
-		if (setns(nsfd, CLONE_NEWIPC) || setgroups(0, NULL) ||
-		    setresgid(UNPRIV_UID, UNPRIV_UID, UNPRIV_UID) ||
-		    setresuid(UNPRIV_UID, UNPRIV_UID, UNPRIV_UID))
-			_exit(1);
-		hfd = hmap_create("agent", 8, 8, 16, NULL);
-		if (hfd < 0 || publish(hfd, "ns_agent", 0600, 0, 0, 0))
-			_exit(2);
-		_exit(0);
-	}
-	ASSERT_EQ(0, wait_child(h));
+	ASSERT_EQ(0, publish_in(nsfd, UNPRIV_UID, "ns_agent"));
 	h = fork();
 	ASSERT_LE(0, h);
 	if (h == 0) {
