@@ -126,14 +126,15 @@ static inline long long stat_num(const char *key)
 }
 
 /*
- * Waits up to 5 s for every released map to be freed (a grace period and a
- * workqueue turn after its last reference). Returns maps_freed.
+ * Waits up to 30 s for every released map to be freed (a grace period and a
+ * workqueue turn after its last reference; freeing a map of 100,000
+ * entries takes seconds on the debug kernel). Returns maps_freed.
  */
 static inline long long settle_frees(void)
 {
 	int i;
 
-	for (i = 0; i < 500; i++) {
+	for (i = 0; i < 3000; i++) {
 		if (stat_num("maps_freed") == stat_num("maps_released"))
 			break;
 		usleep(10000);
