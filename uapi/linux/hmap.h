@@ -53,8 +53,9 @@
  * POSIX message queues do: a map's ids and its name live in the IPC
  * namespace it was created in, and a caller in another one can neither
  * open, list nor name it, so containers on one host do not see each
- * other's maps. When an IPC namespace ends, its names go with it (within
- * a second); maps still open by fd live on until their last fd closes.
+ * other's maps. When an IPC namespace ends, its names go with it (about a
+ * second later, or at the next wakeup of an idle machine); maps still
+ * open by fd live on until their last fd closes.
  * Capabilities that commands check (CAP_SYS_ADMIN, CAP_DAC_OVERRIDE,
  * CAP_CHOWN) count in the user namespace that owns the caller's IPC
  * namespace, over maps and names whose owner and group are mapped in the
