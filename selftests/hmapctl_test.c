@@ -48,24 +48,26 @@ struct out {
 	int status;
 };
 
-/* Runs hmapctl as @uid with stdout and stderr captured together. */
-static int hmapctl(struct out *o, uid_t uid, const char *const *args)
+/*
+ * Starts hmapctl as @uid, its stdout and stderr on the pipe *@out, which
+ * hmapctl_read() and hmapctl_finish() read into @o.
+ */
+static pid_t hmapctl_start(struct out *o, uid_t uid, int *out,
+			   const char *const *args)
 {
 	const char *argv[32] = { HMAPCTL };
-	int pipefd[2], n = 0, i, status;
-	ssize_t r;
+	int pipefd[2], i;
 	pid_t pid;
 
 	for (i = 0; args[i] && i < 30; i++)
 		argv[i + 1] = args[i];
 	argv[i + 1] = NULL;
-	if (pipe(pipefd))
+	if (pipe2(pipefd, O_CLOEXEC))
 		return -1;
 	pid = fork();
 	if (pid == 0) {
 		dup2(pipefd[1], 1);
 		dup2(pipefd[1], 2);
-		close(pipefd[0]);
 		if (uid && (setgroups(0, NULL) || setresgid(uid, uid, uid) ||
 			    setresuid(uid, uid, uid)))
 			_exit(126);
@@ -73,9 +75,23 @@ static int hmapctl(struct out *o, uid_t uid, const char *const *args)
 		_exit(127);
 	}
 	close(pipefd[1]);
-	while ((r = read(pipefd[0], o->text + n, sizeof(o->text) - 1 - n)) > 0)
+	*out = pipefd[0];
+	o->text[0] = 0;
+	return pid;
+}
+
+/* Runs hmapctl as @uid with stdout and stderr captured together. */
+static int hmapctl(struct out *o, uid_t uid, const char *const *args)
+{
+	int out, n = 0, status;
+	pid_t pid = hmapctl_start(o, uid, &out, args);
+	ssize_t r;
+
+	if (pid < 0)
+		return -1;
+	while ((r = read(out, o->text + n, sizeof(o->text) - 1 - n)) > 0)
 		n += r;
-	close(pipefd[0]);
+	close(out);
 	o->text[n] = 0;
 	waitpid(pid, &status, 0);
 	o->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128;
@@ -284,38 +300,6 @@ TEST_F(ctl, verbs_and_data_formats)
 	EXPECT_EQ(0, CTL(o, 0, "dump", "--help"));
 	EXPECT_EQ(1, CTL(o, 0, "show", "name", "no_such_map"));
 	EXPECT_NE(NULL, strstr(o->text, "ENOENT: No such file or directory"));
-}
-
-/*
- * Starts hmapctl as @uid, its stdout and stderr on the pipe *@out, which
- * hmapctl_read() and hmapctl_finish() read into @o.
- */
-static pid_t hmapctl_start(struct out *o, uid_t uid, int *out,
-			   const char *const *args)
-{
-	const char *argv[32] = { HMAPCTL };
-	int pipefd[2], i;
-	pid_t pid;
-
-	for (i = 0; args[i] && i < 30; i++)
-		argv[i + 1] = args[i];
-	argv[i + 1] = NULL;
-	if (pipe2(pipefd, O_CLOEXEC))
-		return -1;
-	pid = fork();
-	if (pid == 0) {
-		dup2(pipefd[1], 1);
-		dup2(pipefd[1], 2);
-		if (uid && (setgroups(0, NULL) || setresgid(uid, uid, uid) ||
-			    setresuid(uid, uid, uid)))
-			_exit(126);
-		execv(HMAPCTL, (char **)argv);
-		_exit(127);
-	}
-	close(pipefd[1]);
-	*out = pipefd[0];
-	o->text[0] = 0;
-	return pid;
 }
 
 #define CTL_START(o, out, uid, ...) \

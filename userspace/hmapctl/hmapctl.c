@@ -1554,6 +1554,12 @@ static const char *event_op_name(__u16 op)
 	return NULL;
 }
 
+/* Starts a field of a change record: `,"NAME":` in JSON, `  NAME: ` in text. */
+static void event_field(const char *name)
+{
+	printf(json ? ",\"%s\":" : "  %s: ", name);
+}
+
 /*
  * One change record, one line: text, or a JSON object (JSON Lines). Returns
  * fflush()'s result.
@@ -1566,48 +1572,34 @@ static int print_event(const struct hmap_event *ev)
 			   ev->op == HMAP_EVENT_EVICT ||
 			   ev->op == HMAP_EVENT_EXPIRE;
 
-	if (json) {
-		printf("{\"seq\":%llu,\"op\":", (unsigned long long)ev->seq);
-		if (name)
-			printf("\"%s\"", name);
-		else
-			printf("%u", ev->op);
-		if (ev->key_size) {
-			printf(",\"key\":");
-			print_data(hmap_event_key(ev), ev->key_size, key_fmt);
-		}
-		if (ev->value_size) {
-			printf(",\"value\":");
-			print_data(hmap_event_value(ev), ev->value_size, value_fmt);
-		}
-		if (has_version)
-			printf(",\"version\":%llu", (unsigned long long)ev->version);
-		if (ev->op == HMAP_EVENT_OVERFLOW)
-			printf(",\"lost\":%llu", (unsigned long long)ev->lost);
-		if (ev->op == HMAP_EVENT_REPLACED)
-			printf(",\"map_id\":%llu", (unsigned long long)ev->version);
-		putchar('}');
-	} else {
-		printf("seq: %llu  ", (unsigned long long)ev->seq);
-		if (name)
-			fputs(name, stdout);
-		else
-			printf("op %u", ev->op);
-		if (ev->key_size) {
-			printf("  key: ");
-			print_data(hmap_event_key(ev), ev->key_size, key_fmt);
-		}
-		if (ev->value_size) {
-			printf("  value: ");
-			print_data(hmap_event_value(ev), ev->value_size, value_fmt);
-		}
-		if (has_version)
-			printf("  version: %llu", (unsigned long long)ev->version);
-		if (ev->op == HMAP_EVENT_OVERFLOW)
-			printf("  lost: %llu", (unsigned long long)ev->lost);
-		if (ev->op == HMAP_EVENT_REPLACED)
-			printf("  map_id: %llu", (unsigned long long)ev->version);
+	printf(json ? "{\"seq\":%llu,\"op\":" : "seq: %llu  ",
+	       (unsigned long long)ev->seq);
+	if (name)
+		printf(json ? "\"%s\"" : "%s", name);
+	else
+		printf(json ? "%u" : "op %u", ev->op);
+	if (ev->key_size) {
+		event_field("key");
+		print_data(hmap_event_key(ev), ev->key_size, key_fmt);
 	}
+	if (ev->value_size) {
+		event_field("value");
+		print_data(hmap_event_value(ev), ev->value_size, value_fmt);
+	}
+	if (has_version) {
+		event_field("version");
+		printf("%llu", (unsigned long long)ev->version);
+	}
+	if (ev->op == HMAP_EVENT_OVERFLOW) {
+		event_field("lost");
+		printf("%llu", (unsigned long long)ev->lost);
+	}
+	if (ev->op == HMAP_EVENT_REPLACED) {
+		event_field("map_id");
+		printf("%llu", (unsigned long long)ev->version);
+	}
+	if (json)
+		putchar('}');
 	putchar('\n');
 	/* Each line as it comes, for whatever reads the pipe. */
 	return fflush(stdout);
