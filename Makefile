@@ -24,14 +24,14 @@ export KVER KDIR BUILD
 # kmod/hmap_priv.h; scripts/deploy-check.sh checks it and dkms.conf agree.
 VERSION := 0.1.0
 
-CORE_SRCS := kmod/hmap_table.c kmod/hmap_lru.c userspace/shim/shim.c
-CORE_HDRS := kmod/hmap_table.h kmod/hmap_lru.h uapi/linux/hmap.h $(wildcard userspace/shim/*.h userspace/shim/linux/*.h)
+CORE_SRCS := kmod/hmap_table.c kmod/hmap_image.c kmod/hmap_lru.c userspace/shim/shim.c
+CORE_HDRS := kmod/hmap_table.h kmod/hmap_image.h kmod/hmap_lru.h uapi/linux/hmap.h $(wildcard userspace/shim/*.h userspace/shim/linux/*.h)
 # The fast loop: the real core, in userspace, under ASan and UBSan.
 CORE_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Wno-unused-parameter \
 	-Wno-sign-compare -fsanitize=address,undefined \
 	-fno-sanitize-recover=all -fno-omit-frame-pointer \
 	-Iuserspace/shim -Iuapi -Ikmod -I$(KSFT)
-CORE_TESTS := $(BUILD)/core/core_test $(BUILD)/core/core_stress
+CORE_TESTS := $(BUILD)/core/core_test $(BUILD)/core/core_stress $(BUILD)/core/core_image
 
 # libhmap: shared and static, plus what `make install` puts in place.
 LIB_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -fPIC -Iuapi -Iuserspace/include
@@ -97,19 +97,33 @@ $(BUILD)/core/%: userspace/tests/%.c userspace/tests/core_common.h $(CORE_SRCS) 
 	@mkdir -p $(dir $@)
 	$(CC) $(CORE_CFLAGS) -o $@ $< $(CORE_SRCS) -lurcu-memb -lpthread
 
+# The image of a mapped map, read by libhmap's own reader.
+$(BUILD)/core/core_image: userspace/tests/core_image.c userspace/tests/core_common.h \
+		userspace/lib/mapped.c userspace/lib/mapped.h $(CORE_SRCS) $(CORE_HDRS) | ksrc
+	@mkdir -p $(dir $@)
+	$(CC) $(CORE_CFLAGS) -o $@ $< $(CORE_SRCS) userspace/lib/mapped.c -lurcu-memb -lpthread
+
 lib: $(LIBHMAP_A) $(LIBHMAP_SO)
 
-$(BUILD)/lib/libhmap.o: userspace/lib/libhmap.c $(LIB_HDRS) Makefile
+# mapped.c is the lock-free reader of mapped images, on its own so that the
+# core's userspace tests can build it too (mapped.h: <linux/hmap.h> only).
+LIB_OBJS := $(BUILD)/lib/libhmap.o $(BUILD)/lib/mapped.o
+
+$(BUILD)/lib/libhmap.o: userspace/lib/libhmap.c userspace/lib/mapped.h $(LIB_HDRS) Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(LIB_CFLAGS) -DLIBHMAP_VERSION='"$(LIBHMAP_VERSION)"' -c -o $@ $<
 
-$(LIBHMAP_A): $(BUILD)/lib/libhmap.o
+$(BUILD)/lib/mapped.o: userspace/lib/mapped.c userspace/lib/mapped.h uapi/linux/hmap.h Makefile
+	@mkdir -p $(dir $@)
+	$(CC) $(LIB_CFLAGS) -c -o $@ $<
+
+$(LIBHMAP_A): $(LIB_OBJS)
 	rm -f $@
 	$(AR) rcs $@ $^
 
-$(LIBHMAP_SO_FILE): $(BUILD)/lib/libhmap.o $(LIBHMAP_MAP)
+$(LIBHMAP_SO_FILE): $(LIB_OBJS) $(LIBHMAP_MAP)
 	$(CC) -shared -Wl,-soname,$(LIBHMAP_SONAME) \
-		-Wl,--version-script=$(LIBHMAP_MAP) -Wl,-z,defs -o $@ $<
+		-Wl,--version-script=$(LIBHMAP_MAP) -Wl,-z,defs -o $@ $(LIB_OBJS)
 
 $(LIBHMAP_SO): $(LIBHMAP_SO_FILE)
 	ln -sf $(notdir $<) $@

@@ -15,6 +15,7 @@
 #include <linux/uaccess.h>
 
 #include "hmap_priv.h"
+#include "hmap_image.h"
 #include "hmap_ucmd.h"
 
 /*
@@ -297,6 +298,7 @@ static int hmap_cmd_info(struct hmap_ucmd *ucmd)
 	arg->conflicts = st.conflicts;
 	arg->evictions = atomic_long_read(&h->stats.evictions);
 	arg->expirations = atomic_long_read(&h->stats.expirations);
+	arg->mmap_bytes = h->image ? h->image->bytes : 0;
 	return hmap_ucmd_respond(ucmd, sizeof(*arg));
 }
 

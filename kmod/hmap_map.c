@@ -17,6 +17,7 @@
 #include <linux/file.h>
 #include <linux/hashtable.h>
 #include <linux/memcontrol.h>
+#include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/sched/mm.h>
@@ -24,9 +25,12 @@
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/user_namespace.h>
+#include <linux/version.h>
+#include <linux/vmalloc.h>
 #include <linux/xarray.h>
 
 #include "hmap_priv.h"
+#include "hmap_image.h"
 
 struct hmap_counters hmap_counters;
 
@@ -254,6 +258,7 @@ struct hmap_map *hmap_map_create(const struct hmap_create *arg)
 		.prealloc = arg->flags & HMAP_F_PREALLOC,
 		.lru = arg->flags & HMAP_F_LRU,
 		.ttl = arg->flags & HMAP_F_TTL,
+		.mmap = arg->flags & HMAP_F_MMAP,
 	};
 	struct hmap_user *user;
 	struct hmap_map *map;
@@ -731,6 +736,8 @@ static void hmap_map_show_fdinfo(struct seq_file *m, struct file *filp)
 	seq_printf(m, "map_flags:\t%#x\n", hmap_map_flags(map, filp));
 	seq_printf(m, "bytes:\t%llu\n", hmap_htab_mem_bytes(&map->htab));
 	seq_printf(m, "buckets:\t%u\n", hmap_htab_buckets(&map->htab));
+	seq_printf(m, "mmap_bytes:\t%llu\n",
+		   map->htab.image ? map->htab.image->bytes : 0);
 	seq_printf(m, "lookups:\t%llu\n", st.lookups);
 	seq_printf(m, "hits:\t%llu\n", st.hits);
 	seq_printf(m, "updates:\t%llu\n", st.updates);
@@ -762,9 +769,78 @@ static int hmap_map_release_file(struct inode *inode, struct file *filp)
 	return 0;
 }
 
+/* vm_flags may only be changed through helpers from 6.3 on. */
+static void hmap_vm_flags_mod(struct vm_area_struct *vma, unsigned long set,
+			      unsigned long clear)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+	vm_flags_mod(vma, set, clear);
+#else
+	vma->vm_flags = (vma->vm_flags | set) & ~clear;
+#endif
+}
+
+/*
+ * A page of a mapped map's image, on first touch. The image is allocated
+ * whole with the map and freed with it, after its last mapping (which holds
+ * the file), so the page exists for as long as the mapping; the reference
+ * taken here is the mapping's own, dropped when the page is unmapped.
+ * Lazily, rather than every page at mmap(): a map of millions of entries
+ * costs a reader only the pages its lookups touch, mmap() does not hold the
+ * mm's lock for a time the map's size decides, and a page the reader gave
+ * up (madvise(MADV_DONTNEED)) comes back on the next touch.
+ */
+static vm_fault_t hmap_map_fault(struct vm_fault *vmf)
+{
+	struct hmap_map *map = vmf->vma->vm_file->private_data;
+	struct hmap_image *img = map->htab.image;
+	struct page *page;
+
+	if (vmf->pgoff >= img->bytes >> PAGE_SHIFT)
+		return VM_FAULT_SIGBUS;
+	page = vmalloc_to_page((u8 *)hmap_image_vaddr(img) +
+			       (vmf->pgoff << PAGE_SHIFT));
+	get_page(page);
+	vmf->page = page;
+	return 0;
+}
+
+static const struct vm_operations_struct hmap_map_vm_ops = {
+	.fault	= hmap_map_fault,
+};
+
+/*
+ * mmap() of an HMAP_F_MMAP map: its image (hmap_image.h), read-only, for
+ * lookups with no system call. Data, never writable nor executable: not
+ * now (EPERM), not later by mprotect() (no VM_MAYWRITE, VM_MAYEXEC), and
+ * never grown past the image by mremap() (VM_DONTEXPAND). The mapping holds
+ * the file, hence the map, until it is unmapped; fork copies it as any
+ * shared mapping.
+ */
+static int hmap_map_mmap(struct file *filp, struct vm_area_struct *vma)
+{
+	struct hmap_map *map = filp->private_data;
+	struct hmap_image *img = map->htab.image;
+	unsigned long pages = vma_pages(vma);
+	unsigned long img_pages;
+
+	if (!img)
+		return -ENODEV;
+	if (vma->vm_flags & (VM_WRITE | VM_EXEC))
+		return -EPERM;
+	img_pages = img->bytes >> PAGE_SHIFT;
+	if (vma->vm_pgoff >= img_pages || pages > img_pages - vma->vm_pgoff)
+		return -EINVAL;
+	hmap_vm_flags_mod(vma, VM_DONTEXPAND | VM_DONTDUMP,
+			  VM_MAYWRITE | VM_MAYEXEC);
+	vma->vm_ops = &hmap_map_vm_ops;
+	return 0;
+}
+
 static const struct file_operations hmap_map_fops = {
 	.owner		= THIS_MODULE,
 	.release	= hmap_map_release_file,
+	.mmap		= hmap_map_mmap,
 	.unlocked_ioctl	= hmap_map_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
 	.show_fdinfo	= hmap_map_show_fdinfo,

@@ -26,7 +26,7 @@
  * what HMAP_IOC_FEATURES reports, so the two never disagree.
  */
 #define HMAP_CREATE_FLAGS	(HMAP_F_RDONLY | HMAP_F_PREALLOC | HMAP_F_LRU | \
-				 HMAP_F_TTL)
+				 HMAP_F_TTL | HMAP_F_MMAP)
 #define HMAP_UPDATE_FLAGS	(HMAP_NOEXIST | HMAP_EXIST | HMAP_IF_VERSION)
 #define HMAP_DELETE_FLAGS	HMAP_IF_VERSION
 #define HMAP_PUBLISH_FLAGS	(HMAP_PUBLISH_REPLACE | HMAP_PUBLISH_ANY_SIZES | \
@@ -241,7 +241,8 @@ static inline u32 hmap_map_flags(struct hmap_map *map, struct file *filp)
 	return (filp->f_mode & FMODE_WRITE ? 0 : HMAP_F_RDONLY) |
 	       (hmap_htab_prealloc(&map->htab) ? HMAP_F_PREALLOC : 0) |
 	       (map->htab.lru ? HMAP_F_LRU : 0) |
-	       (map->htab.ttl ? HMAP_F_TTL : 0);
+	       (map->htab.ttl ? HMAP_F_TTL : 0) |
+	       (map->htab.image ? HMAP_F_MMAP : 0);
 }
 
 void hmap_unpublish_all(struct hmap_ns *ns);

@@ -48,6 +48,7 @@
 #include <linux/workqueue.h>
 #include <linux/hmap.h>
 #include <asm/unaligned.h>
+#include "hmap_image.h"
 
 #include "hmap_table.h"
 #include "hmap_lru.h"
@@ -243,6 +244,21 @@ static inline void hmap_notify(struct hmap_htab *h, u32 op,
 		fn(h, op, e->data, hmap_elem_value(h, e), hmap_elem_version(e));
 }
 
+/* A pool element's index in its pool: its slot in a mapped map's image. */
+static inline u32 hmap_elem_index(const struct hmap_htab *h,
+				  const struct hmap_elem *e)
+{
+	return ((const u8 *)e - (const u8 *)h->rc.pool) / h->elem_size;
+}
+
+/* Takes a linked element out of its chain, and out of the image if any. */
+static inline void hmap_elem_unlink(struct hmap_htab *h, struct hmap_elem *e)
+{
+	hlist_nulls_del_rcu(&e->node);
+	if (unlikely(h->image))
+		hmap_image_unlink(h->image, hmap_elem_index(h, e), e->hash);
+}
+
 /*
  * Replaces the value of a linked element in place, with a new version.
  * Under its bucket lock, so writers of one element are serialised; lockless
@@ -259,6 +275,8 @@ static void hmap_elem_write_value(struct hmap_htab *h, struct hmap_elem *e,
 	hmap_value_copy(h, hmap_elem_value(h, e), value);
 	smp_wmb();	/* the whole value before the even @seq */
 	WRITE_ONCE(e->seq, seq);
+	if (unlikely(h->image))
+		hmap_image_set_value(h->image, hmap_elem_index(h, e), value, seq);
 }
 
 /*
@@ -721,6 +739,32 @@ static void hmap_tbl_free_all(struct hmap_htab *h, struct hmap_tbl *tbl)
 	hmap_tbl_free(h, tbl);
 }
 
+/*
+ * An HMAP_F_MMAP map's image: a slot per pool element and the table's
+ * buckets, charged to the map's budget like the pool.
+ */
+static int hmap_htab_image_init(struct hmap_htab *h)
+{
+	u32 buckets = h->max_size;
+	struct hmap_image *img;
+	u64 bytes;
+	int ret;
+
+	bytes = hmap_image_size(h->key_size, h->value_size, h->rc.pool_elems,
+				buckets);
+	ret = hmap_charge(h, bytes);
+	if (ret)
+		return ret;
+	img = hmap_image_create(h->key_size, h->value_size, h->rc.pool_elems,
+				buckets, h->seed);
+	if (IS_ERR(img)) {
+		hmap_uncharge(h, bytes);
+		return PTR_ERR(img);
+	}
+	h->image = img;
+	return 0;
+}
+
 /**
  * hmap_htab_init() - set up an empty map
  * @h: the map, zeroed or not
@@ -744,7 +788,8 @@ int hmap_htab_init(struct hmap_htab *h, const struct hmap_htab_params *p)
 	if (!p->key_size || p->key_size > HMAP_MAX_KEY_SIZE ||
 	    !p->value_size || p->value_size > HMAP_MAX_VALUE_SIZE ||
 	    !p->max_entries || p->max_entries > HMAP_MAX_ENTRIES ||
-	    p->capacity_hint > p->max_entries)
+	    p->capacity_hint > p->max_entries ||
+	    (p->mmap && (p->lru || p->ttl)))
 		return -EINVAL;
 
 	memset(h, 0, sizeof(*h));
@@ -773,22 +818,33 @@ int hmap_htab_init(struct hmap_htab *h, const struct hmap_htab_params *p)
 	h->min_size = min(h->min_size, 1U << HMAP_MAX_SHIFT);
 	h->max_size = max(h->max_size, h->min_size);
 	/* A prealloc table is full-sized from the start and never resizes. */
-	if (p->prealloc)
+	if (p->prealloc || p->mmap)
 		h->min_size = h->max_size;
 	h->seed = get_random_u32();
 	h->budget = p->budget;
 	h->lru = p->lru;
-	ret = hmap_reclaim_init(h, p->prealloc);
-	if (ret || !p->prealloc)
+	ret = hmap_reclaim_init(h, p->prealloc || p->mmap);
+	if (ret || !(p->prealloc || p->mmap))
 		return ret;
 	tbl = hmap_tbl_alloc(h, h->max_size);
 	if (IS_ERR(tbl)) {
-		hmap_pool_free(h);
-		return PTR_ERR(tbl);
+		ret = PTR_ERR(tbl);
+		goto free_pool;
+	}
+	if (p->mmap) {
+		ret = hmap_htab_image_init(h);
+		if (ret)
+			goto free_tbl;
 	}
 	RCU_INIT_POINTER(h->tbl, tbl);
 	atomic_long_inc(&h->stats.tbl_installs);
 	return 0;
+
+free_tbl:
+	hmap_tbl_free(h, tbl);
+free_pool:
+	hmap_pool_free(h);
+	return ret;
 }
 EXPORT_SYMBOL_NS_GPL(hmap_htab_init, HMAP_CORE);
 
@@ -843,6 +899,11 @@ void hmap_htab_destroy(struct hmap_htab *h)
 	atomic_set(&h->count, 0);
 	if (rc->pool)
 		hmap_pool_free(h);
+	if (h->image) {
+		hmap_uncharge(h, h->image->bytes);
+		hmap_image_free(h->image);
+		h->image = NULL;
+	}
 }
 EXPORT_SYMBOL_NS_GPL(hmap_htab_destroy, HMAP_CORE);
 
@@ -1165,7 +1226,7 @@ static bool hmap_lru_evict_one(struct hmap_htab *h, struct hmap_elem *keep)
 		if (found && expired && !hmap_elem_expired(h, e, now))
 			found = false;
 		if (found) {
-			hlist_nulls_del_rcu(&e->node);
+			hmap_elem_unlink(h, e);
 			atomic_dec(&h->count);
 			hmap_notify(h, expired ? HMAP_EVENT_EXPIRE :
 				    HMAP_EVENT_EVICT, e);
@@ -1320,6 +1381,9 @@ again:
 		ret = -ENOENT;
 	} else if (!h->lru && (u32)atomic_read(&h->count) >= h->max_entries) {
 		ret = -E2BIG;
+	} else if (unlikely(h->image) && !hmap_image_room(h->image, hash)) {
+		/* The hash seed is mapped: a chain is bounded, not likely short. */
+		ret = -EMLINK;
 	} else if (hmap_overloaded(h, tbl->size, atomic_read(&h->count))) {
 		/* Grow first, with no lock held, then look again. */
 		ret = -EXFULL;
@@ -1340,6 +1404,10 @@ again:
 		if (h->ttl)
 			*hmap_elem_deadline(h, new) = w->deadline;
 		hlist_nulls_add_head_rcu(&new->node, &tbl->buckets[b]);
+		if (unlikely(h->image))
+			hmap_image_link(h->image, hmap_elem_index(h, new), hash,
+					hmap_elem_key(new), hmap_elem_value(h, new),
+					new->seq);
 		hmap_notify(h, HMAP_EVENT_UPDATE, new);
 		grow = hmap_needs_grow(h, tbl->size, atomic_read(&h->count));
 		linked = new;
@@ -1426,7 +1494,7 @@ static int hmap_remove(struct hmap_htab *h, const void *key, void *value,
 	e = hmap_bucket_find(h, &tbl->buckets[b], hash, key);
 	if (e && unlikely(hmap_elem_expired(h, e, now))) {
 		/* Absent for the caller; its element goes now all the same. */
-		hlist_nulls_del_rcu(&e->node);
+		hmap_elem_unlink(h, e);
 		shrink = hmap_needs_shrink(h, tbl->size,
 					   atomic_dec_return(&h->count));
 		atomic_long_inc(&h->stats.expirations);
@@ -1444,7 +1512,7 @@ static int hmap_remove(struct hmap_htab *h, const void *key, void *value,
 	} else if (e) {
 		if (value)
 			hmap_value_copy(h, value, hmap_elem_value(h, e));
-		hlist_nulls_del_rcu(&e->node);
+		hmap_elem_unlink(h, e);
 		shrink = hmap_needs_shrink(h, tbl->size,
 					   atomic_dec_return(&h->count));
 		hmap_notify(h, HMAP_EVENT_DELETE, e);
@@ -1738,6 +1806,8 @@ void hmap_htab_clear(struct hmap_htab *h)
 		fn(h, HMAP_EVENT_CLEAR, NULL, NULL, 0);
 	if (h->rc.pool) {
 		hmap_tbl_empty(h, tbl);
+		if (h->image)
+			hmap_image_reset(h->image);
 		up_write(&h->rwsem);
 		return;
 	}
@@ -1798,7 +1868,7 @@ u32 hmap_htab_reclaim_expired(struct hmap_htab *h, u32 *cursor, u32 budget,
 					*next = d;
 				continue;
 			}
-			hlist_nulls_del_rcu(&e->node);
+			hmap_elem_unlink(h, e);
 			hmap_notify(h, HMAP_EVENT_EXPIRE, e);
 			/* @free_next is @pprev, which readers never follow. */
 			e->free_next = first;
@@ -1887,8 +1957,8 @@ EXPORT_SYMBOL_NS_GPL(hmap_htab_buckets, HMAP_CORE);
  * hmap_htab_mem_bytes() - memory the map holds for its entries and buckets
  * @h: the map
  *
- * Counts the entries' elements (a pool map: its whole pool) and the bucket
- * array, not allocator rounding nor the map's own header. Elements waiting
+ * Counts the entries' elements (a pool map: its whole pool), the bucket
+ * array and a mapped map's image, not allocator rounding nor the map's own header. Elements waiting
  * for a grace period after a delete are not counted.
  *
  * Return: bytes.
@@ -1902,6 +1972,8 @@ u64 hmap_htab_mem_bytes(struct hmap_htab *h)
 		bytes = (u64)h->rc.pool_elems * h->elem_size;
 	if (size)
 		bytes += hmap_tbl_bytes(size);
+	if (h->image)
+		bytes += h->image->bytes;
 	return bytes;
 }
 EXPORT_SYMBOL_NS_GPL(hmap_htab_mem_bytes, HMAP_CORE);

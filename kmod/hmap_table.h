@@ -176,6 +176,8 @@ struct hmap_budget {
  *	the least recently used) instead of failing with -E2BIG.
  * @ttl: entries may be given a deadline (&hmap_write.deadline), after
  *	which they are gone; each element is 8 bytes larger for it.
+ * @mmap: also keep an image of the entries that readers may map (see
+ *	hmap_image.h); implies @prealloc, and excludes @lru and @ttl.
  */
 struct hmap_htab_params {
 	u32 key_size;
@@ -186,6 +188,7 @@ struct hmap_htab_params {
 	struct hmap_budget *budget;
 	bool lru;
 	bool ttl;
+	bool mmap;
 };
 
 /**
@@ -213,6 +216,7 @@ struct hmap_htab_stats {
 };
 
 struct hmap_htab;
+struct hmap_image;
 
 /**
  * typedef hmap_notify_fn - told of each change of a watched map
@@ -266,6 +270,9 @@ typedef void (*hmap_notify_fn)(struct hmap_htab *h, u32 op, const void *key,
  *	readers before the value.
  * @stats: whole-table event counters.
  * @rc: element allocation and deferred release.
+ * @image: an HMAP_F_MMAP map's image, which every change of an entry
+ *	updates under the same lock as the table; NULL for other maps, which
+ *	then pay one load of it per change. Immutable.
  * @notify: while the map is watched, told of every change (see
  *	hmap_notify_fn); NULL otherwise, and then a write costs one load of
  *	it. Changed only by hmap_htab_set_notify(), whose callers serialise
@@ -301,6 +308,7 @@ struct hmap_htab {
 	u32 exp_off;
 	struct hmap_htab_stats stats;
 	struct hmap_reclaim rc;
+	struct hmap_image *image;
 	hmap_notify_fn notify;
 };
 

@@ -20,7 +20,7 @@ ${CC:-cc} -O2 -Wall -static -pthread -Iuapi -Iuserspace/include -Iselftests \
 mkdir -p "$BUILD/ucore"
 ${CC:-cc} -std=gnu11 -O2 -g -Wall -Iuserspace/shim -Iuapi -Ikmod \
 	-o "$BUILD/ucore/ucore_bench" bench/ucore/ucore_bench.c \
-	bench/ucore/lfht_side.c kmod/hmap_table.c kmod/hmap_lru.c userspace/shim/shim.c \
+	bench/ucore/lfht_side.c kmod/hmap_table.c kmod/hmap_image.c kmod/hmap_lru.c userspace/shim/shim.c \
 	-lurcu-cds -lurcu-memb -lpthread
 valgrind --tool=callgrind --callgrind-out-file="$BUILD/ucore/callgrind.out" \
 	"$BUILD/ucore/ucore_bench" >/dev/null 2>"$BUILD/ucore/valgrind.log"

@@ -115,6 +115,7 @@ suite kselftest scripts/kselftest-check.sh
 suite host_tools scripts/host-tools-check.sh
 suite core_test "$BUILD/core/core_test"
 suite core_stress "$BUILD/core/core_stress"
+suite core_image "$BUILD/core/core_image"
 
 # Boots one kernel with one module and the whole job; adds a failure line
 # to $R/vm-NAME.fail when the VM itself went wrong.

@@ -208,9 +208,139 @@
 #define HMAP_MAX_TTL_MS		_BITULL(40)
 
 /**
+ * define HMAP_F_MMAP - readers may map the map and look up without a system call
+ *
+ * In &hmap_create.flags. Besides its table, the map keeps an image of its
+ * entries in memory that mmap(2) of a map fd maps read-only (see struct
+ * hmap_mmap_header for the layout, and hmap_mapped_lookup() in libhmap for
+ * the reader). The flag implies HMAP_F_PREALLOC: the image is allocated
+ * whole at creation, for the pool's elements (max_entries and the spares),
+ * and never resizes; it is charged like the pool (memory cgroup,
+ * max_bytes, max_bytes_per_user), so such a map takes about twice the
+ * memory of a plain prealloc map. HMAP_F_LRU and HMAP_F_TTL do not combine
+ * with it (EINVAL): a lookup through the mapping could neither mark a use
+ * nor be trusted to honour a deadline.
+ *
+ * Every change still goes through the commands and their locks; the kernel
+ * writes the image under the same bucket lock as the table, so the image
+ * holds exactly the table's entries. A slot of the image is reused only
+ * for another entry of the same map, and its sequence count changes around
+ * every write of it, so a reader can always tell a copy it must not trust.
+ *
+ * The image holds the map's per-map hash seed, so whoever may read the map
+ * can compute which keys collide. So that nobody can use that to make a
+ * chain long, a chain holds at most &hmap_mmap_header.chain_max entries: an
+ * insert of a key whose chain is full fails with EMLINK (UPDATE, ADD,
+ * UPDATE_BATCH), leaving the map as it was. A writer can therefore keep
+ * other keys out of one chain, but no more than it could by filling the
+ * map; no command and no reader ever walks more than chain_max entries.
+ * With random keys a chain is this full about once in 10^13 buckets.
+ */
+#define HMAP_F_MMAP		0x10U
+
+/** define HMAP_MMAP_MAGIC - &hmap_mmap_header.magic: "HMAP" in memory order */
+#define HMAP_MMAP_MAGIC		0x50414d48U
+/** define HMAP_MMAP_LAYOUT - &hmap_mmap_header.layout described here */
+#define HMAP_MMAP_LAYOUT	1
+/**
+ * define HMAP_MMAP_HASH_JHASH - &hmap_mmap_header.hash: the kernel's jhash()
+ *
+ * Bob Jenkins' lookup3 as include/linux/jhash.h has it, seeded with
+ * &hmap_mmap_header.seed: jhash(key, key_size, seed), where 4- and 8-byte
+ * keys are read as native-endian 32-bit words (jhash_1word(),
+ * jhash_2words()), which on a little-endian machine gives the same hash.
+ */
+#define HMAP_MMAP_HASH_JHASH	1
+/**
+ * define HMAP_MMAP_NULLS - end of a chain, or'ed with the chain's bucket
+ *
+ * A bucket head and &hmap_mmap_slot.next hold either a slot index (below
+ * &hmap_mmap_header.slots) or HMAP_MMAP_NULLS | bucket. A walk that ends
+ * on another bucket's end was carried into another chain by a concurrent
+ * writer and must start again.
+ */
+#define HMAP_MMAP_NULLS		_BITUL(31)
+
+/**
+ * struct hmap_mmap_header - what mmap() of an HMAP_F_MMAP map fd shows first
+ * @magic: HMAP_MMAP_MAGIC
+ * @layout: HMAP_MMAP_LAYOUT; a reader that does not know it must not read on
+ * @header_size: sizeof(struct hmap_mmap_header) of the kernel; fields are
+ *	only ever appended
+ * @hash: HMAP_MMAP_HASH_JHASH
+ * @seed: the map's hash seed
+ * @key_size: bytes per key
+ * @value_size: bytes per value
+ * @value_off: offset of the value in &hmap_mmap_slot.data (the key is at 0)
+ * @slot_size: bytes per slot, a multiple of 8
+ * @chain_max: most entries a chain holds (see HMAP_F_MMAP)
+ * @buckets: number of bucket heads, a power of two; a key's bucket is its
+ *	hash & (@buckets - 1)
+ * @slots: number of slots
+ * @buckets_off: offset from the start of the mapping of the bucket heads,
+ *	@buckets __u32s
+ * @slots_off: offset of slot 0; slot i is at @slots_off + i * @slot_size
+ * @mmap_bytes: size of the whole image, a multiple of the page size; the
+ *	most a mapping may cover (offset 0 to @mmap_bytes)
+ *
+ * Immutable for the map's life. Every offset, count and size a reader uses
+ * comes from here and is bounded by @mmap_bytes, and nothing in the image
+ * is a kernel address or belongs to anything but this map.
+ *
+ * mmap() takes PROT_READ only, MAP_SHARED or MAP_PRIVATE, on any map fd
+ * (read-only ones too), with offset and length within @mmap_bytes.
+ * PROT_WRITE fails with EPERM, as does a later mprotect(2) to writable
+ * (EACCES from mprotect); a map without HMAP_F_MMAP fails with ENODEV; an
+ * offset or length beyond the image with EINVAL. A mapping holds its map
+ * as an open fd does, across close(), fork() and exec-less children; the
+ * map goes away with its last fd, name and mapping.
+ */
+struct hmap_mmap_header {
+	__u32 magic;
+	__u32 layout;
+	__u32 header_size;
+	__u32 hash;
+	__u32 seed;
+	__u32 key_size;
+	__u32 value_size;
+	__u32 value_off;
+	__u32 slot_size;
+	__u32 chain_max;
+	__u32 buckets;
+	__u32 slots;
+	__u64 buckets_off;
+	__u64 slots_off;
+	__u64 mmap_bytes;
+};
+
+/**
+ * struct hmap_mmap_slot - one entry of the image
+ * @seq: the entry's version (as HMAP_IOC_LOOKUP returns it) shifted left
+ *	by one, with bit 0 set while the kernel writes the slot; 0 for a slot
+ *	never used. It changes around every write of the slot: a new value,
+ *	and the reuse of the slot for another entry.
+ * @next: the next slot of the chain, or HMAP_MMAP_NULLS | bucket
+ * @hash: the key's hash
+ * @data: the key, then the value at &hmap_mmap_header.value_off
+ *
+ * A reader loads @seq (acquire), skips the slot if it is odd, reads @hash,
+ * @next, the key and maybe the value, then loads @seq again after a read
+ * barrier: if it changed, nothing it read of the slot is to be trusted and
+ * the lookup starts again. A slot taken out of its chain keeps @next until
+ * it is reused, so a reader standing on it walks on to a chain's end.
+ */
+struct hmap_mmap_slot {
+	__u64 seq;
+	__u32 next;
+	__u32 hash;
+	__u8 data[];
+};
+
+/**
  * struct hmap_create - HMAP_IOC_CREATE: make a new map (on /dev/hmap)
  * @size: sizeof(struct hmap_create)
- * @flags: HMAP_F_RDONLY, HMAP_F_PREALLOC, HMAP_F_LRU, HMAP_F_TTL, or 0
+ * @flags: HMAP_F_RDONLY, HMAP_F_PREALLOC, HMAP_F_LRU, HMAP_F_TTL,
+ *	HMAP_F_MMAP, or 0
  * @key_size: bytes per key, 1 to HMAP_MAX_KEY_SIZE
  * @value_size: bytes per value, 1 to HMAP_MAX_VALUE_SIZE
  * @max_entries: most entries at once, 1 to HMAP_MAX_ENTRIES; an insert
@@ -224,7 +354,8 @@
  * published name refers to it; its memory is charged to the creator's memory
  * cgroup.
  *
- * Errors: EINVAL (a size or limit out of range, a bad label); ENOSPC (the
+ * Errors: EINVAL (a size or limit out of range, a bad label, HMAP_F_MMAP
+ * with HMAP_F_LRU or HMAP_F_TTL); ENOSPC (the
  * module's max_maps limit is reached); EDQUOT (the caller's
  * max_maps_per_user is reached, or a HMAP_F_PREALLOC map would take the
  * caller beyond max_bytes_per_user); ENOMEM (also: a HMAP_F_PREALLOC map
@@ -273,8 +404,10 @@ struct hmap_create {
  * bucket array: past two entries per bucket a map that cannot grow its
  * table takes no more keys); EDQUOT (the map's creator is at
  * max_bytes_per_user); EINTR (HMAP_F_PREALLOC: a fatal signal ended the
- * wait for a free element); EPERM (read-only fd). A HMAP_F_PREALLOC map
- * never returns EDQUOT, nor ENOMEM but for the bounce buffer.
+ * wait for a free element); EPERM (read-only fd); EMLINK (HMAP_F_MMAP:
+ * the new key's chain holds &hmap_mmap_header.chain_max entries). A
+ * HMAP_F_PREALLOC map never returns EDQUOT, nor ENOMEM but for the bounce
+ * buffer.
  *
  * Also EINVAL (@ttl_ms in a map without HMAP_F_TTL, or above
  * HMAP_MAX_TTL_MS).
@@ -357,7 +490,8 @@ struct hmap_clear {
  * @capacity_hint: out: as given at creation
  * @count: out: entries now
  * @map_flags: out: HMAP_F_RDONLY if this fd is read-only, HMAP_F_PREALLOC,
- *	HMAP_F_LRU and HMAP_F_TTL if the map was created with them
+ *	HMAP_F_LRU, HMAP_F_TTL and HMAP_F_MMAP if the map was created with
+ *	them
  * @id: out: the map's id, for HMAP_IOC_OPEN_BY_ID; never reused while the
  *	module is loaded, until ids wrap around
  * @owner_uid: out: the creator's fsuid
@@ -379,6 +513,8 @@ struct hmap_clear {
  * @evictions: out: entries an HMAP_F_LRU map removed to make room
  * @expirations: out: entries of an HMAP_F_TTL map removed after their time
  *	to live
+ * @mmap_bytes: out: an HMAP_F_MMAP map: bytes mmap() may map
+ *	(&hmap_mmap_header.mmap_bytes); 0 otherwise
  *
  * Every field after @flags is written back, up to the @size the caller
  * passed.
@@ -411,6 +547,7 @@ struct hmap_info {
 	__u64 conflicts;
 	__u64 evictions;
 	__u64 expirations;
+	__u64 mmap_bytes;
 };
 
 /**
@@ -692,8 +829,8 @@ struct hmap_batch {
  *
  * Errors: EOPNOTSUPP (value_size is neither 4 nor 8); ENOENT (absent,
  * without HMAP_ADD_CREATE); EINVAL (@ttl_ms as for UPDATE); when it
- * creates: E2BIG, ENOMEM, EDQUOT and EINTR as for UPDATE; EPERM (read-only
- * fd).
+ * creates: E2BIG, ENOMEM, EDQUOT, EINTR and EMLINK as for UPDATE; EPERM
+ * (read-only fd).
  */
 struct hmap_add {
 	__u32 size;

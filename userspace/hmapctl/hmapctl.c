@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "libhmap.h"
@@ -56,13 +57,15 @@ static const char usage_text[] =
 "       hmapctl --version | -V\n"
 "\n"
 "Verbs:\n"
-"  create NAME key SIZE value SIZE entries N [capacity N] [mode MODE] [prealloc] [lru] [ttl]\n"
+"  create NAME key SIZE value SIZE entries N [capacity N] [mode MODE]\n"
+"         [prealloc] [lru] [ttl] [mmap]\n"
 "                                create a map, label it NAME and publish it\n"
 "                                as NAME (mode default 0600); -j prints it\n"
 "  list                          maps this user may open by id\n"
 "  show MAP                      describe a map\n"
 "  open MAP [rdonly]             check that a map can be opened\n"
-"  lookup MAP key DATA [version] print the value of a key (and its version)\n"
+"  lookup MAP key DATA [version] [mapped]\n"
+"                                print the value of a key (and its version)\n"
 "  update MAP key DATA value DATA [any|noexist|exist] [version V] [ttl MS]\n"
 "  delete MAP key DATA [version V]\n"
 "  add MAP key DATA delta N [create] [ttl MS]\n"
@@ -71,7 +74,7 @@ static const char usage_text[] =
 "                                compare-and-swap the value\n"
 "  mget MAP key DATA [key DATA]...\n"
 "                                look up many keys in one call\n"
-"  dump MAP                      every entry, in iteration order (LOOKUP_BATCH)\n"
+"  dump MAP [mapped]             every entry, in iteration order (LOOKUP_BATCH)\n"
 "  getnext MAP [key DATA]        the key after DATA, or the first key\n"
 "  clear MAP                     remove every entry\n"
 "  watch MAP [values] [count N] [buf BYTES]\n"
@@ -110,17 +113,31 @@ static const struct {
 	const char *verb;
 	const char *help;
 } verb_help[] = {
-	{ "create", "hmapctl create NAME key SIZE value SIZE entries N [capacity N] [mode MODE] [prealloc] [lru] [ttl]\n"
+	{ "create", "hmapctl create NAME key SIZE value SIZE entries N [capacity N] [mode MODE] [prealloc] [lru] [ttl] [mmap]\n"
 		    "  Creates a map labelled NAME and publishes it as NAME with MODE\n"
 		    "  (octal, a subset of 0666; default 0600), so that it outlives this\n"
 		    "  command. capacity sizes the table so that N entries never resize it.\n"
 		    "  prealloc allocates all N entries now, so inserts never allocate.\n"
 		    "  lru: when full, an insert evicts an entry used long ago instead\n"
-		    "  of failing with E2BIG. ttl: entries may be given a time to live.\n" },
+		    "  of failing with E2BIG. ttl: entries may be given a time to live.\n"
+		    "  mmap: readers may map the map and look up without a system call\n"
+		    "  ('lookup ... mapped'); implies prealloc, takes about twice its\n"
+		    "  memory, excludes lru and ttl, and an insert into a full chain of\n"
+		    "  16 keys fails with EMLINK.\n" },
 	{ "list", "hmapctl list\n  Every live map this user may open by id (its own, or all for root).\n" },
-	{ "show", "hmapctl show MAP\n  Sizes, limits, count, memory, names, owner and counters of a map.\n" },
+	{ "show", "hmapctl show MAP\n"
+		  "  Sizes, limits, count, memory, names, owner and counters of a map;\n"
+		  "  its flags (prealloc, lru, ttl, mmap) and, for mmap, the bytes of\n"
+		  "  its image (mmap_bytes).\n" },
 	{ "open", "hmapctl open MAP [rdonly]\n  Opens the map (read-write unless rdonly) and says so.\n" },
-	{ "lookup", "hmapctl lookup MAP key DATA [version]\n  Prints the key's value, and with 'version' its version; fails with\n  ENOENT if absent.\n" },
+	{ "lookup", "hmapctl lookup MAP key DATA [version] [mapped]\n"
+		    "  Prints the key's value, and with 'version' its version; fails with\n"
+		    "  ENOENT if absent. mapped: through a mapping of the map's image\n"
+		    "  (a map created with mmap), as libhmap's hmap_mapped_lookup()\n"
+		    "  does, with no LOOKUP command unless writers kept the reads from\n"
+		    "  succeeding; the line ends with '(mapped)', or '(mapped, fell\n"
+		    "  back to LOOKUP)' (-j: \"mapped\":true and \"fallback\":B).\n"
+		    "  Another map fails with ENODEV.\n" },
 	{ "update", "hmapctl update MAP key DATA value DATA [any|noexist|exist] [version V] [ttl MS]\n"
 		    "  any: create or replace (default); noexist: create only;\n"
 		    "  exist: replace only. version V: only if the entry still has\n"
@@ -139,7 +156,16 @@ static const struct {
 	{ "mget", "hmapctl mget MAP key DATA [key DATA]...\n"
 		  "  Looks up every key in one command (LOOKUP_MULTI); absent keys\n"
 		  "  are listed as such, and the exit status is 0 all the same.\n" },
-	{ "dump", "hmapctl dump MAP\n  Prints every entry. Entries deleted meanwhile are skipped.\n" },
+	{ "dump", "hmapctl dump MAP [mapped]\n"
+		  "  Prints every entry. Entries deleted meanwhile are skipped.\n"
+		  "  mapped: reads the map's image instead (a map created with mmap;\n"
+		  "  another fails with ENODEV), with no system call per entry, one\n"
+		  "  chain after the other in bucket order; each chain is copied in\n"
+		  "  one walk that no write disturbed, retried while writers keep\n"
+		  "  changing it, and given up (EAGAIN, exit 1) if they never stop.\n"
+		  "  Every entry present throughout is printed once, no key twice.\n"
+		  "  The last line says 'Found N elements (mapped)'; -j: each entry\n"
+		  "  has \"mapped\":true.\n" },
 	{ "getnext", "hmapctl getnext MAP [key DATA]\n  Prints the key after DATA (which need not exist), or the first key.\n" },
 	{ "clear", "hmapctl clear MAP\n" },
 	{ "watch", "hmapctl watch MAP [values] [count N] [buf BYTES]\n"
@@ -172,7 +198,7 @@ static const struct {
 	{ "save", "hmapctl save MAP FILE\n"
 		  "hmapctl save --all DIR\n"
 		  "  Writes the map's key and value sizes, max_entries, capacity, flags\n"
-		  "  (prealloc, lru, ttl), label, published name and the name's owner,\n"
+		  "  (prealloc, lru, ttl, mmap), label, published name and the name's owner,\n"
 		  "  group and mode, then every entry, to FILE (mode 0600): to FILE.tmp,\n"
 		  "  fsync()ed and renamed, so that FILE is the old file or the whole\n"
 		  "  new one, never a part. --all: every published map this user may\n"
@@ -402,18 +428,11 @@ static void errno_text(int err, char *buf, size_t len)
 		snprintf(buf, len, "%s: %s", name ? name : "?", strerror(err));
 }
 
-/* A failed command: errno name and sentence, exit 1. */
-static int fail(int err, const char *what)
+/* A failed command, @msg saying why (errno @err): exit 1. */
+static int fail_msg(int err, const char *msg)
 {
 	const char *name = strerrorname_np(err), *why;
-	char msg[256], text[192];
 
-	errno_text(err, text, sizeof(text));
-	/* The device's message stands alone: no map was there to name. */
-	if (err == ENODEV)
-		snprintf(msg, sizeof(msg), "%s", text);
-	else
-		snprintf(msg, sizeof(msg), "%s: %s", what, text);
 	msg_prefix();
 	fprintf(stderr, "%s\n", msg);
 	why = explain(err);
@@ -429,6 +448,53 @@ static int fail(int err, const char *what)
 		printf("}\n");
 	}
 	return 1;
+}
+
+/* A failed command: errno name and sentence, exit 1. */
+static int fail(int err, const char *what)
+{
+	char msg[256], text[192];
+
+	errno_text(err, text, sizeof(text));
+	/* The device's message stands alone: no map was there to name. */
+	if (err == ENODEV)
+		snprintf(msg, sizeof(msg), "%s", text);
+	else
+		snprintf(msg, sizeof(msg), "%s: %s", what, text);
+	return fail_msg(err, msg);
+}
+
+/*
+ * Maps the image of the map of @fd, for the verbs' 'mapped'. Returns 0, or
+ * 1 once the failure is printed: ENODEV here is the map's, not the
+ * device's, which fail() would blame on a module not loaded.
+ */
+static int map_image(int fd, struct hmap_mapping **m)
+{
+	int ret;
+
+	attempt(HMAP_CMD_INFO, 0);
+	ret = hmap_mmap(fd, m);
+	if (ret == -ENODEV)
+		return fail_msg(ENODEV, "mmap: ENODEV: the map was not created with mmap");
+	if (ret == -EPROTO)
+		return fail_msg(EPROTO, "mmap: EPROTO: the map's image has a layout this hmapctl cannot read");
+	if (ret)
+		return fail(-ret, "mmap");
+	return 0;
+}
+
+/*
+ * Marks an entry read through a mapping; @fallback: the lookup gave up on
+ * it and asked the kernel (see hmap_mapped_lookup()).
+ */
+static void print_mapped(bool fallback)
+{
+	if (json)
+		printf(",\"mapped\":true,\"fallback\":%s",
+		       fallback ? "true" : "false");
+	else
+		printf("  (mapped%s)", fallback ? ", fell back to LOOKUP" : "");
 }
 
 /* Ends a verb that prints nothing on success (JSON: null). */
@@ -556,7 +622,7 @@ static bool is_keyword(const char *s)
 {
 	static const char *const kw[] = {
 		"key", "value", "any", "noexist", "exist", "version", "delta",
-		"expect", "create", "ttl", NULL,
+		"expect", "create", "ttl", "mapped", NULL,
 	};
 	int i;
 
@@ -705,7 +771,8 @@ static void print_info(const struct hmap_info *in)
 		       "\"lookups\":%llu,\"hits\":%llu,\"updates\":%llu,"
 		       "\"deletes\":%llu,\"resizes\":%llu,\"adds\":%llu,"
 		       "\"cmpxchgs\":%llu,\"conflicts\":%llu,\"evictions\":%llu,"
-		       "\"expirations\":%llu,\"prealloc\":%s,\"lru\":%s,\"ttl\":%s}",
+		       "\"expirations\":%llu,\"prealloc\":%s,\"lru\":%s,\"ttl\":%s,"
+		       "\"mmap\":%s,\"mmap_bytes\":%llu}",
 		       in->key_size, in->value_size, in->max_entries,
 		       in->capacity_hint, in->count,
 		       (unsigned long long)in->bytes, in->buckets, in->owner_uid,
@@ -723,16 +790,22 @@ static void print_info(const struct hmap_info *in)
 		       (unsigned long long)in->expirations,
 		       in->map_flags & HMAP_F_PREALLOC ? "true" : "false",
 		       in->map_flags & HMAP_F_LRU ? "true" : "false",
-		       in->map_flags & HMAP_F_TTL ? "true" : "false");
+		       in->map_flags & HMAP_F_TTL ? "true" : "false",
+		       in->map_flags & HMAP_F_MMAP ? "true" : "false",
+		       (unsigned long long)in->mmap_bytes);
 		return;
 	}
-	printf("%u: name %s  key %uB  value %uB  max_entries %u  count %u  bytes %llu%s%s%s\n",
+	printf("%u: name %s  key %uB  value %uB  max_entries %u  count %u  bytes %llu%s%s%s",
 	       in->id, in->name[0] ? in->name : "-", in->key_size,
 	       in->value_size, in->max_entries, in->count,
 	       (unsigned long long)in->bytes,
 	       in->map_flags & HMAP_F_PREALLOC ? "  prealloc" : "",
 	       in->map_flags & HMAP_F_LRU ? "  lru" : "",
 	       in->map_flags & HMAP_F_TTL ? "  ttl" : "");
+	/* The image comes on top of bytes: say how large it is. */
+	if (in->map_flags & HMAP_F_MMAP)
+		printf("  mmap  mmap_bytes %llu", (unsigned long long)in->mmap_bytes);
+	putchar('\n');
 	if (in->pub_name[0])
 		printf("\tpublished %s  owner %u:%u  mode %04o\n", in->pub_name,
 		       in->pub_uid, in->pub_gid, in->pub_mode);
@@ -778,6 +851,11 @@ static int cmd_create(int argc, char **argv)
 		}
 		if (!strcmp(kw, "ttl")) {
 			o.flags |= HMAP_F_TTL;
+			i++;
+			continue;
+		}
+		if (!strcmp(kw, "mmap")) {
+			o.flags |= HMAP_F_MMAP;
 			i++;
 			continue;
 		}
@@ -1067,11 +1145,12 @@ static int fail_stale(const char *what, __u64 version)
 
 static int cmd_lookup(int argc, char **argv)
 {
+	struct hmap_mapping *m = NULL;
+	struct hmap_mapped_stats st;
 	struct hmap_info info;
 	unsigned char *key = NULL, *value;
 	int i = 1, fd = -1, ret;
-
-	bool want_version = false;
+	bool want_version = false, mapped = false;
 	__u64 version = 0;
 
 	ret = map_and_key(argc, argv, &i, HMAP_F_RDONLY, &fd, &info, &key, &value,
@@ -1080,16 +1159,29 @@ static int cmd_lookup(int argc, char **argv)
 		ret = check_fmts(&info, true, true);
 	if (ret)
 		goto out;
-	if (i < argc && !strcmp(argv[i], "version")) {
-		want_version = true;
-		i++;
+	/* Trailing words, in either order, each once. */
+	for (; i < argc; i++) {
+		if (!want_version && !strcmp(argv[i], "version")) {
+			want_version = true;
+		} else if (!mapped && !strcmp(argv[i], "mapped")) {
+			mapped = true;
+		} else {
+			ret = bad_usage("unexpected '%s'", argv[i]);
+			goto out;
+		}
 	}
-	if (i != argc) {
-		ret = bad_usage("unexpected '%s'", argv[i]);
-		goto out;
+	if (mapped) {
+		ret = map_image(fd, &m);
+		if (ret)
+			goto out;
+		/* For explain(), should the lookup fall back and fail. */
+		attempt(HMAP_CMD_LOOKUP, 0);
+		ret = hmap_mapped_lookup(m, key, value, &version);
+		hmap_mapped_stats(m, &st);
+	} else {
+		attempt(HMAP_CMD_LOOKUP, 0);
+		ret = hmap_lookup_version(fd, key, value, &version);
 	}
-	attempt(HMAP_CMD_LOOKUP, 0);
-	ret = hmap_lookup_version(fd, key, value, &version);
 	if (ret) {
 		ret = fail(-ret, "lookup");
 		goto out;
@@ -1097,8 +1189,11 @@ static int cmd_lookup(int argc, char **argv)
 	print_entry_open(key, info.key_size, value, info.value_size, "value");
 	if (want_version)
 		print_version(version, true);
+	if (mapped)
+		print_mapped(st.fallbacks);
 	print_end();
 out:
+	hmap_munmap(m);
 	free(key);
 	if (fd >= 0)
 		close(fd);
@@ -1438,17 +1533,108 @@ out:
 /* Entries fetched per LOOKUP_BATCH by dump. */
 #define DUMP_BATCH 256
 
+/*
+ * hmap_mapped_bucket() calls dump mapped makes on one chain that writers
+ * keep changing, each of HMAP_MAPPED_TRIES walks, before it gives up:
+ * with the pauses between them, about 55 ms.
+ */
+#define DUMP_CHAIN_CALLS 64
+
+/* Waits a little for the writers of a chain: 2 us, doubling, up to 1 ms. */
+static void dump_backoff(int calls)
+{
+	struct timespec ts = {
+		.tv_nsec = (calls < 10 ? 1L << calls : 1000L) * 1000,
+	};
+
+	nanosleep(&ts, NULL);
+}
+
+/* dump ... mapped: every chain of the image, each from one walk. */
+static int dump_mapped(int fd, const struct hmap_info *info)
+{
+	unsigned char *keys = NULL, *values = NULL;
+	struct hmap_mapping *m = NULL;
+	__u32 b, buckets, room, got, j;
+	int ret, calls, n = 0;
+	char msg[256];
+
+	ret = map_image(fd, &m);
+	if (ret)
+		return ret;
+	buckets = hmap_mapped_buckets(m);
+	/* No chain holds more: a walk that met more started again. */
+	room = hmap_mapped_chain_max(m);
+	keys = calloc(room, info->key_size);
+	values = calloc(room, info->value_size);
+	if (!keys || !values) {
+		ret = fail(ENOMEM, "alloc");
+		goto out;
+	}
+	if (json)
+		putchar('[');
+	for (b = 0; b < buckets; b++) {
+		for (calls = 1;; calls++) {
+			ret = hmap_mapped_bucket(m, b, keys, values, NULL, room,
+						 &got);
+			if (ret != -EAGAIN || calls == DUMP_CHAIN_CALLS)
+				break;
+			dump_backoff(calls);
+		}
+		if (ret) {
+			/* What was printed stays valid JSON; the error follows. */
+			if (json)
+				printf("]\n");
+			if (ret != -EAGAIN) {
+				ret = fail(-ret, "dump");
+				goto out;
+			}
+			snprintf(msg, sizeof(msg),
+				 "dump: EAGAIN: writers kept changing chain %u through %d walks; try again",
+				 b, DUMP_CHAIN_CALLS * HMAP_MAPPED_TRIES);
+			ret = fail_msg(EAGAIN, msg);
+			goto out;
+		}
+		for (j = 0; j < got; j++, n++) {
+			if (json && n)
+				putchar(',');
+			print_entry_open(keys + (size_t)j * info->key_size,
+					 info->key_size,
+					 values + (size_t)j * info->value_size,
+					 info->value_size, "value");
+			if (json)
+				printf(",\"mapped\":true}");
+			else
+				putchar('\n');
+		}
+	}
+	if (json)
+		printf("]\n");
+	else
+		printf("Found %d element%s (mapped)\n", n, n == 1 ? "" : "s");
+	ret = 0;
+out:
+	free(keys);
+	free(values);
+	hmap_munmap(m);
+	return ret;
+}
+
 static int cmd_dump(int argc, char **argv)
 {
 	struct hmap_info info;
 	unsigned char *buf = NULL, *cur, *keys, *values;
 	int i = 1, fd = -1, ret, n = 0;
-	bool started = false;
+	bool started = false, mapped = false;
 	__u32 got, j;
 
 	ret = open_map(argc, argv, &i, HMAP_F_RDONLY, &fd);
 	if (ret)
 		return ret;
+	if (i < argc && !strcmp(argv[i], "mapped")) {
+		mapped = true;
+		i++;
+	}
 	if (i != argc) {
 		ret = bad_usage("unexpected '%s'", argv[i]);
 		goto out;
@@ -1461,6 +1647,10 @@ static int cmd_dump(int argc, char **argv)
 	ret = check_fmts(&info, true, true);
 	if (ret)
 		goto out;
+	if (mapped) {
+		ret = dump_mapped(fd, &info);
+		goto out;
+	}
 	buf = calloc(1, (size_t)info.key_size * (DUMP_BATCH + 1) +
 		     (size_t)info.value_size * DUMP_BATCH);
 	if (!buf) {
@@ -1807,7 +1997,8 @@ static int cmd_unpublish(int argc, char **argv)
 #define SAVE_VERSION		1
 #define SAVE_HDR_SIZE		128
 #define SAVE_TAIL_SIZE		24
-#define SAVE_MAP_FLAGS		(HMAP_F_PREALLOC | HMAP_F_LRU | HMAP_F_TTL)
+#define SAVE_MAP_FLAGS		(HMAP_F_PREALLOC | HMAP_F_LRU | HMAP_F_TTL | \
+				 HMAP_F_MMAP)
 /* Entries per LOOKUP_BATCH, UPDATE_BATCH and file read or write. */
 #define SAVE_CHUNK_ENTRIES	4096
 #define SAVE_CHUNK_BYTES	(1024 * 1024)

@@ -23,7 +23,11 @@
  * newer <linux/hmap.h> than the module (a module fails a command it does
  * not know with ENOTTY, a flag it does not know with EINVAL). The shared
  * library is libhmap.so.0 (its soname; the file libhmap.so.MAJOR.MINOR.PATCH)
- * and exports only the hmap_* functions, at symbol version LIBHMAP_0.1.
+ * and exports only the hmap_* functions, at symbol version LIBHMAP_0.1, and
+ * those of the mapped reader (hmap_mmap() and after) at LIBHMAP_0.2.
+ *
+ * The library keeps no state of its own but in a struct hmap_mapping, which
+ * belongs to whoever made it with hmap_mmap().
  */
 #ifndef _LIBHMAP_H
 #define _LIBHMAP_H
@@ -44,7 +48,8 @@ extern "C" {
  * @capacity_hint: entries the map holds without resizing (0: start small)
  * @flags: HMAP_F_RDONLY for a read-only fd, HMAP_F_PREALLOC to allocate
  *	every entry at creation, HMAP_F_LRU to evict instead of refusing
- *	inserts when full
+ *	inserts when full, HMAP_F_TTL to allow times to live, HMAP_F_MMAP
+ *	to allow lookups through a mapping (hmap_mmap())
  */
 struct hmap_create_opts {
 	size_t sz;
@@ -504,6 +509,164 @@ int hmap_features(struct hmap_features *f);
  */
 int hmap_check_feature(const struct hmap_features *f, unsigned int cmd,
 		       __u64 flags, char *why, size_t len);
+
+/*
+ * Lookups without a system call (HMAP_F_MMAP maps, symbol version
+ * LIBHMAP_0.2).
+ *
+ * hmap_mmap() maps the map's image read-only; hmap_mapped_lookup() then
+ * searches it in the caller's own memory, the way the kernel's LOOKUP
+ * searches the table, and checks every copy it makes against the slot's
+ * sequence count, which the kernel changes around every write.
+ *
+ * What a reader observes is what HMAP_IOC_LOOKUP gives: the call takes
+ * effect at one instant between its start and its return. It returns the
+ * value and version the entry had at that instant, never a mix of two
+ * writes, or -ENOENT if the key was absent then; a write that completed
+ * before the call began is seen. The buffer @value may be written even
+ * when the call returns -ENOENT or an error.
+ *
+ * A walk of the key's chain that a writer disturbs (a slot it was reading
+ * changed, or it was carried into another chain) starts again from the
+ * bucket head. After HMAP_MAPPED_TRIES walks the call gives up on the
+ * mapping and issues HMAP_IOC_LOOKUP on its own duplicate of the map fd,
+ * whose answer it returns: so a lookup always ends, and takes at most
+ * HMAP_MAPPED_TRIES * chain_max slot visits (chain_max, a field of the
+ * image's header, is 16 today), plus one system call.
+ *
+ * A mapping may be shared by threads for lookups (hmap_mapped_lookup(),
+ * hmap_mapped_bucket()), which then update its statistics without
+ * synchronising: the counts are then approximate, and the threads share
+ * the cache line they are in, so a hot path is fastest with a mapping per
+ * thread. hmap_munmap() must not run with any other call on the mapping.
+ * A mapping survives fork(); it holds the map as an open fd does.
+ */
+
+/**
+ * define HMAP_MAPPED_TRIES - walks of a chain before a lookup asks the kernel
+ */
+#define HMAP_MAPPED_TRIES	8
+
+/** struct hmap_mapping - a map's image mapped by hmap_mmap(); opaque */
+struct hmap_mapping;
+
+/**
+ * hmap_mmap() - map an HMAP_F_MMAP map for lookups without a system call
+ * @map_fd: map fd (read-only is enough); the caller may close it
+ *	afterwards: the mapping keeps a duplicate (close-on-exec) of its own
+ * @out: written with the mapping on success, NULL on failure
+ *
+ * Maps the whole image (&hmap_info.mmap_bytes) read-only and checks its
+ * header completely before anything reads on: magic, layout, hash, sizes
+ * and every offset against the mapping's size.
+ *
+ * Return: 0, or a negative errno: -ENODEV (the map was not created with
+ * HMAP_F_MMAP, or the module predates it); -EPROTO (an image this library
+ * cannot read: a layout or hash it does not know, or sizes that do not
+ * agree with HMAP_IOC_INFO's); -ENOMEM; those of HMAP_IOC_INFO, fcntl(2)
+ * and mmap(2).
+ */
+int hmap_mmap(int map_fd, struct hmap_mapping **out);
+
+/**
+ * hmap_munmap() - undo hmap_mmap()
+ * @m: the mapping, or NULL
+ *
+ * Unmaps the image and closes the mapping's fd; the map goes away if
+ * nothing else holds it. Leaves errno alone.
+ */
+void hmap_munmap(struct hmap_mapping *m);
+
+/**
+ * hmap_mapped_lookup() - hmap_lookup_version() through the mapping
+ * @m: the mapping
+ * @key: key_size bytes
+ * @value: value_size bytes, written on success; may be written on failure
+ * @version: written with the value's version on success; may be NULL
+ *
+ * See above for what the call observes and when it falls back to
+ * HMAP_IOC_LOOKUP.
+ *
+ * Return: 0, -ENOENT (no such key), or the fallback's negative errno
+ * (-EINVAL: @m is NULL).
+ */
+int hmap_mapped_lookup(struct hmap_mapping *m, const void *key, void *value,
+		       __u64 *version);
+
+/**
+ * struct hmap_mapped_stats - what the lookups of a mapping did
+ * @lookups: hmap_mapped_lookup() calls
+ * @attempts: walks of a chain started, by lookups and hmap_mapped_bucket()
+ * @retries: walks abandoned because a writer disturbed them
+ * @fallbacks: lookups that gave up on the mapping and used HMAP_IOC_LOOKUP
+ * @steps: slots visited
+ * @max_steps: most slots one call visited, over all its walks: at most
+ *	HMAP_MAPPED_TRIES * chain_max
+ */
+struct hmap_mapped_stats {
+	__u64 lookups;
+	__u64 attempts;
+	__u64 retries;
+	__u64 fallbacks;
+	__u64 steps;
+	__u64 max_steps;
+};
+
+/**
+ * hmap_mapped_stats() - read a mapping's statistics
+ * @m: the mapping
+ * @st: filled in (zeroed if @m is NULL)
+ *
+ * Counted since hmap_mmap(); approximate if threads share the mapping.
+ */
+void hmap_mapped_stats(const struct hmap_mapping *m,
+		       struct hmap_mapped_stats *st);
+
+/**
+ * hmap_mapped_buckets() - the number of chains of a mapping's image
+ * @m: the mapping
+ *
+ * Return: the bucket count, a power of two: the buckets of
+ * hmap_mapped_bucket() are 0 to this minus one. 0 if @m is NULL.
+ */
+__u32 hmap_mapped_buckets(const struct hmap_mapping *m);
+
+/**
+ * hmap_mapped_chain_max() - the most entries one chain holds
+ * @m: the mapping
+ *
+ * Return: &hmap_mmap_header.chain_max: room for this many entries is
+ * always enough for hmap_mapped_bucket(). 0 if @m is NULL.
+ */
+__u32 hmap_mapped_chain_max(const struct hmap_mapping *m);
+
+/**
+ * hmap_mapped_bucket() - copy out one chain of the image
+ * @m: the mapping
+ * @bucket: 0 to hmap_mapped_buckets() - 1
+ * @keys: room for @max keys
+ * @values: room for @max values, or NULL
+ * @versions: room for @max versions, or NULL
+ * @max: the room; hmap_mapped_chain_max() is always enough
+ * @count: written with the entries copied (0 on failure)
+ *
+ * One walk of the chain in which every slot was read whole (its count
+ * unchanged around the copy) and which ended at the chain's own end; a
+ * walk a writer disturbed starts again, HMAP_MAPPED_TRIES times at most.
+ * Each entry copied was in the chain, with that value and version, at
+ * some instant of the call; an entry in the chain for the whole call is
+ * copied; no key is copied twice. A key's bucket never changes (the image
+ * never resizes), so a walk of every bucket sees every entry present
+ * throughout it once, and no key twice: a dump, though no snapshot of one
+ * instant. No system call is made.
+ *
+ * Return: 0; -EAGAIN (writers kept changing the chain: try again later);
+ * -ENOSPC (the chain held more than @max entries); -EINVAL (@m, @keys or
+ * @count NULL, @bucket out of range).
+ */
+int hmap_mapped_bucket(struct hmap_mapping *m, __u32 bucket, void *keys,
+		       void *values, __u64 *versions, __u32 max,
+		       __u32 *count);
 
 #ifdef __cplusplus
 }

@@ -8,11 +8,14 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "libhmap.h"
+#include "mapped.h"
 
 /* From the Makefile's LIBHMAP_VERSION, as the shared library's file name. */
 #ifndef LIBHMAP_VERSION
@@ -529,6 +532,7 @@ static const struct hmap_flag_name hmap_create_flag_names[] = {
 	{ HMAP_F_PREALLOC, "HMAP_F_PREALLOC" },
 	{ HMAP_F_LRU, "HMAP_F_LRU" },
 	{ HMAP_F_TTL, "HMAP_F_TTL" },
+	{ HMAP_F_MMAP, "HMAP_F_MMAP" },
 	{ 0, NULL },
 };
 
@@ -712,4 +716,181 @@ int hmap_check_feature(const struct hmap_features *f, unsigned int cmd,
 		return -EOPNOTSUPP;
 	}
 	return 0;
+}
+
+/*
+ * A mapped image (mapped.c reads it). The counters are written by every
+ * lookup: on a cache line of their own, so that threads sharing the
+ * mapping do not also keep fetching back the line of the view they read.
+ */
+struct hmap_mapping {
+	struct libhmap_view view;
+	void *addr;
+	size_t len;
+	int fd;
+	struct hmap_mapped_stats stats __attribute__((aligned(64)));
+};
+
+/* Sets errno from a negative errno, and returns it. */
+static int hmap_fail(int ret)
+{
+	errno = -ret;
+	return ret;
+}
+
+int hmap_mmap(int map_fd, struct hmap_mapping **out)
+{
+	struct hmap_mapping *m;
+	struct hmap_info info;
+	void *addr;
+	int fd, ret;
+
+	*out = NULL;
+	ret = hmap_info(map_fd, &info);
+	if (ret)
+		return ret;
+	/* 0 also from a module that predates the field: it has no images. */
+	if (!info.mmap_bytes)
+		return hmap_fail(-ENODEV);
+	if (info.mmap_bytes > SIZE_MAX)
+		return hmap_fail(-ENOMEM);
+	m = aligned_alloc(_Alignof(struct hmap_mapping), sizeof(*m));
+	if (!m)
+		return hmap_fail(-ENOMEM);
+	memset(m, 0, sizeof(*m));
+	/* Our own fd, for the fallback: the caller may close theirs. */
+	fd = fcntl(map_fd, F_DUPFD_CLOEXEC, 0);
+	if (fd < 0) {
+		ret = -errno;
+		goto err_free;
+	}
+	addr = mmap(NULL, info.mmap_bytes, PROT_READ, MAP_SHARED, fd, 0);
+	if (addr == MAP_FAILED) {
+		ret = -errno;
+		goto err_close;
+	}
+	ret = libhmap_view_init(&m->view, addr, info.mmap_bytes,
+				info.key_size, info.value_size);
+	if (ret)
+		goto err_unmap;
+	m->addr = addr;
+	m->len = info.mmap_bytes;
+	m->fd = fd;
+	*out = m;
+	return 0;
+
+err_unmap:
+	munmap(addr, info.mmap_bytes);
+err_close:
+	close(fd);
+err_free:
+	free(m);
+	return hmap_fail(ret);
+}
+
+void hmap_munmap(struct hmap_mapping *m)
+{
+	int err = errno;
+
+	if (!m)
+		return;
+	munmap(m->addr, m->len);
+	close(m->fd);
+	free(m);
+	errno = err;
+}
+
+/*
+ * Counters of a mapping that threads may share: a relaxed load and store,
+ * not an atomic add, so that a lookup costs no locked instruction. Threads
+ * racing may lose counts, which the header says; no access is torn.
+ */
+static inline void hmap_stat_add(__u64 *c, __u64 n)
+{
+	__atomic_store_n(c, __atomic_load_n(c, __ATOMIC_RELAXED) + n,
+			 __ATOMIC_RELAXED);
+}
+
+static inline __u64 hmap_stat_read(const __u64 *c)
+{
+	return __atomic_load_n(c, __ATOMIC_RELAXED);
+}
+
+/* Adds what one call did to the mapping's statistics. */
+static void hmap_mapped_count(struct hmap_mapping *m,
+			      const struct libhmap_walk *w)
+{
+	hmap_stat_add(&m->stats.attempts, w->attempts);
+	if (w->retries)
+		hmap_stat_add(&m->stats.retries, w->retries);
+	hmap_stat_add(&m->stats.steps, w->steps);
+	if (w->steps > hmap_stat_read(&m->stats.max_steps))
+		__atomic_store_n(&m->stats.max_steps, w->steps,
+				 __ATOMIC_RELAXED);
+}
+
+int hmap_mapped_lookup(struct hmap_mapping *m, const void *key, void *value,
+		       __u64 *version)
+{
+	struct libhmap_walk w;
+	__u64 ver = 0;
+	int ret;
+
+	if (!m)
+		return hmap_fail(-EINVAL);
+	ret = libhmap_view_lookup(&m->view, key, value, &ver, &w);
+	hmap_stat_add(&m->stats.lookups, 1);
+	hmap_mapped_count(m, &w);
+	if (ret == -EAGAIN) {
+		/* Writers kept every walk from completing: the kernel's answer. */
+		hmap_stat_add(&m->stats.fallbacks, 1);
+		ret = hmap_lookup_version(m->fd, key, value, &ver);
+	}
+	if (ret)
+		return hmap_fail(ret);
+	if (version)
+		*version = ver;
+	return 0;
+}
+
+void hmap_mapped_stats(const struct hmap_mapping *m,
+		       struct hmap_mapped_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	if (!m)
+		return;
+	st->lookups = hmap_stat_read(&m->stats.lookups);
+	st->attempts = hmap_stat_read(&m->stats.attempts);
+	st->retries = hmap_stat_read(&m->stats.retries);
+	st->fallbacks = hmap_stat_read(&m->stats.fallbacks);
+	st->steps = hmap_stat_read(&m->stats.steps);
+	st->max_steps = hmap_stat_read(&m->stats.max_steps);
+}
+
+__u32 hmap_mapped_buckets(const struct hmap_mapping *m)
+{
+	return m ? m->view.buckets : 0;
+}
+
+__u32 hmap_mapped_chain_max(const struct hmap_mapping *m)
+{
+	return m ? m->view.chain_max : 0;
+}
+
+int hmap_mapped_bucket(struct hmap_mapping *m, __u32 bucket, void *keys,
+		       void *values, __u64 *versions, __u32 max,
+		       __u32 *count)
+{
+	struct libhmap_walk w;
+	int ret;
+
+	if (!m) {
+		if (count)
+			*count = 0;
+		return hmap_fail(-EINVAL);
+	}
+	ret = libhmap_view_bucket(&m->view, bucket, keys, values, versions,
+				  max, count, &w);
+	hmap_mapped_count(m, &w);
+	return ret ? hmap_fail(ret) : 0;
 }

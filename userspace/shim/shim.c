@@ -114,6 +114,23 @@ void kvfree(const void *p)
 	free((void *)p);
 }
 
+void *__vmalloc(unsigned long size, gfp_t gfp)
+{
+	void *p;
+
+	if (shim_should_fail())
+		return NULL;
+	p = aligned_alloc(PAGE_SIZE, PAGE_ALIGN(size));
+	if (p && (gfp & __GFP_ZERO))
+		memset(p, 0, PAGE_ALIGN(size));
+	return p;
+}
+
+void vfree(const void *p)
+{
+	free((void *)p);
+}
+
 struct kmem_cache *kmem_cache_create(const char *name, unsigned int size,
 				     unsigned int align, unsigned int flags,
 				     void (*ctor)(void *))

@@ -165,18 +165,35 @@ static inline u32 rol32(u32 w, unsigned int s)
 	c ^= b; c -= rol32(b, 24);					\
 } while (0)
 
-/* The kernel's jhash_3words(), inline as there. */
-static inline u32 jhash_3words(u32 a, u32 b, u32 c, u32 initval)
+/*
+ * The kernel's __jhash_nwords() and its users, inline as there: each seeds
+ * with its own length in bytes, so jhash_1word() and jhash_2words() hash a
+ * 4- or 8-byte key as jhash() does on a little-endian machine (which a
+ * mapped map's readers rely on: see HMAP_MMAP_HASH_JHASH).
+ */
+static inline u32 __jhash_nwords(u32 a, u32 b, u32 c, u32 initval)
 {
-	initval += 0xdeadbeef + (3 << 2);
 	a += initval;
 	b += initval;
 	c += initval;
 	__jhash_final(a, b, c);
 	return c;
 }
-#define jhash_2words(a, b, initval)	jhash_3words((a), (b), 0, (initval))
-#define jhash_1word(a, initval)		jhash_3words((a), 0, 0, (initval))
+
+static inline u32 jhash_3words(u32 a, u32 b, u32 c, u32 initval)
+{
+	return __jhash_nwords(a, b, c, initval + 0xdeadbeef + (3 << 2));
+}
+
+static inline u32 jhash_2words(u32 a, u32 b, u32 initval)
+{
+	return __jhash_nwords(a, b, 0, initval + 0xdeadbeef + (2 << 2));
+}
+
+static inline u32 jhash_1word(u32 a, u32 initval)
+{
+	return __jhash_nwords(a, 0, 0, initval + 0xdeadbeef + (1 << 2));
+}
 
 #define get_unaligned(p) ({						\
 	__typeof__(*(p) + 0) __v;						\
@@ -269,6 +286,12 @@ void *kzalloc(size_t size, gfp_t gfp);
 void *kvmalloc(size_t size, gfp_t gfp);
 void kfree(const void *p);
 void kvfree(const void *p);
+
+/* Page-backed memory, as the kernel's vmalloc gives: what a map's image uses. */
+#define PAGE_SIZE		4096UL
+#define PAGE_ALIGN(x)		(((x) + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1))
+void *__vmalloc(unsigned long size, gfp_t gfp);
+void vfree(const void *p);
 
 /* Slab caches: malloc underneath, failing like kmalloc under shim_fail_nth. */
 #define SLAB_ACCOUNT		0x1u

@@ -1,0 +1,401 @@
+// SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
+/*
+ * The lock-free reader of an HMAP_F_MMAP map's image: see mapped.h, and
+ * struct hmap_mmap_header and struct hmap_mmap_slot in <linux/hmap.h> for
+ * the writer's side of the protocol.
+ *
+ * The image is shared memory that the kernel writes while we read it, so
+ * nothing read from a slot is believed until the slot's sequence count,
+ * loaded again after the reads, shows that no write overlapped them; and
+ * nothing read from the image, believed or not, may take the reader
+ * outside it or keep it walking: indexes are checked against the slot
+ * count before use, and a walk gives up after chain_max slots.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "mapped.h"
+
+/* ---- the hash: Bob Jenkins' lookup3 (public domain), as the kernel's jhash ---- */
+
+#define LIBHMAP_JHASH_INITVAL	0xdeadbeefU
+
+#if defined(__GNUC__) && __GNUC__ >= 7 || defined(__clang__)
+#define libhmap_fallthrough	__attribute__((__fallthrough__))
+#else
+#define libhmap_fallthrough	do {} while (0)
+#endif
+
+static inline __u32 libhmap_rol32(__u32 w, unsigned int s)
+{
+	return w << s | w >> (32 - s);
+}
+
+/* lookup3's mix(): the state after each whole 12-byte block. */
+#define libhmap_jhash_mix(a, b, c) do {					\
+	a -= c; a ^= libhmap_rol32(c, 4);  c += b;			\
+	b -= a; b ^= libhmap_rol32(a, 6);  a += c;			\
+	c -= b; c ^= libhmap_rol32(b, 8);  b += a;			\
+	a -= c; a ^= libhmap_rol32(c, 16); c += b;			\
+	b -= a; b ^= libhmap_rol32(a, 19); a += c;			\
+	c -= b; c ^= libhmap_rol32(b, 4);  b += a;			\
+} while (0)
+
+/* lookup3's final(): folds the state into c. */
+#define libhmap_jhash_final(a, b, c) do {				\
+	c ^= b; c -= libhmap_rol32(b, 14);				\
+	a ^= c; a -= libhmap_rol32(c, 11);				\
+	b ^= a; b -= libhmap_rol32(a, 25);				\
+	c ^= b; c -= libhmap_rol32(b, 16);				\
+	a ^= c; a -= libhmap_rol32(c, 4);				\
+	b ^= a; b -= libhmap_rol32(a, 14);				\
+	c ^= b; c -= libhmap_rol32(b, 24);				\
+} while (0)
+
+/* A native-endian word from any address, as the kernel's get_unaligned(). */
+static inline __u32 libhmap_get32(const unsigned char *p)
+{
+	__u32 w;
+
+	memcpy(&w, p, sizeof(w));
+	return w;
+}
+
+__u32 libhmap_jhash(const void *key, __u32 length, __u32 seed)
+{
+	const unsigned char *k = key;
+	__u32 a, b, c;
+
+	a = b = c = LIBHMAP_JHASH_INITVAL + length + seed;
+	/* Every block but the last, even a last one of exactly 12 bytes. */
+	while (length > 12) {
+		a += libhmap_get32(k);
+		b += libhmap_get32(k + 4);
+		c += libhmap_get32(k + 8);
+		libhmap_jhash_mix(a, b, c);
+		length -= 12;
+		k += 12;
+	}
+	/*
+	 * The last bytes by explicit shifts, as the kernel adds them: the
+	 * same as native words on a little-endian machine, not on others.
+	 */
+	switch (length) {
+	case 12:
+		c += (__u32)k[11] << 24;
+		libhmap_fallthrough;
+	case 11:
+		c += (__u32)k[10] << 16;
+		libhmap_fallthrough;
+	case 10:
+		c += (__u32)k[9] << 8;
+		libhmap_fallthrough;
+	case 9:
+		c += k[8];
+		libhmap_fallthrough;
+	case 8:
+		b += (__u32)k[7] << 24;
+		libhmap_fallthrough;
+	case 7:
+		b += (__u32)k[6] << 16;
+		libhmap_fallthrough;
+	case 6:
+		b += (__u32)k[5] << 8;
+		libhmap_fallthrough;
+	case 5:
+		b += k[4];
+		libhmap_fallthrough;
+	case 4:
+		a += (__u32)k[3] << 24;
+		libhmap_fallthrough;
+	case 3:
+		a += (__u32)k[2] << 16;
+		libhmap_fallthrough;
+	case 2:
+		a += (__u32)k[1] << 8;
+		libhmap_fallthrough;
+	case 1:
+		a += k[0];
+		libhmap_jhash_final(a, b, c);
+		break;
+	case 0:
+		/* Nothing left: lookup3 returns c unmixed. */
+		break;
+	}
+	return c;
+}
+
+/* The kernel's __jhash_nwords(): jhash_1word() and jhash_2words() below. */
+static inline __u32 libhmap_jhash_nwords(__u32 a, __u32 b, __u32 c,
+					 __u32 initval)
+{
+	a += initval;
+	b += initval;
+	c += initval;
+	libhmap_jhash_final(a, b, c);
+	return c;
+}
+
+__u32 libhmap_key_hash(const void *key, __u32 key_size, __u32 seed)
+{
+	const unsigned char *k = key;
+
+	/* The kernel's words carry the length in bytes: 1 << 2, 2 << 2. */
+	switch (key_size) {
+	case 4:
+		return libhmap_jhash_nwords(libhmap_get32(k), 0, 0,
+					    seed + LIBHMAP_JHASH_INITVAL + 4);
+	case 8:
+		return libhmap_jhash_nwords(libhmap_get32(k),
+					    libhmap_get32(k + 4), 0,
+					    seed + LIBHMAP_JHASH_INITVAL + 8);
+	default:
+		return libhmap_jhash(key, key_size, seed);
+	}
+}
+
+/* ---- the image ---- */
+
+int libhmap_view_init(struct libhmap_view *v,
+		      const struct hmap_mmap_header *base, __u64 bytes,
+		      __u32 key_size, __u32 value_size)
+{
+	struct hmap_mmap_header h;
+
+	memset(v, 0, sizeof(*v));
+	/* 8-aligned: the slots' 64-bit counts are loaded atomically. */
+	if (!base || (uintptr_t)base % 8 || bytes < sizeof(h))
+		return -EPROTO;
+	/*
+	 * One copy, and every check and every use from it: the header is
+	 * immutable by contract, but a reader that trusted it twice could be
+	 * led out of the image by one that changed between the two reads.
+	 */
+	memcpy(&h, base, sizeof(h));
+	if (h.magic != HMAP_MMAP_MAGIC || h.layout != HMAP_MMAP_LAYOUT ||
+	    h.hash != HMAP_MMAP_HASH_JHASH || h.header_size < sizeof(h) ||
+	    h.header_size > bytes || h.mmap_bytes != bytes)
+		return -EPROTO;
+	if (!key_size || !value_size || h.key_size != key_size ||
+	    h.value_size != value_size)
+		return -EPROTO;
+	/* The key at data[0], the value after it, both inside the slot. */
+	if (h.value_off < h.key_size || h.value_off % 8 || h.slot_size % 8 ||
+	    (__u64)h.slot_size < sizeof(struct hmap_mmap_slot) +
+				 (__u64)h.value_off + h.value_size)
+		return -EPROTO;
+	/* A bucket is hash & (buckets - 1), and NULLS | bucket must be one. */
+	if (!h.buckets || h.buckets & (h.buckets - 1) ||
+	    h.buckets > HMAP_MMAP_NULLS || !h.chain_max ||
+	    h.slots > HMAP_MMAP_NULLS)
+		return -EPROTO;
+	/*
+	 * Heads and slots after the header and inside @bytes; each side of
+	 * each comparison fits in 64 bits (4 * 2^32, (2^32 - 1)^2). Heads
+	 * 4-aligned and slots 8-aligned for the atomic loads of them.
+	 */
+	if (h.buckets_off % 4 || h.buckets_off < h.header_size ||
+	    h.buckets_off > bytes ||
+	    4 * (__u64)h.buckets > bytes - h.buckets_off)
+		return -EPROTO;
+	if (h.slots_off % 8 || h.slots_off < h.header_size ||
+	    h.slots_off > bytes ||
+	    (__u64)h.slots * h.slot_size > bytes - h.slots_off)
+		return -EPROTO;
+
+	v->base = (const unsigned char *)base;
+	v->heads = (const __u32 *)(v->base + h.buckets_off);
+	v->slots = v->base + h.slots_off;
+	v->bytes = bytes;
+	v->seed = h.seed;
+	v->key_size = h.key_size;
+	v->value_size = h.value_size;
+	v->value_off = h.value_off;
+	v->slot_size = h.slot_size;
+	v->chain_max = h.chain_max;
+	v->buckets = h.buckets;
+	v->nslots = h.slots;
+	return 0;
+}
+
+/* Slot @idx, which the caller checked is below v->nslots. */
+static inline const struct hmap_mmap_slot *
+libhmap_slot(const struct libhmap_view *v, __u32 idx)
+{
+	return (const struct hmap_mmap_slot *)(v->slots +
+					       (size_t)idx * v->slot_size);
+}
+
+/*
+ * What one visit of a slot read, if the slot's count says it can be
+ * believed: its version, hash and next link.
+ */
+struct libhmap_visit {
+	__u64 seq;
+	__u32 hash;
+	__u32 next;
+};
+
+/*
+ * Loads the count of slot @s before the reader reads the slot: acquire,
+ * so that none of the reads after it can see bytes older than it. Odd:
+ * being written. 0: never written, so no chain can have led here.
+ */
+static inline bool libhmap_visit_begin(const struct hmap_mmap_slot *s,
+				       struct libhmap_visit *vis)
+{
+	vis->seq = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE);
+	if (!vis->seq || vis->seq & 1)
+		return false;
+	/* Links change without the count (unlink): loaded once, atomically. */
+	vis->hash = __atomic_load_n(&s->hash, __ATOMIC_RELAXED);
+	vis->next = __atomic_load_n(&s->next, __ATOMIC_RELAXED);
+	return true;
+}
+
+/*
+ * After the reader read what it wanted of slot @s: the count again. The
+ * fence keeps the reads of the slot (plain ones too: GCC and Clang treat
+ * the fence as a barrier for every access) before this load, so an equal
+ * even count means that no write of the slot overlapped any of them. A
+ * slot that passes but hashes to another bucket was reused by another
+ * chain while the reader walked towards it: the walk left its chain.
+ */
+static inline bool libhmap_visit_end(const struct libhmap_view *v,
+				     const struct hmap_mmap_slot *s,
+				     const struct libhmap_visit *vis,
+				     __u32 bucket)
+{
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	if (__atomic_load_n(&s->seq, __ATOMIC_RELAXED) != vis->seq)
+		return false;
+	return (vis->hash & (v->buckets - 1)) == bucket;
+}
+
+int libhmap_view_lookup(const struct libhmap_view *v, const void *key,
+			void *value, __u64 *version, struct libhmap_walk *w)
+{
+	__u32 hash = libhmap_key_hash(key, v->key_size, v->seed);
+	__u32 bucket = hash & (v->buckets - 1);
+	unsigned int tries;
+
+	w->attempts = w->retries = w->steps = 0;
+	for (tries = 0; tries < HMAP_MAPPED_TRIES; tries++) {
+		/* Acquire: the slot it names was whole before it was linked. */
+		__u32 idx = __atomic_load_n(&v->heads[bucket], __ATOMIC_ACQUIRE);
+		__u32 n = 0;
+
+		w->attempts++;
+		while (!(idx & HMAP_MMAP_NULLS)) {
+			const struct hmap_mmap_slot *s;
+			struct libhmap_visit vis;
+			bool match;
+
+			/*
+			 * No chain is longer than chain_max: a longer walk
+			 * was carried along by writers, or into a cycle.
+			 */
+			if (idx >= v->nslots || n >= v->chain_max)
+				goto retry;
+			n++;
+			w->steps++;
+			s = libhmap_slot(v, idx);
+			if (!libhmap_visit_begin(s, &vis))
+				goto retry;
+			match = vis.hash == hash &&
+				!memcmp(s->data, key, v->key_size);
+			/* Copied before the check: it covers these bytes too. */
+			if (match)
+				memcpy(value, s->data + v->value_off,
+				       v->value_size);
+			if (!libhmap_visit_end(v, s, &vis, bucket))
+				goto retry;
+			if (match) {
+				if (version)
+					*version = vis.seq >> 1;
+				return 0;
+			}
+			idx = vis.next;
+		}
+		/*
+		 * Our own chain's end: the key was in none of the slots the
+		 * walk went through while each was in the chain. Another
+		 * chain's end: a slot was moved to that chain under us.
+		 */
+		if (idx == (HMAP_MMAP_NULLS | bucket))
+			return -ENOENT;
+retry:
+		w->retries++;
+	}
+	return -EAGAIN;
+}
+
+int libhmap_view_bucket(const struct libhmap_view *v, __u32 bucket,
+			void *keys, void *values, __u64 *versions, __u32 max,
+			__u32 *count, struct libhmap_walk *w)
+{
+	unsigned char *kout = keys, *vout = values;
+	unsigned int tries;
+	__u32 j;
+
+	w->attempts = w->retries = w->steps = 0;
+	if (count)
+		*count = 0;
+	if (bucket >= v->buckets || !keys || !count)
+		return -EINVAL;
+	for (tries = 0; tries < HMAP_MAPPED_TRIES; tries++) {
+		__u32 idx = __atomic_load_n(&v->heads[bucket], __ATOMIC_ACQUIRE);
+		__u32 n = 0;
+
+		w->attempts++;
+		while (!(idx & HMAP_MMAP_NULLS)) {
+			const struct hmap_mmap_slot *s;
+			struct libhmap_visit vis;
+			unsigned char *k = NULL;
+
+			if (idx >= v->nslots || n >= v->chain_max)
+				goto retry;
+			w->steps++;
+			s = libhmap_slot(v, idx);
+			if (!libhmap_visit_begin(s, &vis))
+				goto retry;
+			if (n < max) {
+				k = kout + (size_t)n * v->key_size;
+				memcpy(k, s->data, v->key_size);
+				if (vout)
+					memcpy(vout + (size_t)n * v->value_size,
+					       s->data + v->value_off,
+					       v->value_size);
+			}
+			if (!libhmap_visit_end(v, s, &vis, bucket))
+				goto retry;
+			/* A believed entry with no room left for it. */
+			if (!k)
+				return -ENOSPC;
+			/*
+			 * A key met twice: a slot the walk had passed was
+			 * reused at the head of this chain and led it back.
+			 * No chain holds a key twice, so start again rather
+			 * than copy it out twice.
+			 */
+			for (j = 0; j < n; j++)
+				if (!memcmp(kout + (size_t)j * v->key_size, k,
+					    v->key_size))
+					goto retry;
+			if (versions)
+				versions[n] = vis.seq >> 1;
+			n++;
+			idx = vis.next;
+		}
+		if (idx == (HMAP_MMAP_NULLS | bucket)) {
+			*count = n;
+			return 0;
+		}
+retry:
+		w->retries++;
+	}
+	return -EAGAIN;
+}
