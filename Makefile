@@ -99,7 +99,8 @@ $(BUILD)/core/%: userspace/tests/%.c userspace/tests/core_common.h $(CORE_SRCS) 
 
 # The image of a mapped map, read by libhmap's own reader.
 $(BUILD)/core/core_image: userspace/tests/core_image.c userspace/tests/core_common.h \
-		userspace/lib/mapped.c userspace/lib/mapped.h $(CORE_SRCS) $(CORE_HDRS) | ksrc
+		userspace/lib/mapped.c userspace/lib/mapped.h userspace/lib/mapped_walk.h \
+		$(CORE_SRCS) $(CORE_HDRS) | ksrc
 	@mkdir -p $(dir $@)
 	$(CC) $(CORE_CFLAGS) -o $@ $< $(CORE_SRCS) userspace/lib/mapped.c -lurcu-memb -lpthread
 
@@ -109,11 +110,11 @@ lib: $(LIBHMAP_A) $(LIBHMAP_SO)
 # core's userspace tests can build it too (mapped.h: <linux/hmap.h> only).
 LIB_OBJS := $(BUILD)/lib/libhmap.o $(BUILD)/lib/mapped.o
 
-$(BUILD)/lib/libhmap.o: userspace/lib/libhmap.c userspace/lib/mapped.h $(LIB_HDRS) Makefile
+$(BUILD)/lib/libhmap.o: userspace/lib/libhmap.c userspace/lib/mapped.h userspace/lib/mapped_walk.h $(LIB_HDRS) Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(LIB_CFLAGS) -DLIBHMAP_VERSION='"$(LIBHMAP_VERSION)"' -c -o $@ $<
 
-$(BUILD)/lib/mapped.o: userspace/lib/mapped.c userspace/lib/mapped.h uapi/linux/hmap.h Makefile
+$(BUILD)/lib/mapped.o: userspace/lib/mapped.c userspace/lib/mapped.h userspace/lib/mapped_walk.h uapi/linux/hmap.h Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(LIB_CFLAGS) -c -o $@ $<
 

@@ -178,6 +178,10 @@ static void mapped(const struct sizes *s, double bl)
 	/* Touch every page once: the first touch of a page is a fault. */
 	for (i = 0; i < ENTRIES; i++)
 		hmap_mapped_lookup(m, key_of(k, s->ks, i), v, NULL);
+	/* What every row pays for its loop and key, the empty ioctl's too. */
+	e = TIME(key_of(k, s->ks, i));
+	printf("  %-7s %-20s %10.0f\n", s->name, "loop and key only", e);
+	json_num("loop_and_key", s->name, e);
 	e = TIME(hmap_lookup(fd, key_of(k, s->ks, i), v));
 	row(s->name, "lookup, mapped map", e, bl);
 	e = TIME(hmap_mapped_lookup(m, key_of(k, s->ks, i), v, NULL));

@@ -47,7 +47,7 @@ callgrind_annotate --inclusive=yes --auto=yes "$BUILD/ucore/callgrind.out" |
 
 out=$BUILD/bench/results.json
 : >"$BUILD/bench/results.txt"
-for mode in cost throughput; do
+for mode in ${BENCH_MODES:-cost throughput}; do
 	job=$BUILD/job-bench-$mode
 	rm -rf "$job"
 	mkdir -p "$job"

@@ -154,6 +154,53 @@ TEST_F(ctl, share_between_users)
 	ASSERT_EQ(0, CTL(o, UNPRIV_UID, "unpublish", "scores"));
 }
 
+/*
+ * lookup and dump through a mapping say so, agree with LOOKUP and
+ * LOOKUP_BATCH, and refuse a map that has no image.
+ */
+TEST_F(ctl, mapped_lookup_and_dump)
+{
+	struct out *o = &self->o;
+	char key[16];
+	int i;
+
+	ASSERT_EQ(0, CTL(o, UNPRIV_UID, "create", "scores", "key", "8", "value",
+			 "8", "entries", "64", "mode", "0644", "mmap")) TH_LOG("%s", o->text);
+	for (i = 0; i < 20; i++) {
+		snprintf(key, sizeof(key), "%d", i);
+		ASSERT_EQ(0, CTL(o, UNPRIV_UID, "update", "name", "scores", "key",
+				 "u64", key, "value", "u64", key));
+	}
+	ASSERT_EQ(0, CTL(o, 0, "show", "name", "scores"));
+	EXPECT_NE(NULL, strstr(o->text, "mmap")) TH_LOG("%s", o->text);
+	/* A read-only opener maps it: the other user. */
+	ASSERT_EQ(0, CTL(o, OTHER_UID, "-K", "u64", "-V", "u64", "lookup", "name",
+			 "scores", "key", "u64", "7", "mapped")) TH_LOG("%s", o->text);
+	EXPECT_STREQ("key: 7  value: 7  (mapped)\n", o->text);
+	ASSERT_EQ(0, CTL(o, OTHER_UID, "-j", "lookup", "name", "scores", "key",
+			 "u64", "7", "version", "mapped")) TH_LOG("%s", o->text);
+	EXPECT_NE(NULL, strstr(o->text, "\"mapped\":true")) TH_LOG("%s", o->text);
+	EXPECT_EQ(1, CTL(o, OTHER_UID, "lookup", "name", "scores", "key", "u64",
+			 "99", "mapped"));
+	EXPECT_NE(NULL, strstr(o->text, "ENOENT")) TH_LOG("%s", o->text);
+	ASSERT_EQ(0, CTL(o, OTHER_UID, "-K", "u64", "-V", "u64", "dump", "name",
+			 "scores", "mapped")) TH_LOG("%s", o->text);
+	EXPECT_EQ(21, count_lines(o->text)) TH_LOG("%s", o->text);
+	EXPECT_NE(NULL, strstr(o->text, "Found 20 elements (mapped)")) TH_LOG("%s", o->text);
+	EXPECT_NE(NULL, strstr(o->text, "key: 19  value: 19")) TH_LOG("%s", o->text);
+	ASSERT_EQ(0, CTL(o, UNPRIV_UID, "unpublish", "scores"));
+
+	/* No image: ENODEV, exit 1. */
+	ASSERT_EQ(0, CTL(o, UNPRIV_UID, "create", "scores", "key", "8", "value",
+			 "8", "entries", "64", "mode", "0644"));
+	EXPECT_EQ(1, CTL(o, OTHER_UID, "lookup", "name", "scores", "key", "u64",
+			 "1", "mapped"));
+	EXPECT_NE(NULL, strstr(o->text, "ENODEV")) TH_LOG("%s", o->text);
+	EXPECT_EQ(1, CTL(o, OTHER_UID, "dump", "name", "scores", "mapped"));
+	EXPECT_NE(NULL, strstr(o->text, "ENODEV")) TH_LOG("%s", o->text);
+	ASSERT_EQ(0, CTL(o, UNPRIV_UID, "unpublish", "scores"));
+}
+
 TEST_F(ctl, json_dump_and_show_parse_back)
 {
 	struct out *o = &self->o;

@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "libhmap.h"
-#include "mapped.h"
+#include "mapped_walk.h"
 
 /* From the Makefile's LIBHMAP_VERSION, as the shared library's file name. */
 #ifndef LIBHMAP_VERSION
@@ -820,7 +820,8 @@ static inline __u64 hmap_stat_read(const __u64 *c)
 static void hmap_mapped_count(struct hmap_mapping *m,
 			      const struct libhmap_walk *w)
 {
-	hmap_stat_add(&m->stats.attempts, w->attempts);
+	/* The walk that ended the call, if any: see hmap_mapped_stats(). */
+	hmap_stat_add(&m->stats.attempts, w->attempts - w->retries);
 	if (w->retries)
 		hmap_stat_add(&m->stats.retries, w->retries);
 	hmap_stat_add(&m->stats.steps, w->steps);
@@ -838,19 +839,32 @@ int hmap_mapped_lookup(struct hmap_mapping *m, const void *key, void *value,
 
 	if (!m)
 		return hmap_fail(-EINVAL);
-	ret = libhmap_view_lookup(&m->view, key, value, &ver, &w);
+	/* The common shapes walk inline: see mapped_walk.h. */
+	if (m->view.key_size == 8 && m->view.value_size == 8)
+		ret = libhmap_lookup_sized(&m->view, key, value, version, &w,
+					   8, 8);
+	else if (m->view.key_size == 4 && m->view.value_size == 8)
+		ret = libhmap_lookup_sized(&m->view, key, value, version, &w,
+					   4, 8);
+	else
+		ret = libhmap_view_lookup(&m->view, key, value, version, &w);
+	/* The common case, one walk, costs two counters and a compare. */
 	hmap_stat_add(&m->stats.lookups, 1);
-	hmap_mapped_count(m, &w);
+	hmap_stat_add(&m->stats.steps, w.steps);
+	if (w.steps > hmap_stat_read(&m->stats.max_steps))
+		__atomic_store_n(&m->stats.max_steps, w.steps, __ATOMIC_RELAXED);
+	if (w.retries)
+		hmap_stat_add(&m->stats.retries, w.retries);
+	if (!ret)
+		return 0;
 	if (ret == -EAGAIN) {
-		/* Writers kept every walk from completing: the kernel's answer. */
+		/* Writers kept every walk from completing: ask the kernel. */
 		hmap_stat_add(&m->stats.fallbacks, 1);
 		ret = hmap_lookup_version(m->fd, key, value, &ver);
+		if (!ret && version)
+			*version = ver;
 	}
-	if (ret)
-		return hmap_fail(ret);
-	if (version)
-		*version = ver;
-	return 0;
+	return ret ? hmap_fail(ret) : 0;
 }
 
 void hmap_mapped_stats(const struct hmap_mapping *m,
@@ -860,9 +874,15 @@ void hmap_mapped_stats(const struct hmap_mapping *m,
 	if (!m)
 		return;
 	st->lookups = hmap_stat_read(&m->stats.lookups);
-	st->attempts = hmap_stat_read(&m->stats.attempts);
 	st->retries = hmap_stat_read(&m->stats.retries);
 	st->fallbacks = hmap_stat_read(&m->stats.fallbacks);
+	/*
+	 * Walks are counted as retries, plus the walk that ended each call
+	 * (none in a lookup that fell back: its every walk was a retry).
+	 * Lookups leave that last one out of @attempts, to save a store.
+	 */
+	st->attempts = hmap_stat_read(&m->stats.attempts) + st->retries +
+		       st->lookups - st->fallbacks;
 	st->steps = hmap_stat_read(&m->stats.steps);
 	st->max_steps = hmap_stat_read(&m->stats.max_steps);
 }

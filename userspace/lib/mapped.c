@@ -19,50 +19,7 @@
 
 #include "mapped.h"
 
-/* ---- the hash: Bob Jenkins' lookup3 (public domain), as the kernel's jhash ---- */
-
-#define LIBHMAP_JHASH_INITVAL	0xdeadbeefU
-
-#if defined(__GNUC__) && __GNUC__ >= 7 || defined(__clang__)
-#define libhmap_fallthrough	__attribute__((__fallthrough__))
-#else
-#define libhmap_fallthrough	do {} while (0)
-#endif
-
-static inline __u32 libhmap_rol32(__u32 w, unsigned int s)
-{
-	return w << s | w >> (32 - s);
-}
-
-/* lookup3's mix(): the state after each whole 12-byte block. */
-#define libhmap_jhash_mix(a, b, c) do {					\
-	a -= c; a ^= libhmap_rol32(c, 4);  c += b;			\
-	b -= a; b ^= libhmap_rol32(a, 6);  a += c;			\
-	c -= b; c ^= libhmap_rol32(b, 8);  b += a;			\
-	a -= c; a ^= libhmap_rol32(c, 16); c += b;			\
-	b -= a; b ^= libhmap_rol32(a, 19); a += c;			\
-	c -= b; c ^= libhmap_rol32(b, 4);  b += a;			\
-} while (0)
-
-/* lookup3's final(): folds the state into c. */
-#define libhmap_jhash_final(a, b, c) do {				\
-	c ^= b; c -= libhmap_rol32(b, 14);				\
-	a ^= c; a -= libhmap_rol32(c, 11);				\
-	b ^= a; b -= libhmap_rol32(a, 25);				\
-	c ^= b; c -= libhmap_rol32(b, 16);				\
-	a ^= c; a -= libhmap_rol32(c, 4);				\
-	b ^= a; b -= libhmap_rol32(a, 14);				\
-	c ^= b; c -= libhmap_rol32(b, 24);				\
-} while (0)
-
-/* A native-endian word from any address, as the kernel's get_unaligned(). */
-static inline __u32 libhmap_get32(const unsigned char *p)
-{
-	__u32 w;
-
-	memcpy(&w, p, sizeof(w));
-	return w;
-}
+#include "mapped_walk.h"
 
 __u32 libhmap_jhash(const void *key, __u32 length, __u32 seed)
 {
@@ -128,33 +85,9 @@ __u32 libhmap_jhash(const void *key, __u32 length, __u32 seed)
 	return c;
 }
 
-/* The kernel's __jhash_nwords(): jhash_1word() and jhash_2words() below. */
-static inline __u32 libhmap_jhash_nwords(__u32 a, __u32 b, __u32 c,
-					 __u32 initval)
-{
-	a += initval;
-	b += initval;
-	c += initval;
-	libhmap_jhash_final(a, b, c);
-	return c;
-}
-
 __u32 libhmap_key_hash(const void *key, __u32 key_size, __u32 seed)
 {
-	const unsigned char *k = key;
-
-	/* The kernel's words carry the length in bytes: 1 << 2, 2 << 2. */
-	switch (key_size) {
-	case 4:
-		return libhmap_jhash_nwords(libhmap_get32(k), 0, 0,
-					    seed + LIBHMAP_JHASH_INITVAL + 4);
-	case 8:
-		return libhmap_jhash_nwords(libhmap_get32(k),
-					    libhmap_get32(k + 4), 0,
-					    seed + LIBHMAP_JHASH_INITVAL + 8);
-	default:
-		return libhmap_jhash(key, key_size, seed);
-	}
+	return libhmap_key_hash_inline(key, key_size, seed);
 }
 
 /* ---- the image ---- */
@@ -221,116 +154,20 @@ int libhmap_view_init(struct libhmap_view *v,
 	return 0;
 }
 
-/* Slot @idx, which the caller checked is below v->nslots. */
-static inline const struct hmap_mmap_slot *
-libhmap_slot(const struct libhmap_view *v, __u32 idx)
-{
-	return (const struct hmap_mmap_slot *)(v->slots +
-					       (size_t)idx * v->slot_size);
-}
-
-/*
- * What one visit of a slot read, if the slot's count says it can be
- * believed: its version, hash and next link.
- */
-struct libhmap_visit {
-	__u64 seq;
-	__u32 hash;
-	__u32 next;
-};
-
-/*
- * Loads the count of slot @s before the reader reads the slot: acquire,
- * so that none of the reads after it can see bytes older than it. Odd:
- * being written. 0: never written, so no chain can have led here.
- */
-static inline bool libhmap_visit_begin(const struct hmap_mmap_slot *s,
-				       struct libhmap_visit *vis)
-{
-	vis->seq = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE);
-	if (!vis->seq || vis->seq & 1)
-		return false;
-	/* Links change without the count (unlink): loaded once, atomically. */
-	vis->hash = __atomic_load_n(&s->hash, __ATOMIC_RELAXED);
-	vis->next = __atomic_load_n(&s->next, __ATOMIC_RELAXED);
-	return true;
-}
-
-/*
- * After the reader read what it wanted of slot @s: the count again. The
- * fence keeps the reads of the slot (plain ones too: GCC and Clang treat
- * the fence as a barrier for every access) before this load, so an equal
- * even count means that no write of the slot overlapped any of them. A
- * slot that passes but hashes to another bucket was reused by another
- * chain while the reader walked towards it: the walk left its chain.
- */
-static inline bool libhmap_visit_end(const struct libhmap_view *v,
-				     const struct hmap_mmap_slot *s,
-				     const struct libhmap_visit *vis,
-				     __u32 bucket)
-{
-	__atomic_thread_fence(__ATOMIC_ACQUIRE);
-	if (__atomic_load_n(&s->seq, __ATOMIC_RELAXED) != vis->seq)
-		return false;
-	return (vis->hash & (v->buckets - 1)) == bucket;
-}
-
 int libhmap_view_lookup(const struct libhmap_view *v, const void *key,
 			void *value, __u64 *version, struct libhmap_walk *w)
 {
-	__u32 hash = libhmap_key_hash(key, v->key_size, v->seed);
-	__u32 bucket = hash & (v->buckets - 1);
-	unsigned int tries;
-
-	w->attempts = w->retries = w->steps = 0;
-	for (tries = 0; tries < HMAP_MAPPED_TRIES; tries++) {
-		/* Acquire: the slot it names was whole before it was linked. */
-		__u32 idx = __atomic_load_n(&v->heads[bucket], __ATOMIC_ACQUIRE);
-		__u32 n = 0;
-
-		w->attempts++;
-		while (!(idx & HMAP_MMAP_NULLS)) {
-			const struct hmap_mmap_slot *s;
-			struct libhmap_visit vis;
-			bool match;
-
-			/*
-			 * No chain is longer than chain_max: a longer walk
-			 * was carried along by writers, or into a cycle.
-			 */
-			if (idx >= v->nslots || n >= v->chain_max)
-				goto retry;
-			n++;
-			w->steps++;
-			s = libhmap_slot(v, idx);
-			if (!libhmap_visit_begin(s, &vis))
-				goto retry;
-			match = vis.hash == hash &&
-				!memcmp(s->data, key, v->key_size);
-			/* Copied before the check: it covers these bytes too. */
-			if (match)
-				memcpy(value, s->data + v->value_off,
-				       v->value_size);
-			if (!libhmap_visit_end(v, s, &vis, bucket))
-				goto retry;
-			if (match) {
-				if (version)
-					*version = vis.seq >> 1;
-				return 0;
-			}
-			idx = vis.next;
-		}
-		/*
-		 * Our own chain's end: the key was in none of the slots the
-		 * walk went through while each was in the chain. Another
-		 * chain's end: a slot was moved to that chain under us.
-		 */
-		if (idx == (HMAP_MMAP_NULLS | bucket))
-			return -ENOENT;
-retry:
-		w->retries++;
-	}
-	return -EAGAIN;
+	/* The shapes worth a copy of their own: word-sized keys and values. */
+	if (v->key_size == 8 && v->value_size == 8)
+		return libhmap_lookup_sized(v, key, value, version, w, 8, 8);
+	if (v->key_size == 4 && v->value_size == 8)
+		return libhmap_lookup_sized(v, key, value, version, w, 4, 8);
+	if (v->key_size == 4 && v->value_size == 4)
+		return libhmap_lookup_sized(v, key, value, version, w, 4, 4);
+	if (v->key_size == 8 && v->value_size == 4)
+		return libhmap_lookup_sized(v, key, value, version, w, 8, 4);
+	return libhmap_lookup_sized(v, key, value, version, w, v->key_size,
+				    v->value_size);
 }
 
 int libhmap_view_bucket(const struct libhmap_view *v, __u32 bucket,
@@ -347,7 +184,8 @@ int libhmap_view_bucket(const struct libhmap_view *v, __u32 bucket,
 	if (bucket >= v->buckets || !keys || !count)
 		return -EINVAL;
 	for (tries = 0; tries < HMAP_MAPPED_TRIES; tries++) {
-		__u32 idx = __atomic_load_n(&v->heads[bucket], __ATOMIC_ACQUIRE);
+		__u32 idx = __atomic_load_n(&v->heads[bucket],
+					    __ATOMIC_ACQUIRE);
 		__u32 n = 0;
 
 		w->attempts++;

@@ -95,7 +95,7 @@ LIBHMAP_INTERNAL int libhmap_view_init(struct libhmap_view *v,
 				       __u64 bytes, __u32 key_size,
 				       __u32 value_size);
 
-/* The kernel's jhash(): Bob Jenkins' lookup3 as include/linux/jhash.h has it. */
+/* The kernel's jhash(): lookup3 as include/linux/jhash.h has it. */
 LIBHMAP_INTERNAL __u32 libhmap_jhash(const void *key, __u32 length,
 				     __u32 seed);
 
@@ -118,7 +118,8 @@ LIBHMAP_INTERNAL __u32 libhmap_key_hash(const void *key, __u32 key_size,
  */
 LIBHMAP_INTERNAL int libhmap_view_lookup(const struct libhmap_view *v,
 					 const void *key, void *value,
-					 __u64 *version, struct libhmap_walk *w);
+					 __u64 *version,
+					 struct libhmap_walk *w);
 
 /*
  * libhmap_view_bucket() - copy out one chain, every slot checked
