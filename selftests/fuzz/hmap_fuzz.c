@@ -117,7 +117,7 @@
 #define FZ_MAX_WATCHES		2
 
 #define FZ_MAX_CALLS		16	/* a CREATE costs ms: make programs long */
-#define FZ_DATA			208	/* argument bytes kept per call */
+#define FZ_DATA			216	/* argument bytes kept per call */
 #define FZ_NPTR			5	/* pointer fields of the largest struct */
 #define FZ_SLOTS		4	/* map fds one program may hold */
 #define FZ_WSLOTS		4	/* watch fds one program may hold */
