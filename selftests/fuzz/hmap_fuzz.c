@@ -117,7 +117,7 @@
 #define FZ_MAX_WATCHES		2
 
 #define FZ_MAX_CALLS		16	/* a CREATE costs ms: make programs long */
-#define FZ_DATA			216	/* argument bytes kept per call */
+#define FZ_DATA			208	/* argument bytes kept per call */
 #define FZ_NPTR			5	/* pointer fields of the largest struct */
 #define FZ_SLOTS		4	/* map fds one program may hold */
 #define FZ_WSLOTS		4	/* watch fds one program may hold */
@@ -372,7 +372,12 @@ static const char *const pseudo_names[FZ_NOPS - FZ_NCMDS] = {
 
 static const unsigned int pseudo_weight[FZ_NOPS - FZ_NCMDS] = { 2, 2, 6, 2, 1 };
 
-_Static_assert(sizeof(struct hmap_info) <= FZ_DATA, "FZ_DATA holds any struct");
+/*
+ * Every struct's input fits; INFO's last field (mmap_bytes) is written
+ * back only, and past FZ_DATA a struct's bytes are zero but for tail_val.
+ */
+_Static_assert(offsetof(struct hmap_info, mmap_bytes) <= FZ_DATA,
+	       "FZ_DATA holds any struct's input");
 
 /* One ioctl of a program. Plain bytes: programs are copied and hex-dumped. */
 struct fz_call {
