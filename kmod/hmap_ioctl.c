@@ -19,11 +19,16 @@
 #include "hmap_ucmd.h"
 
 /*
- * Batches work in chunks of at most this many bytes of keys and values and
- * this many entries, and between chunks check for signals and offer the
- * CPU, so that a huge @count is neither unkillable nor a CPU hog.
+ * Batches work in chunks of at most HMAP_BATCH_CHUNK_MAX entries, whose
+ * buffer (keys, values, and what else the command keeps) fits in
+ * HMAP_BATCH_CHUNK bytes, and between chunks check for signals and offer
+ * the CPU, so that a huge @count is neither unkillable nor a CPU hog. The
+ * buffer is allocated for each call, and the allocator clears all of it
+ * (init_on_alloc): a few pages hold enough entries to make the cost of a
+ * chunk small beside theirs, and a larger buffer costs more to clear, and
+ * to allocate, than the chunks it saves.
  */
-#define HMAP_BATCH_CHUNK	(256 * 1024)
+#define HMAP_BATCH_CHUNK	(16 * 1024)
 #define HMAP_BATCH_CHUNK_MAX	1024U
 
 static int hmap_cmd_create(struct hmap_ucmd *ucmd)
@@ -62,7 +67,8 @@ static int hmap_cmd_lookup(struct hmap_ucmd *ucmd)
 	struct hmap_elem_op *arg = ucmd->cmd;
 	struct hmap_htab *h = &ucmd->map->htab;
 	bool want_version = hmap_has_version(ucmd);
-	struct hmap_bounce b;
+	u64 room[HMAP_BOUNCE_STACK / sizeof(u64)] __uninitialized;
+	struct hmap_bounce b = HMAP_BOUNCE_INIT(room);
 	u64 version = 0;
 	int ret;
 
@@ -95,7 +101,8 @@ static int hmap_cmd_update(struct hmap_ucmd *ucmd)
 		.version = arg->version,
 	};
 	struct mem_cgroup *old_memcg;
-	struct hmap_bounce b;
+	u64 room[HMAP_BOUNCE_STACK / sizeof(u64)] __uninitialized;
+	struct hmap_bounce b = HMAP_BOUNCE_INIT(room);
 	int ret;
 
 	if (arg->__reserved ||
@@ -142,7 +149,8 @@ static int hmap_cmd_delete(struct hmap_ucmd *ucmd)
 	struct hmap_elem_op *arg = ucmd->cmd;
 	struct hmap_htab *h = &ucmd->map->htab;
 	struct mem_cgroup *old_memcg;
-	struct hmap_bounce b;
+	u64 room[HMAP_BOUNCE_STACK / sizeof(u64)] __uninitialized;
+	struct hmap_bounce b = HMAP_BOUNCE_INIT(room);
 	int ret;
 
 	u64 version = arg->version;
@@ -215,7 +223,8 @@ static int hmap_cmd_lookup_and_delete(struct hmap_ucmd *ucmd)
 {
 	struct hmap_elem_op *arg = ucmd->cmd;
 	struct hmap_htab *h = &ucmd->map->htab;
-	struct hmap_bounce b;
+	u64 room[HMAP_BOUNCE_STACK / sizeof(u64)] __uninitialized;
+	struct hmap_bounce b = HMAP_BOUNCE_INIT(room);
 	int ret;
 
 	if (arg->__reserved || arg->flags || arg->ttl_ms)
@@ -234,7 +243,8 @@ static int hmap_cmd_get_next_key(struct hmap_ucmd *ucmd)
 {
 	struct hmap_get_next_key *arg = ucmd->cmd;
 	struct hmap_htab *h = &ucmd->map->htab;
-	struct hmap_bounce b;
+	u64 room[HMAP_BOUNCE_STACK / sizeof(u64)] __uninitialized;
+	struct hmap_bounce b = HMAP_BOUNCE_INIT(room);
 	int ret;
 
 	if (arg->flags)
@@ -372,10 +382,16 @@ static int hmap_cmd_get_next_id(struct hmap_ucmd *ucmd)
 	return hmap_ucmd_respond(ucmd, sizeof(*arg));
 }
 
-static u32 hmap_batch_chunk(struct hmap_htab *h, u32 count)
+/*
+ * Entries per chunk for @count entries (at least 1) of @entry bytes each,
+ * in a buffer with @extra bytes besides: what fits HMAP_BATCH_CHUNK bytes,
+ * but at least one entry, and no more than @count asks for.
+ */
+static u32 hmap_batch_chunk(u32 count, size_t entry, size_t extra)
 {
-	return clamp_t(u32, HMAP_BATCH_CHUNK / (h->key_size + h->value_size), 1,
-		       min(count, HMAP_BATCH_CHUNK_MAX));
+	size_t room = HMAP_BATCH_CHUNK - min_t(size_t, extra, HMAP_BATCH_CHUNK);
+
+	return clamp_t(u32, room / entry, 1, min(count, HMAP_BATCH_CHUNK_MAX));
 }
 
 /* Whether a user buffer can be written, checked without writing to it. */
@@ -454,7 +470,9 @@ static int hmap_lookup_batch(struct hmap_ucmd *ucmd, bool delete)
 			!hmap_writable(u64_to_user_ptr(arg->out_cursor),
 				       h->key_size))))
 		return -EFAULT;
-	chunk = hmap_batch_chunk(h, arg->count);
+	/* After the chunk's keys and values, the cursor. */
+	chunk = hmap_batch_chunk(arg->count, h->key_size + h->value_size,
+				 h->key_size);
 	buf = kvmalloc((size_t)chunk * (h->key_size + h->value_size) +
 		       h->key_size, GFP_KERNEL);
 	if (!buf) {
@@ -555,7 +573,7 @@ static int hmap_cmd_lookup_multi(struct hmap_ucmd *ucmd)
 	if (arg->flags || arg->elem_flags || arg->in_cursor ||
 	    arg->out_cursor || !arg->status || arg->__reserved)
 		return -EINVAL;
-	chunk = hmap_batch_chunk(h, max(arg->count, 1U));
+	chunk = hmap_batch_chunk(max(arg->count, 1U), ks + vs + sizeof(s32), 0);
 	buf = kvmalloc((size_t)chunk * (ks + vs + sizeof(s32)), GFP_KERNEL);
 	if (!buf) {
 		ret = -ENOMEM;
@@ -621,7 +639,8 @@ static int hmap_change_batch(struct hmap_ucmd *ucmd, bool update)
 	    (update && (arg->elem_flags & ~HMAP_BATCH_ELEM_FLAGS ||
 			arg->elem_flags == (HMAP_NOEXIST | HMAP_EXIST))))
 		return -EINVAL;
-	chunk = hmap_batch_chunk(h, max(arg->count, 1U));
+	chunk = hmap_batch_chunk(max(arg->count, 1U),
+				 h->key_size + vsize + sizeof(s32), 0);
 	buf = kvmalloc((size_t)chunk * (h->key_size + vsize + sizeof(s32)),
 		       GFP_KERNEL);
 	if (!buf) {
@@ -850,7 +869,12 @@ static long hmap_ioctl(struct file *filp, unsigned int cmd, unsigned long arg,
 		       struct hmap_map *map)
 {
 	const struct hmap_ioctl_op *op;
-	union hmap_ucmd_buffer buf;
+	/*
+	 * copy_struct_from_user() writes the whole of the command's struct,
+	 * and its handler reads no other member: zeroing the union first, as
+	 * CONFIG_INIT_STACK_ALL_ZERO would, costs every command for nothing.
+	 */
+	union hmap_ucmd_buffer buf __uninitialized;
 	struct hmap_ucmd ucmd = {
 		.filp = filp,
 		.map = map,

@@ -25,7 +25,6 @@
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/user_namespace.h>
-#include <linux/version.h>
 #include <linux/vmalloc.h>
 #include <linux/xarray.h>
 
@@ -769,17 +768,6 @@ static int hmap_map_release_file(struct inode *inode, struct file *filp)
 	return 0;
 }
 
-/* vm_flags may only be changed through helpers from 6.3 on. */
-static void hmap_vm_flags_mod(struct vm_area_struct *vma, unsigned long set,
-			      unsigned long clear)
-{
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
-	vm_flags_mod(vma, set, clear);
-#else
-	vma->vm_flags = (vma->vm_flags | set) & ~clear;
-#endif
-}
-
 /*
  * A page of a mapped map's image, on first touch. The image is allocated
  * whole with the map and freed with it, after its last mapping (which holds
@@ -831,8 +819,9 @@ static int hmap_map_mmap(struct file *filp, struct vm_area_struct *vma)
 	img_pages = img->bytes >> PAGE_SHIFT;
 	if (vma->vm_pgoff >= img_pages || pages > img_pages - vma->vm_pgoff)
 		return -EINVAL;
-	hmap_vm_flags_mod(vma, VM_DONTEXPAND | VM_DONTDUMP,
-			  VM_MAYWRITE | VM_MAYEXEC);
+	/* On 6.3 and later: vm_flags_mod(). */
+	vma->vm_flags = (vma->vm_flags | VM_DONTEXPAND | VM_DONTDUMP) &
+			~(VM_MAYWRITE | VM_MAYEXEC);
 	vma->vm_ops = &hmap_map_vm_ops;
 	return 0;
 }

@@ -72,7 +72,8 @@ int hmap_cmd_add(struct hmap_ucmd *ucmd)
 		.ctx = &c,
 	};
 	struct mem_cgroup *old_memcg;
-	struct hmap_bounce b;
+	u64 room[HMAP_BOUNCE_STACK / sizeof(u64)] __uninitialized;
+	struct hmap_bounce b = HMAP_BOUNCE_INIT(room);
 	int ret;
 
 	if (arg->flags & ~HMAP_ADD_FLAGS)
@@ -163,7 +164,8 @@ int hmap_cmd_cmpxchg(struct hmap_ucmd *ucmd)
 		.modify = hmap_cas_modify,
 		.ctx = &c,
 	};
-	struct hmap_bounce b;
+	u64 room[HMAP_BOUNCE_STACK_CAS / sizeof(u64)] __uninitialized;
+	struct hmap_bounce b = HMAP_BOUNCE_INIT(room);
 	int ret;
 
 	if (arg->flags)

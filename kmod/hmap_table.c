@@ -813,6 +813,13 @@ int hmap_htab_init(struct hmap_htab *h, const struct hmap_htab_params *p)
 		h->min_size = max_t(u32, h->min_size,
 				    roundup_pow_of_two(p->capacity_hint));
 	max_want = p->max_entries;
+	/*
+	 * A mapped map's chains are also walked by readers in userspace,
+	 * and bounded (see hmap_image_room()): half an entry per bucket at
+	 * most, for shorter walks and a full chain once in 10^18 buckets.
+	 */
+	if (p->mmap)
+		max_want *= 2;
 	h->max_size = min_t(u64, roundup_pow_of_two(max_want),
 			    1UL << HMAP_MAX_SHIFT);
 	h->min_size = min(h->min_size, 1U << HMAP_MAX_SHIFT);

@@ -12,8 +12,21 @@
 
 #include "hmap_priv.h"
 
-/* Keys and values up to this many bytes together bounce on the stack. */
-#define HMAP_BOUNCE_STACK	256
+/*
+ * Room on the stack for what a command bounces: a 64-byte key and a
+ * 256-byte value fit, so that they cost no allocation. A heap bounce costs
+ * more than the copies it holds: the kernel zeroes every allocation
+ * (init_on_alloc), and checks each copy to or from a slab object against
+ * its cache (hardened usercopy).
+ */
+#define HMAP_BOUNCE_STACK	(64 + 256)
+/*
+ * CMPXCHG's room: the key and two values, expected and desired. Only it
+ * gets this much: its write never allocates an element nor resizes the
+ * table, the deep paths under UPDATE, ADD and DELETE, whose frames keep the
+ * smaller room.
+ */
+#define HMAP_BOUNCE_STACK_CAS	(64 + 2 * 256)
 
 /**
  * struct hmap_ucmd - one command in flight
@@ -78,15 +91,27 @@ static inline int hmap_copy_out(u64 udst, const void *src, u32 size)
  * @key: key_size bytes
  * @value: the second region: value_size bytes, or key_size bytes for the
  *	next key of GET_NEXT_KEY, as the command asked
- * @heap: the allocation behind @key and @value when they do not fit @stack
- * @stack: room for small keys and values
+ * @heap: the allocation behind @key and @value when they do not fit @room
+ * @room: the caller's stack buffer, 8-byte aligned
+ * @room_size: its size
  */
 struct hmap_bounce {
 	void *key;
 	void *value;
 	void *heap;
-	u64 stack[HMAP_BOUNCE_STACK / sizeof(u64)];
+	void *room;
+	size_t room_size;
 };
+
+/*
+ * A bounce buffer whose room is @r, an array on the caller's stack. Callers
+ * declare that array __uninitialized: a kernel built with
+ * CONFIG_INIT_STACK_ALL_ZERO (as Debian's is) would otherwise clear all of
+ * it on every call, however little of it the command uses. Every byte read
+ * from the room was written first, by a copy in or by the table.
+ */
+#define HMAP_BOUNCE_INIT(r)						\
+	{ .room = (r), .room_size = sizeof(r) + __must_be_array(r) }
 
 static inline int hmap_bounce_init(struct hmap_bounce *b,
 				   struct hmap_htab *h, u32 second)
@@ -95,8 +120,8 @@ static inline int hmap_bounce_init(struct hmap_bounce *b,
 	size_t need = koff + second;
 
 	b->heap = NULL;
-	if (need <= sizeof(b->stack)) {
-		b->key = b->stack;
+	if (need <= b->room_size) {
+		b->key = b->room;
 	} else {
 		b->heap = kvmalloc(need, GFP_KERNEL);
 		if (!b->heap)

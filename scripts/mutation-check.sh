@@ -75,7 +75,7 @@ host_run()
 
 	mkdir -p "$dir/host"
 	if ! ${CC:-cc} -I"$dir/kmod" "${core_cflags[@]}" -o "$dir/host/$t" \
-	     "userspace/tests/$t.c" "$dir/kmod/hmap_table.c" "$dir/kmod/hmap_image.c" "$dir/kmod/hmap_lru.c" userspace/shim/shim.c \
+	     "userspace/tests/$t.c" "$dir/kmod/hmap_table.c" "$dir/kmod/hmap_image.c" "$dir/kmod/hmap_lru.c" userspace/shim/shim.c userspace/lib/mapped.c \
 	     -lurcu-memb -lpthread >"$dir/host-$t.build.log" 2>&1; then
 		echo "ERROR: host $t does not build (see $dir/host-$t.build.log)"
 		return 2

@@ -234,7 +234,8 @@
  * UPDATE_BATCH), leaving the map as it was. A writer can therefore keep
  * other keys out of one chain, but no more than it could by filling the
  * map; no command and no reader ever walks more than chain_max entries.
- * With random keys a chain is this full about once in 10^13 buckets.
+ * With random keys (the table has two buckets per entry) a chain is this
+ * full about once in 10^18 buckets.
  */
 #define HMAP_F_MMAP		0x10U
 

@@ -174,7 +174,8 @@ libhmap_lookup_sized(const struct libhmap_view *v, const void *key,
 
 		while (!(idx & HMAP_MMAP_NULLS)) {
 			const struct hmap_mmap_slot *s;
-			struct libhmap_visit vis;
+			__u64 seq;
+			__u32 next;
 			bool match;
 
 			/*
@@ -198,21 +199,30 @@ libhmap_lookup_sized(const struct libhmap_view *v, const void *key,
 				idx = __atomic_load_n(&s->next, __ATOMIC_RELAXED);
 				continue;
 			}
-			if (!libhmap_visit_begin(s, &vis))
+			/*
+			 * Our hash: the count must bracket the key compare
+			 * and the copy. A key that matches under an even,
+			 * unchanged count is ours, so its hash and bucket
+			 * are too: they need no second look.
+			 */
+			seq = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE);
+			if (!seq || seq & 1)
 				goto retry;
-			match = vis.hash == hash && !memcmp(s->data, key, ks);
+			next = __atomic_load_n(&s->next, __ATOMIC_RELAXED);
+			match = !memcmp(s->data, key, ks);
 			/* Copied before the check, which covers it too. */
 			if (match)
 				memcpy(value, s->data + v->value_off, vs);
-			if (!libhmap_visit_end(v, s, &vis, bucket))
+			__atomic_thread_fence(__ATOMIC_ACQUIRE);
+			if (__atomic_load_n(&s->seq, __ATOMIC_RELAXED) != seq)
 				goto retry;
 			if (match) {
 				if (version)
-					*version = vis.seq >> 1;
+					*version = seq >> 1;
 				ret = 0;
 				goto out;
 			}
-			idx = vis.next;
+			idx = next;
 		}
 		/*
 		 * Our own chain's end: the key was in none of the slots the
