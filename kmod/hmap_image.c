@@ -49,8 +49,9 @@ static u64 hmap_image_slots_off(u32 buckets)
  * @slots: slots, at most about HMAP_MAX_ENTRIES
  * @buckets: bucket heads, a power of two below HMAP_MMAP_NULLS
  *
- * For the caller to charge before hmap_image_create(). At the largest
- * sizes this is about 2^44: no overflow in 64 bits.
+ * For the caller to charge before hmap_image_create(). No overflow in 64
+ * bits: at most about 2^29 slots (two per entry and spares) of at most
+ * 65552 bytes.
  *
  * Return: the size, a multiple of the page size.
  */
@@ -238,19 +239,31 @@ void hmap_image_set_value(struct hmap_image *img, u32 idx, const void *value,
 	hmap_image_write_end(s, seq);
 }
 
+/*
+ * A slot out of its chain: its key and value wiped, so that nobody who maps
+ * the map later reads an entry it no longer has, and its count left odd,
+ * so that a reader standing on it starts again. Its @next stays until it
+ * is linked again: a reader that already read the slot walks on to the end
+ * of a chain.
+ */
+static void hmap_image_wipe(struct hmap_image *img, struct hmap_mmap_slot *s)
+{
+	hmap_image_write_begin(s);
+	memset(s->data, 0, img->slot_size - sizeof(*s));
+}
+
 /**
- * hmap_image_unlink() - take slot @idx out of its chain
+ * hmap_image_unlink() - take slot @idx out of its chain, and wipe it
  * @img: the image
  * @idx: the slot, linked
  * @hash: its key's hash
  *
- * Under the bucket's lock. The slot keeps its content and its @next until
- * it is linked again, so a reader standing on it walks on to the end of a
- * chain; its entry was there when the reader reached it.
+ * Under the bucket's lock.
  */
 void hmap_image_unlink(struct hmap_image *img, u32 idx, u32 hash)
 {
 	u32 *link = &img->heads[hash & img->bucket_mask];
+	struct hmap_mmap_slot *s = hmap_image_slot(img, idx);
 	u32 n;
 
 	for (n = 0; *link != idx; n++) {
@@ -260,23 +273,29 @@ void hmap_image_unlink(struct hmap_image *img, u32 idx, u32 hash)
 			return;
 		link = &hmap_image_slot(img, *link)->next;
 	}
-	WRITE_ONCE(*link, hmap_image_slot(img, idx)->next);
+	/* Release: as hmap_image_link(), for readers that acquire links. */
+	smp_store_release(link, s->next);
+	hmap_image_wipe(img, s);
 }
 
 /**
- * hmap_image_reset() - empty every chain at once
+ * hmap_image_clear_bucket() - empty one chain, wiping its slots
  * @img: the image
+ * @b: the bucket
  *
- * For a clear, with the map's rwsem held for write. Readers already on a
- * chain follow it to its end, as in the table.
+ * For a clear, with the map's rwsem held for write, bucket by bucket in
+ * step with the table (see hmap_tbl_empty()).
  */
-void hmap_image_reset(struct hmap_image *img)
+void hmap_image_clear_bucket(struct hmap_image *img, u32 b)
 {
-	u32 b;
+	u32 idx = img->heads[b], n;
 
-	for (b = 0; b <= img->bucket_mask; b++) {
-		WRITE_ONCE(img->heads[b], HMAP_MMAP_NULLS | b);
-		if (!(b % HMAP_IMAGE_RESCHED))
-			cond_resched();
+	/* Release: as the other link stores, for readers that acquire. */
+	smp_store_release(&img->heads[b], HMAP_MMAP_NULLS | b);
+	for (n = 0; !(idx & HMAP_MMAP_NULLS); n++) {
+		if (WARN_ON_ONCE(idx >= img->nslots || n >= HMAP_IMAGE_CHAIN_MAX))
+			return;
+		hmap_image_wipe(img, hmap_image_slot(img, idx));
+		idx = hmap_image_slot(img, idx)->next;
 	}
 }

@@ -67,7 +67,7 @@ void hmap_image_link(struct hmap_image *img, u32 idx, u32 hash,
 void hmap_image_set_value(struct hmap_image *img, u32 idx, const void *value,
 			  u64 seq);
 void hmap_image_unlink(struct hmap_image *img, u32 idx, u32 hash);
-void hmap_image_reset(struct hmap_image *img);
+void hmap_image_clear_bucket(struct hmap_image *img, u32 b);
 
 /**
  * hmap_image_vaddr() - where the image starts, for mapping it

@@ -244,19 +244,34 @@ static inline void hmap_notify(struct hmap_htab *h, u32 op,
 		fn(h, op, e->data, hmap_elem_value(h, e), hmap_elem_version(e));
 }
 
-/* A pool element's index in its pool: its slot in a mapped map's image. */
-static inline u32 hmap_elem_index(const struct hmap_htab *h,
-				  const struct hmap_elem *e)
+/*
+ * A mapped map's element's slot in the image: its index in the pool, kept
+ * in @atime since such a map is never an LRU map (no divide per write).
+ */
+static inline u32 hmap_elem_index(const struct hmap_elem *e)
 {
-	return ((const u8 *)e - (const u8 *)h->rc.pool) / h->elem_size;
+	return e->atime;
 }
 
-/* Takes a linked element out of its chain, and out of the image if any. */
+/*
+ * Takes a linked element out of its chain, and out of the image if any.
+ *
+ * A mapped map's readers are of two kinds, the table's (LOOKUP) and the
+ * image's (a mapping), and one thread may use both: neither may see an
+ * entry the other has already seen gone. So the element's count goes odd
+ * first, sending the table's lockless readers to the bucket lock (see
+ * hmap_elem_read_value()), which this writer holds until both are done;
+ * then the image forgets the entry, then the table. The count stays odd:
+ * the element is reused only with a new one.
+ */
 static inline void hmap_elem_unlink(struct hmap_htab *h, struct hmap_elem *e)
 {
+	if (unlikely(h->image)) {
+		WRITE_ONCE(e->seq, e->seq | 1);
+		smp_wmb();	/* odd @seq before the image forgets it */
+		hmap_image_unlink(h->image, hmap_elem_index(e), e->hash);
+	}
 	hlist_nulls_del_rcu(&e->node);
-	if (unlikely(h->image))
-		hmap_image_unlink(h->image, hmap_elem_index(h, e), e->hash);
 }
 
 /*
@@ -273,10 +288,11 @@ static void hmap_elem_write_value(struct hmap_htab *h, struct hmap_elem *e,
 	WRITE_ONCE(e->seq, e->seq | 1);
 	smp_wmb();	/* odd @seq before any byte of the value changes */
 	hmap_value_copy(h, hmap_elem_value(h, e), value);
+	/* Inside the odd window: see hmap_elem_unlink(). */
+	if (unlikely(h->image))
+		hmap_image_set_value(h->image, hmap_elem_index(e), value, seq);
 	smp_wmb();	/* the whole value before the even @seq */
 	WRITE_ONCE(e->seq, seq);
-	if (unlikely(h->image))
-		hmap_image_set_value(h->image, hmap_elem_index(h, e), value, seq);
 }
 
 /*
@@ -697,6 +713,8 @@ static int hmap_reclaim_init(struct hmap_htab *h, bool prealloc)
 	for (i = rc->pool_elems; i-- > 0;) {
 		e = (struct hmap_elem *)((u8 *)rc->pool + (size_t)i * h->elem_size);
 		e->seq = 0;
+		/* A mapped map's slot (hmap_elem_index()); an LRU map stamps it. */
+		e->atime = i;
 		e->free_next = rc->free;
 		rc->free = e;
 		/* Up to 2^28 elements: do not hold the CPU for seconds. */
@@ -1041,6 +1059,9 @@ static struct hmap_tbl *hmap_tbl_install(struct hmap_htab *h)
 {
 	struct hmap_tbl *tbl, *old;
 
+	/* A mapped map's image has the table's buckets, for good. */
+	if (WARN_ON_ONCE(h->image))
+		return ERR_PTR(-EINVAL);
 	tbl = hmap_tbl_alloc(h, h->min_size);
 	if (IS_ERR(tbl))
 		return tbl;
@@ -1112,6 +1133,8 @@ static int hmap_htab_resize(struct hmap_htab *h)
 	u32 count, size, b;
 	int ret = 0;
 
+	if (WARN_ON_ONCE(h->image))
+		return 0;
 	down_write(&h->rwsem);
 	old = rcu_dereference_protected(h->tbl, lockdep_is_held(&h->rwsem));
 	if (!old)
@@ -1410,11 +1433,20 @@ again:
 		hmap_lru_stamp(h, new, w->version);
 		if (h->ttl)
 			*hmap_elem_deadline(h, new) = w->deadline;
-		hlist_nulls_add_head_rcu(&new->node, &tbl->buckets[b]);
+		/*
+		 * A mapped map: linked busy (odd), so that LOOKUP waits for
+		 * the image to have it too (see hmap_elem_unlink()).
+		 */
 		if (unlikely(h->image))
-			hmap_image_link(h->image, hmap_elem_index(h, new), hash,
+			new->seq |= 1;
+		hlist_nulls_add_head_rcu(&new->node, &tbl->buckets[b]);
+		if (unlikely(h->image)) {
+			hmap_image_link(h->image, hmap_elem_index(new), hash,
 					hmap_elem_key(new), hmap_elem_value(h, new),
-					new->seq);
+					w->version << 1);
+			smp_wmb();	/* in the image before the even @seq */
+			WRITE_ONCE(new->seq, w->version << 1);
+		}
 		hmap_notify(h, HMAP_EVENT_UPDATE, new);
 		grow = hmap_needs_grow(h, tbl->size, atomic_read(&h->count));
 		linked = new;
@@ -1771,6 +1803,20 @@ static void hmap_tbl_empty(struct hmap_htab *h, struct hmap_tbl *tbl)
 
 	for (i = 0; i < tbl->size; i++) {
 		n = tbl->buckets[i].first;
+		/*
+		 * A mapped map: the bucket's elements busy, then the image's
+		 * chain emptied, then the table's (see hmap_elem_unlink());
+		 * a table reader sent to the lock waits for the whole clear.
+		 */
+		if (h->image) {
+			for (; !is_a_nulls(n); n = n->next) {
+				e = container_of(n, struct hmap_elem, node);
+				WRITE_ONCE(e->seq, e->seq | 1);
+			}
+			smp_wmb();	/* odd counts before the image forgets */
+			hmap_image_clear_bucket(h->image, i);
+			n = tbl->buckets[i].first;
+		}
 		if (!is_a_nulls(n))
 			rcu_assign_pointer(hlist_nulls_first_rcu(&tbl->buckets[i]),
 					   (struct hlist_nulls_node *)
@@ -1813,8 +1859,6 @@ void hmap_htab_clear(struct hmap_htab *h)
 		fn(h, HMAP_EVENT_CLEAR, NULL, NULL, 0);
 	if (h->rc.pool) {
 		hmap_tbl_empty(h, tbl);
-		if (h->image)
-			hmap_image_reset(h->image);
 		up_write(&h->rwsem);
 		return;
 	}

@@ -34,6 +34,8 @@
  * @atime: LRU maps: when the entry was last used, on the map's write clock
  *	(see hmap_lru.h); written by lockless lookups, so only ever read as a
  *	hint. It fills what would be padding: LRU costs no byte per entry.
+ *	Mapped maps (never LRU): the element's index in the pool, which is
+ *	its slot in the image. Set at the pool's creation.
  * @seq: the entry's version, shifted left by one; the low bit is set while
  *	a writer holding the bucket lock replaces the value in place. A
  *	lockless reader copies the value again if @seq changed meanwhile, so

@@ -270,22 +270,43 @@ TEST(layout_over_sizes)
 				ASSERT_EQ(ver, s->seq >> 1);
 				checked++;
 			}
-			/* Data only: no word of the image is a kernel address. */
-			for (off = 0; off + 8 <= len; off += 8) {
-				__u64 w;
-
-				memcpy(&w, (char *)img + off, 8);
-				ASSERT_NE(0xffffULL, w >> 48);
+			/*
+			 * Data only: every slot holds a small version and
+			 * zero padding, and nothing follows the last slot.
+			 */
+			for (n = 0; n < h->slots; n++) {
+				s = slot_at(img, n);
+				ASSERT_GT(1ULL << 40, s->seq);
+				for (off = ks[i]; off < h->value_off; off++)
+					ASSERT_EQ(0, s->data[off]);
+				for (off = h->value_off + vs[j];
+				     off < h->slot_size - sizeof(*s); off++)
+					ASSERT_EQ(0, s->data[off]);
 			}
+			for (off = h->slots_off + (size_t)h->slots * h->slot_size;
+			     off < len; off++)
+				ASSERT_EQ(0, ((__u8 *)img)[off]);
 			/* A delete takes the key out; the others stay found. */
 			fill(key, ks[i], 0);
 			ASSERT_EQ(0, hmap_delete(fd, key));
 			ASSERT_EQ(NULL, raw_find(img, key, &bad));
 			fill(key, ks[i], 1);
 			ASSERT_NE(NULL, raw_find(img, key, &bad));
+			/* Its bytes are gone from the image too. */
+			fill(val, vs[j], 1000);
+			for (n = 0; vs[j] >= 8 && n < h->slots; n++)
+				ASSERT_NE(0, memcmp(slot_at(img, n)->data + h->value_off,
+						    val, vs[j]));
 			ASSERT_EQ(0, hmap_clear(fd));
 			ASSERT_EQ(NULL, raw_find(img, key, &bad));
 			ASSERT_EQ(0, bad);
+			/*
+			 * After a clear no slot holds a key or value: a
+			 * process that maps the map now reads none of them.
+			 */
+			for (n = 0; n < h->slots; n++)
+				for (off = 0; off < h->slot_size - sizeof(*s); off++)
+					ASSERT_EQ(0, slot_at(img, n)->data[off]);
 			munmap(img, len);
 			close(fd);
 		}

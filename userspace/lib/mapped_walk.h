@@ -123,9 +123,14 @@ static inline bool libhmap_visit_begin(const struct hmap_mmap_slot *s,
 	vis->seq = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE);
 	if (!vis->seq || vis->seq & 1)
 		return false;
-	/* Links change without the count (unlink): loaded once, atomically. */
+	/*
+	 * Links change without the count (unlink): loaded once, atomically,
+	 * and with acquire, as the heads, so that the slot a link names is
+	 * read as it was when it was linked, not only on machines that order
+	 * dependent loads.
+	 */
 	vis->hash = __atomic_load_n(&s->hash, __ATOMIC_RELAXED);
-	vis->next = __atomic_load_n(&s->next, __ATOMIC_RELAXED);
+	vis->next = __atomic_load_n(&s->next, __ATOMIC_ACQUIRE);
 	return true;
 }
 
@@ -196,7 +201,7 @@ libhmap_lookup_sized(const struct libhmap_view *v, const void *key,
 			 * chain_max, and the walk starts again.
 			 */
 			if (__atomic_load_n(&s->hash, __ATOMIC_RELAXED) != hash) {
-				idx = __atomic_load_n(&s->next, __ATOMIC_RELAXED);
+				idx = __atomic_load_n(&s->next, __ATOMIC_ACQUIRE);
 				continue;
 			}
 			/*
@@ -208,7 +213,7 @@ libhmap_lookup_sized(const struct libhmap_view *v, const void *key,
 			seq = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE);
 			if (!seq || seq & 1)
 				goto retry;
-			next = __atomic_load_n(&s->next, __ATOMIC_RELAXED);
+			next = __atomic_load_n(&s->next, __ATOMIC_ACQUIRE);
 			match = !memcmp(s->data, key, ks);
 			/* Copied before the check, which covers it too. */
 			if (match)

@@ -282,6 +282,92 @@ TEST(readers_against_slot_reuse)
 }
 
 /*
+ * One thread reading through both the table (LOOKUP) and the image never
+ * sees an older state after a newer one, in either order: the writer only
+ * ever raises the value, and deletes and re-inserts it higher.
+ */
+struct mono {
+	struct hmap_htab h;
+	struct libhmap_view v;
+	atomic_int stop;
+};
+
+static void *mono_writer(void *arg)
+{
+	struct mono *m = arg;
+	u64 k = 1, val = 1, other;
+
+	while (!atomic_load(&m->stop)) {
+		val++;
+		/* Deletes the value val - 1, which is 6 modulo 7. */
+		if (val % 7 == 0) {
+			hmap_htab_delete(&m->h, &k);
+			val++;
+		}
+		hmap_htab_update(&m->h, &k, &val, HMAP_ANY);
+		/* Slot reuse under the reader, in the same bucket too. */
+		other = 2 + val % 3;
+		hmap_htab_update(&m->h, &other, &val, HMAP_ANY);
+		hmap_htab_delete(&m->h, &other);
+	}
+	return NULL;
+}
+
+/*
+ * Checks one observation of key 1 against what the thread saw before: the
+ * writer stores rising values and deletes only values v with v % 7 == 6
+ * (see mono_writer()), so once the key was seen absent, none of the
+ * values up to the first such one at or above the last seen may come back.
+ */
+static bool mono_ok(int ret, u64 v, u64 *last, u64 *floor)
+{
+	if (ret == -ENOENT) {
+		*floor = *last + (6 + 7 - *last % 7) % 7;
+		return true;
+	}
+	if (v < *last || (*floor && v <= *floor))
+		return false;
+	*last = v;
+	return true;
+}
+
+TEST(table_and_image_in_order)
+{
+	struct mono *m = calloc(1, sizeof(*m));
+	u64 k = 1, v, last = 0, floor = 0, seen = 0, backwards = 0, i;
+	struct libhmap_walk w;
+	pthread_t t;
+	int ret;
+
+	ASSERT_NE(NULL, m);
+	new_mapped(_metadata, &m->h, 8, 8, 4);
+	view_of(_metadata, &m->h, &m->v);
+	v = 1;
+	ASSERT_EQ(0, hmap_htab_update(&m->h, &k, &v, HMAP_ANY));
+	ASSERT_EQ(0, pthread_create(&t, NULL, mono_writer, m));
+	/* Table and image in turn: each order, a million times. */
+	for (i = 0; i < 2000000; i++) {
+		if (i % 2) {
+			ret = libhmap_view_lookup(&m->v, &k, &v, NULL, &w);
+			if (ret == -EAGAIN)
+				continue;
+		} else {
+			ret = hmap_htab_lookup(&m->h, &k, &v);
+		}
+		seen += !ret;
+		if (!mono_ok(ret, v, &last, &floor))
+			backwards++;
+	}
+	atomic_store(&m->stop, 1);
+	pthread_join(t, NULL);
+	TH_LOG("%llu lookups found the key, up to value %llu",
+	       (unsigned long long)seen, (unsigned long long)last);
+	EXPECT_EQ(0, backwards);
+	DESTROY_AND_CHECK_LEAKS(&m->h);
+	free(m);
+}
+
+/*
  * Whatever the image holds, a lookup stays inside it and ends: an image of
  * random bytes behind a valid header, in an allocation of exactly its size
  * so that ASan sees a read one byte past it.
