@@ -484,6 +484,15 @@ static int map_image(int fd, struct hmap_mapping **m)
 	return 0;
 }
 
+/* Ends a dump: the JSON array, or the count and how it was read (@how). */
+static void print_dump_end(int n, const char *how)
+{
+	if (json)
+		printf("]\n");
+	else
+		printf("Found %d element%s%s\n", n, n == 1 ? "" : "s", how);
+}
+
 /*
  * Marks an entry read through a mapping; @fallback: the lookup gave up on
  * it and asked the kernel (see hmap_mapped_lookup()).
@@ -1608,10 +1617,7 @@ static int dump_mapped(int fd, const struct hmap_info *info)
 				putchar('\n');
 		}
 	}
-	if (json)
-		printf("]\n");
-	else
-		printf("Found %d element%s (mapped)\n", n, n == 1 ? "" : "s");
+	print_dump_end(n, " (mapped)");
 	ret = 0;
 out:
 	free(keys);
@@ -1685,10 +1691,7 @@ static int cmd_dump(int argc, char **argv)
 		ret = fail(-ret, "dump");
 		goto out;
 	}
-	if (json)
-		printf("]\n");
-	else
-		printf("Found %d element%s\n", n, n == 1 ? "" : "s");
+	print_dump_end(n, "");
 	ret = 0;
 out:
 	free(buf);
