@@ -450,6 +450,11 @@ static void lru_hitrate(void)
 	close(bfd);
 }
 
+/*
+ * One per thread, each on cache lines of its own: counters of two readers
+ * on one line would make each count a miss for the other, and the figure
+ * that of the line, not of the lookups.
+ */
 struct thr {
 	int fd, bpf;
 	bool writer;
@@ -457,7 +462,7 @@ struct thr {
 	long ops;
 	struct hmap_mapping *m;
 	long pace_ns;
-};
+} __attribute__((aligned(128)));
 
 static void *worker(void *p)
 {

@@ -11,6 +11,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/anon_inodes.h>
+#include <linux/cacheflush.h>
 #include <linux/capability.h>
 #include <linux/cred.h>
 #include <linux/debugfs.h>
@@ -267,6 +268,14 @@ struct hmap_map *hmap_map_create(const struct hmap_create *arg)
 
 	if (hmap_name_check(arg->name, true))
 		return ERR_PTR(-EINVAL);
+	/*
+	 * The image is written through the kernel's mapping and read through
+	 * the readers': on a CPU whose data cache can hold the two apart
+	 * (those that implement flush_dcache_page()), readers would need
+	 * flushes that this module does not make.
+	 */
+	if (ARCH_IMPLEMENTS_FLUSH_DCACHE_PAGE && (arg->flags & HMAP_F_MMAP))
+		return ERR_PTR(-EOPNOTSUPP);
 	if (atomic_inc_return(&hmap_nr_maps) > READ_ONCE(hmap_max_maps)) {
 		ret = -ENOSPC;
 		goto err_count;

@@ -28,6 +28,7 @@ files=(
 	tools/testing/selftests/kselftest/module.sh
 	scripts/subarch.include
 	scripts/checkpatch.pl
+	scripts/kernel-doc
 	scripts/spelling.txt
 	scripts/const_structs.checkpatch
 )

@@ -45,9 +45,25 @@ no_tracked_products()
 	! git ls-files -ci --exclude-standard | sed 's/^/# tracked: /' | grep .
 }
 
-ktap_plan 4
+# kernel-doc on the uapi and on every kernel source: no warning, and at
+# least one documented item per file, so that the check cannot pass on
+# nothing.
+kernel_doc_clean()
+{
+	local f out n
+	out=$(perl "$BUILD/ksrc/scripts/kernel-doc" -none uapi/linux/hmap.h \
+		kmod/hmap_*.c kmod/hmap_*.h 2>&1)
+	[ -z "$out" ] || { echo "$out" | sed 's/^/# /'; return 1; }
+	n=$(perl "$BUILD/ksrc/scripts/kernel-doc" -sphinx-version 3.0 -rst \
+		uapi/linux/hmap.h 2>/dev/null | grep -c '^\.\. c:')
+	echo "# $n documented items in the uapi"
+	[ "$n" -ge 40 ]
+}
+
+ktap_plan 5
 ktap_check "sparse (make C=2): no warnings" sparse_clean
 ktap_check "core exports only in the HMAP_CORE namespace" exports_namespaced
 ktap_check "no idr (deprecated for new code: XArray)" no_idr
 ktap_check "no build product tracked by git" no_tracked_products
+ktap_check "kernel-doc: uapi and kernel sources without warnings" kernel_doc_clean
 ktap_totals

@@ -601,6 +601,83 @@ TEST(no_tearing_4096)
 	race(_metadata, 4096);
 }
 
+/*
+ * One thread reading through LOOKUP and through the mapping in turn never
+ * sees an older state after a newer one. The writer only raises key 1's
+ * value, and deletes it only at values v with v % 7 == 6, re-creating it
+ * higher; it also churns keys of the same bucket, so that slots are reused.
+ */
+struct mono {
+	int fd;
+	atomic_int stop;
+	atomic_long writes;
+};
+
+static void *mono_writer(void *arg)
+{
+	struct mono *m = arg;
+	__u64 k = 1, val = 1, other;
+
+	while (!atomic_load(&m->stop)) {
+		val++;
+		if (val % 7 == 0) {
+			hmap_delete(m->fd, &k);
+			val++;
+		}
+		hmap_update(m->fd, &k, &val, 0);
+		other = 2 + val % 3;
+		hmap_update(m->fd, &other, &val, 0);
+		hmap_delete(m->fd, &other);
+		atomic_fetch_add(&m->writes, 1);
+	}
+	return NULL;
+}
+
+static bool mono_ok(int ret, __u64 v, __u64 *last, __u64 *floor)
+{
+	if (ret == -ENOENT) {
+		*floor = *last + (6 + 7 - *last % 7) % 7;
+		return true;
+	}
+	if (ret || v < *last || (*floor && v <= *floor))
+		return false;
+	*last = v;
+	return true;
+}
+
+TEST(lookup_and_mapping_in_order)
+{
+	struct mono m = { 0 };
+	__u64 k = 1, v = 1, last = 0, floor = 0, backwards = 0, i;
+	struct hmap_mapping *mp;
+	pthread_t t;
+	int ret;
+
+	m.fd = mmap_map(8, 8, 4, 0);
+	ASSERT_LE(0, m.fd);
+	ASSERT_EQ(0, hmap_update(m.fd, &k, &v, 0));
+	ASSERT_EQ(0, hmap_mmap(m.fd, &mp));
+	ASSERT_EQ(0, pthread_create(&t, NULL, mono_writer, &m));
+	for (i = 0; i < 400000 || atomic_load(&m.writes) < 20000; i++) {
+		if (i >= 20000000)
+			break;
+		if (i % 2)
+			ret = hmap_mapped_lookup(mp, &k, &v, NULL);
+		else
+			ret = hmap_lookup(m.fd, &k, &v);
+		if (!mono_ok(ret, v, &last, &floor))
+			backwards++;
+	}
+	atomic_store(&m.stop, 1);
+	pthread_join(t, NULL);
+	TH_LOG("%llu lookups in turn against %ld writes, up to value %llu",
+	       (unsigned long long)i, atomic_load(&m.writes),
+	       (unsigned long long)last);
+	EXPECT_EQ(0, backwards);
+	hmap_munmap(mp);
+	close(m.fd);
+}
+
 /* ---- bounded chains ---- */
 
 TEST(chain_limit)

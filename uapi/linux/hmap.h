@@ -128,7 +128,7 @@
 #define HMAP_IF_VERSION		_BITULL(2)
 
 /**
- * define HMAP_F_RDONLY - the new map fd is read-only
+ * define HMAP_F_RDONLY - the new map fd is read only
  *
  * In &hmap_create.flags, &hmap_open_by_name.flags and &hmap_open_by_id.flags.
  * Commands that change a map (UPDATE, DELETE, LOOKUP_AND_DELETE, ADD,
@@ -239,12 +239,12 @@
  */
 #define HMAP_F_MMAP		0x10U
 
-/** define HMAP_MMAP_MAGIC - &hmap_mmap_header.magic: "HMAP" in memory order */
+/** define HMAP_MMAP_MAGIC - &hmap_mmap_header.magic, "HMAP" in a little-endian word */
 #define HMAP_MMAP_MAGIC		0x50414d48U
 /** define HMAP_MMAP_LAYOUT - &hmap_mmap_header.layout described here */
 #define HMAP_MMAP_LAYOUT	1
 /**
- * define HMAP_MMAP_HASH_JHASH - &hmap_mmap_header.hash: the kernel's jhash()
+ * define HMAP_MMAP_HASH_JHASH - &hmap_mmap_header.hash for the kernel's jhash()
  *
  * Bob Jenkins' lookup3 as include/linux/jhash.h has it, seeded with
  * &hmap_mmap_header.seed: jhash(key, key_size, seed), where 4- and 8-byte
@@ -260,7 +260,7 @@
  * on another bucket's end was carried into another chain by a concurrent
  * writer and must start again.
  */
-#define HMAP_MMAP_NULLS		_BITUL(31)
+#define HMAP_MMAP_NULLS		0x80000000U
 
 /**
  * struct hmap_mmap_header - what mmap() of an HMAP_F_MMAP map fd shows first
@@ -294,7 +294,10 @@
  * (EACCES from mprotect); a map without HMAP_F_MMAP fails with ENODEV; an
  * offset or length beyond the image with EINVAL. A mapping holds its map
  * as an open fd does, across close(), fork() and exec-less children; the
- * map goes away with its last fd, name and mapping.
+ * map goes away with its last fd, name and mapping. A process whose
+ * PROT_READ mappings are made executable (READ_IMPLIES_EXEC) cannot map
+ * it. On a CPU with an aliasing data cache, CREATE refuses HMAP_F_MMAP
+ * with EOPNOTSUPP.
  */
 struct hmap_mmap_header {
 	__u32 magic;
@@ -552,7 +555,7 @@ struct hmap_info {
 };
 
 /**
- * define HMAP_PUBLISH_REPLACE - HMAP_IOC_PUBLISH: point a taken name at this map
+ * define HMAP_PUBLISH_REPLACE - for HMAP_IOC_PUBLISH, point a taken name at this map
  *
  * The name must exist; in one step it stops naming its map and names this
  * one, keeping its owner, group and mode. HMAP_IOC_OPEN_BY_NAME then opens
@@ -567,7 +570,7 @@ struct hmap_info {
 #define HMAP_PUBLISH_REPLACE	_BITUL(0)
 
 /**
- * define HMAP_PUBLISH_ANY_SIZES - HMAP_IOC_PUBLISH: replace with other key or value sizes
+ * define HMAP_PUBLISH_ANY_SIZES - for HMAP_IOC_PUBLISH, replace with other key or value sizes
  *
  * Without it, HMAP_PUBLISH_REPLACE requires the key and value sizes of the
  * two maps to be the same, so that the name's users need not check them.
@@ -575,7 +578,7 @@ struct hmap_info {
 #define HMAP_PUBLISH_ANY_SIZES	_BITUL(1)
 
 /**
- * define HMAP_PUBLISH_OWNER - HMAP_IOC_PUBLISH: give the name this owner and group
+ * define HMAP_PUBLISH_OWNER - for HMAP_IOC_PUBLISH, give the name this owner and group
  *
  * The name's owner and group are &hmap_publish.uid and &hmap_publish.gid
  * (in the caller's user namespace) instead of the caller's fsuid and fsgid,
@@ -715,7 +718,7 @@ struct hmap_get_next_id {
 };
 
 /**
- * define HMAP_BATCH_CONTINUE - UPDATE_BATCH, DELETE_BATCH: go on past a failed entry
+ * define HMAP_BATCH_CONTINUE - for UPDATE_BATCH and DELETE_BATCH, go on past a failed entry
  *
  * Without it a batch stops at its first failed entry.
  */
@@ -799,7 +802,7 @@ struct hmap_batch {
 };
 
 /**
- * define HMAP_ADD_CREATE - HMAP_IOC_ADD: an absent entry is created, as if it held 0
+ * define HMAP_ADD_CREATE - for HMAP_IOC_ADD, an absent entry is created, as if it held 0
  */
 #define HMAP_ADD_CREATE		0x1U
 
@@ -875,7 +878,7 @@ struct hmap_cmpxchg {
 };
 
 /**
- * define HMAP_WATCH_VALUES - HMAP_IOC_WATCH: records carry values, not only keys
+ * define HMAP_WATCH_VALUES - for HMAP_IOC_WATCH, records carry values, not only keys
  *
  * UPDATE records then carry the entry's new value; DELETE, EVICT and EXPIRE
  * records the value the entry held when it was removed.
@@ -883,7 +886,7 @@ struct hmap_cmpxchg {
 #define HMAP_WATCH_VALUES	_BITUL(0)
 
 /**
- * define HMAP_WATCH_NONBLOCK - HMAP_IOC_WATCH: the watch fd is O_NONBLOCK
+ * define HMAP_WATCH_NONBLOCK - for HMAP_IOC_WATCH, the watch fd is O_NONBLOCK
  */
 #define HMAP_WATCH_NONBLOCK	_BITUL(1)
 
