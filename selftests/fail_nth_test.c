@@ -25,10 +25,29 @@
  * vmalloc) must leave a watch that works: an update of the map is then one
  * record to read, numbered after the @seq WATCH gave.
  *
+ * HMAP_F_MMAP maps are swept as well. CREATE of one, whose image is a
+ * __vmalloc() charged to the caller's memory cgroup and a kzalloc() of its
+ * struct hmap_image: a failure of either, or of anything else, must leave
+ * no map, no byte charged, no fd. The commands that change entries, on
+ * such a map (the image is written under the same lock as the table): after
+ * every run, failed or not, the image, mapped with hmap_mmap(), must give
+ * what LOOKUP gives for every key present and a few absent ones (value
+ * bytes and version). And the mapping itself under injection: mmap() of
+ * the image, shared, private or populated, at an address alone in its page
+ * tables (so that the touch allocates them, a ptlock from a slab with
+ * lockdep), then a touch of every page; and hmap_mmap() with lookups
+ * through it. A failed mmap() must give ENOMEM and leave no mapping
+ * (/proc/self/maps) and no fd; a touch that faults (SIGBUS, caught) counts
+ * as a failure only when one was injected. Every mapping is undone after
+ * injection, and the map must then go away with its fd.
+ *
  * Needs CONFIG_FAULT_INJECTION and CONFIG_FAILSLAB: runs on the debug
  * kernel, skips on Debian's.
  */
 #include <dirent.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <linux/capability.h>
 
@@ -62,6 +81,12 @@ struct ctx {
 	} arg;
 	__u64 bkeys[8], bvals[8];
 	__s32 bstatus[8];
+	bool mapped;		/* the map is HMAP_F_MMAP: its image is checked */
+	__u64 mmap_bytes;	/* INFO.mmap_bytes of the map */
+	void *maddr;		/* a raw mapping of the image, undone after injection */
+	size_t mlen;
+	struct hmap_mapping *mapping;	/* hmap_mmap()'s, undone after injection */
+	bool sigbus;		/* a touch of the image took SIGBUS */
 };
 
 /* Everything a failed command must leave as it was. */
@@ -72,7 +97,12 @@ struct state {
 	long long bytes, live;
 	int free_fd;		/* lowest unused fd */
 	long long refs;		/* the map's references, from debugfs */
+	int mappings;		/* of any map, in /proc/self/maps */
+	int image_bad;		/* HMAP_F_MMAP: keys the image disagrees on */
 };
+
+/* What the last image check that disagreed saw. */
+static char image_why[256];
 
 static __u64 mix(__u64 x)
 {
@@ -98,6 +128,82 @@ static long long map_refs(__u32 id)
 	return refs;
 }
 
+/* Mappings of hmap map fds ("anon_inode:[hmap]") in /proc/self/maps. */
+static int count_mappings(void)
+{
+	char line[512];
+	int n = 0;
+	FILE *f = fopen("/proc/self/maps", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		n += !!strstr(line, "anon_inode:[hmap]");
+	fclose(f);
+	return n;
+}
+
+/*
+ * Key @k looked up through mapping @m and by LOOKUP: 0 if both agree (the
+ * errno, the value bytes, the version), else 1 with image_why saying how.
+ */
+static int image_key(struct ctx *c, struct hmap_mapping *m, __u64 k, __u32 vsize)
+{
+	static char kv[16384], iv[16384];
+	__u64 kver = 0, iver = 0;
+	int kret, iret;
+
+	kret = hmap_lookup_version(c->fd, &k, kv, &kver);
+	iret = hmap_mapped_lookup(m, &k, iv, &iver);
+	if (kret == iret && (kret || (!memcmp(kv, iv, vsize) && kver == iver)))
+		return 0;
+	snprintf(image_why, sizeof(image_why),
+		 "key %llu: LOOKUP %d version %llu, hmap_mapped_lookup %d version %llu%s",
+		 (unsigned long long)k, kret, (unsigned long long)kver, iret,
+		 (unsigned long long)iver,
+		 !kret && !iret && memcmp(kv, iv, vsize) ? ", values differ" : "");
+	return 1;
+}
+
+/*
+ * The keys on which the image of @c's map (mapped by hmap_mmap(), outside
+ * injection) disagrees with LOOKUP: every present key, and keys 0-9, 50
+ * and 100-107 (what the commands here touch) present or not.
+ */
+static int image_check(struct ctx *c, __u32 vsize)
+{
+	struct hmap_mapped_stats st;
+	struct hmap_mapping *m;
+	__u64 cur, next, k;
+	int ret, bad = 0;
+
+	ret = hmap_mmap(c->fd, &m);
+	if (ret) {
+		snprintf(image_why, sizeof(image_why), "hmap_mmap: %s", strerror(-ret));
+		return 1;
+	}
+	for (ret = hmap_get_next_key(c->fd, NULL, &next); !ret;
+	     ret = hmap_get_next_key(c->fd, &cur, &next)) {
+		bad += image_key(c, m, next, vsize);
+		cur = next;
+	}
+	for (k = 0; k < 10; k++)
+		bad += image_key(c, m, k, vsize);
+	bad += image_key(c, m, 50, vsize);
+	for (k = 100; k < 108; k++)
+		bad += image_key(c, m, k, vsize);
+	/* Nothing writes meanwhile: no walk is disturbed, none falls back. */
+	hmap_mapped_stats(m, &st);
+	if (st.retries || st.fallbacks) {
+		snprintf(image_why, sizeof(image_why),
+			 "%llu retries, %llu fallbacks with no writer",
+			 (unsigned long long)st.retries, (unsigned long long)st.fallbacks);
+		bad++;
+	}
+	hmap_munmap(m);
+	return bad;
+}
+
 static void snapshot(struct ctx *c, struct state *s)
 {
 	struct hmap_info info;
@@ -118,7 +224,10 @@ static void snapshot(struct ctx *c, struct state *s)
 			cur = next;
 		}
 		s->refs = map_refs(info.id);
+		if (c->mapped)
+			s->image_bad = image_check(c, info.value_size);
 	}
+	s->mappings = count_mappings();
 	settle_frees();
 	s->bytes = stat_num("bytes_used");
 	s->live = stat_num("maps_live");
@@ -156,20 +265,34 @@ static bool disarm(int nfd)
 	return injected;
 }
 
-/* Fills a map with keys 0..n-1 -> value byte k, outside injection. */
-static int new_map(struct ctx *c, __u32 vsize, __u32 max, __u32 n)
+/*
+ * Fills a map of @flags with keys 0..n-1 -> value byte k, outside
+ * injection.
+ */
+static int new_map_flags(struct ctx *c, __u32 vsize, __u32 max, __u32 n, __u32 flags)
 {
+	struct hmap_create_opts o = { .sz = sizeof(o), .flags = flags };
+	struct hmap_info info;
 	__u64 k;
 
-	c->fd = hmap_create("nth", 8, vsize, max, NULL);
+	c->fd = hmap_create("nth", 8, vsize, max, &o);
 	if (c->fd < 0)
 		return c->fd;
+	c->mapped = flags & HMAP_F_MMAP;
+	if (c->mapped && (hmap_info(c->fd, &info) || !info.mmap_bytes))
+		return -1;
+	c->mmap_bytes = c->mapped ? info.mmap_bytes : 0;
 	for (k = 0; k < n; k++) {
 		memset(c->value, (int)k, vsize);
 		if (hmap_update(c->fd, &k, c->value, 0))
 			return -1;
 	}
 	return 0;
+}
+
+static int new_map(struct ctx *c, __u32 vsize, __u32 max, __u32 n)
+{
+	return new_map_flags(c, vsize, max, n, 0);
 }
 
 static int elem(struct ctx *c, unsigned long cmd, __u64 key, __u64 flags)
@@ -207,8 +330,11 @@ static int prep_empty(struct ctx *c) { return new_map(c, 8, 64, 0); }
 /* 8 entries in 8 buckets: the 9th insert grows the table. */
 static int prep_at_grow(struct ctx *c) { return new_map(c, 8, 64, 8); }
 static int prep_big_values(struct ctx *c) { return new_map(c, 12000, 8, 3); }
-/* 8-byte keys, 128-byte values: 8 + 128 + 128 bytes bounce on the heap. */
-static int prep_mid_values(struct ctx *c) { return new_map(c, 128, 8, 3); }
+/*
+ * 8-byte keys, 300-byte values: CMPXCHG's 8 + 304 + 300 bytes bounce on the
+ * heap, UPDATE's 8 + 300 on the stack.
+ */
+static int prep_mid_values(struct ctx *c) { return new_map(c, 300, 8, 3); }
 
 /* With the version of key 2, for HMAP_IF_VERSION. */
 static int with_version(struct ctx *c, int ret)
@@ -369,6 +495,145 @@ static int run_next_id(struct ctx *c)
 	return xioctl(c->dev, HMAP_IOC_GET_NEXT_ID, &c->arg);
 }
 
+/* ---- HMAP_F_MMAP maps, and mappings of them ---- */
+
+/* As the maps above, with an image. */
+static int prep_mmap_small(struct ctx *c) { return new_map_flags(c, 8, 64, 5, HMAP_F_MMAP); }
+static int prep_mmap_empty(struct ctx *c) { return new_map_flags(c, 8, 64, 0, HMAP_F_MMAP); }
+static int prep_mmap_small_ver(struct ctx *c) { return with_version(c, prep_mmap_small(c)); }
+/* 1024-byte values: the bounce of UPDATE (8 + 1024 bytes) from a slab. */
+static int prep_mmap_heap(struct ctx *c) { return new_map_flags(c, 1024, 8, 3, HMAP_F_MMAP); }
+static int prep_mmap_heap_ver(struct ctx *c) { return with_version(c, prep_mmap_heap(c)); }
+/* 128-byte values: CMPXCHG's bounce (8 + 128 + 128 bytes) on the heap. */
+static int prep_mmap_mid(struct ctx *c) { return new_map_flags(c, 128, 8, 3, HMAP_F_MMAP); }
+
+static int create_mmap(struct ctx *c, __u32 vsize)
+{
+	c->arg.create = (struct hmap_create){ .size = sizeof(c->arg.create),
+		.flags = HMAP_F_MMAP, .key_size = 8, .value_size = vsize,
+		.max_entries = 64, .name = "new" };
+	return fd_or_errno(ioctl(c->dev, HMAP_IOC_CREATE, &c->arg));
+}
+
+static int run_create_mmap(struct ctx *c) { return create_mmap(c, 8); }
+/* About 2 MiB of image: the array of its pages is a vmalloc of its own. */
+static int run_create_mmap_big(struct ctx *c) { return create_mmap(c, 16384); }
+
+/*
+ * Where the image is mapped for a touch: alone in its 512 GiB of address
+ * space, so that each touch allocates its page tables anew.
+ */
+#define TOUCH_AT	((void *)0x200000000000UL)
+
+static sigjmp_buf touch_env;
+static volatile sig_atomic_t touching, touch_sig;
+static volatile unsigned int touch_sum;	/* what the reads of a touch saw */
+
+/* SIGBUS or SIGSEGV: back to guarded() if it is reading the image. */
+static void touch_fault(int sig)
+{
+	if (!touching) {
+		signal(sig, SIG_DFL);
+		raise(sig);
+		return;
+	}
+	touch_sig = sig;
+	siglongjmp(touch_env, 1);
+}
+
+/*
+ * Runs @fn, which reads the image, catching the signal a read may take:
+ * what @fn returns, or -EFAULT after SIGBUS (c->sigbus set), -EIO after
+ * SIGSEGV (never right: the mapping is readable).
+ */
+static int guarded(struct ctx *c, int (*fn)(struct ctx *c))
+{
+	int ret;
+
+	if (sigsetjmp(touch_env, 1)) {
+		touching = 0;
+		c->sigbus = touch_sig == SIGBUS;
+		return c->sigbus ? -EFAULT : -EIO;
+	}
+	touching = 1;
+	ret = fn(c);
+	touching = 0;
+	return ret;
+}
+
+/* Reads a byte of every page of c->maddr, then checks the header. */
+static int touch_pages(struct ctx *c)
+{
+	const volatile __u8 *p = c->maddr;
+	const struct hmap_mmap_header *h = c->maddr;
+	unsigned int sum = 0;
+	size_t off;
+
+	for (off = 0; off < c->mlen; off += 4096)
+		sum += p[off];
+	touch_sum = sum;
+	if (h->magic != HMAP_MMAP_MAGIC || h->mmap_bytes != c->mmap_bytes ||
+	    h->key_size != 8)
+		return -EBADMSG;
+	return 0;
+}
+
+/* mmap() of the whole image, PROT_READ and @flags, then a touch of each page. */
+static int mmap_touch(struct ctx *c, int flags)
+{
+	void *p = mmap(TOUCH_AT, c->mmap_bytes, PROT_READ, flags | MAP_FIXED_NOREPLACE,
+		       c->fd, 0);
+
+	if (p == MAP_FAILED)
+		return -errno;
+	c->maddr = p;
+	c->mlen = c->mmap_bytes;
+	return guarded(c, touch_pages);
+}
+
+static int run_mmap_shared(struct ctx *c) { return mmap_touch(c, MAP_SHARED); }
+static int run_mmap_private(struct ctx *c) { return mmap_touch(c, MAP_PRIVATE); }
+static int run_mmap_populate(struct ctx *c) { return mmap_touch(c, MAP_SHARED | MAP_POPULATE); }
+
+/* Keys 0-7 through the mapping: 0-4 hold bytes k (new_map()), 5-7 are absent. */
+static int mapped_lookups(struct ctx *c)
+{
+	__u64 k, v, ver;
+	int ret;
+
+	for (k = 0; k < 8; k++) {
+		v = ver = 0;
+		ret = hmap_mapped_lookup(c->mapping, &k, &v, &ver);
+		if (k < 5 ? ret || v != 0x0101010101010101ULL * k || !ver : ret != -ENOENT)
+			return -EBADMSG;
+	}
+	return 0;
+}
+
+/* hmap_mmap(), and lookups through the mapping. */
+static int run_hmap_mmap(struct ctx *c)
+{
+	int ret = hmap_mmap(c->fd, &c->mapping);
+
+	return ret ?: guarded(c, mapped_lookups);
+}
+
+/*
+ * Undoes the mappings a run made, once injection is over (munmap() may
+ * allocate); 0, or munmap()'s errno.
+ */
+static int unmap_all(struct ctx *c)
+{
+	int ret = 0;
+
+	if (c->maddr && munmap(c->maddr, c->mlen))
+		ret = errno;
+	c->maddr = NULL;
+	hmap_munmap(c->mapping);
+	c->mapping = NULL;
+	return ret;
+}
+
 static int run_lookup_batch(struct ctx *c)
 {
 	c->arg.batch = (struct hmap_batch){ .size = sizeof(c->arg.batch),
@@ -437,9 +702,34 @@ static const struct op ops[] = {
 	{ "UPDATE IF_VERSION (heap)", prep_big_values_ver, run_replace_ver, 0 },
 	{ "DELETE IF_VERSION (shrinks)", prep_at_shrink_ver, run_delete_ver, 0 },
 	{ "ADD CREATE (first insert)", prep_empty, run_add_create, 0 },
-	{ "CMPXCHG (heap, 8+128+128)", prep_mid_values, run_cmpxchg, 0 },
+	{ "CMPXCHG (heap, 8+300+300)", prep_mid_values, run_cmpxchg, 0 },
 	{ "CMPXCHG (heap, big values)", prep_big_values, run_cmpxchg, 0 },
 	{ "LOOKUP_MULTI", prep_small, run_lookup_multi, 0 },
+	/*
+	 * HMAP_F_MMAP: creation (the image's kzalloc() and __vmalloc()), the
+	 * commands that write the image (snapshot() checks it against LOOKUP
+	 * after every run), and the mapping of it.
+	 */
+	{ "CREATE MMAP", prep_none, run_create_mmap, 0 },
+	{ "CREATE MMAP (2 MiB image)", prep_none, run_create_mmap_big, 0 },
+	{ "MMAP UPDATE (first insert)", prep_mmap_empty, run_insert, 0 },
+	{ "MMAP UPDATE (insert)", prep_mmap_small, run_insert, 0 },
+	{ "MMAP UPDATE (insert, heap)", prep_mmap_heap, run_insert, 0 },
+	{ "MMAP UPDATE (replace, heap)", prep_mmap_heap, run_replace, 0 },
+	{ "MMAP UPDATE IF_VERSION (heap)", prep_mmap_heap_ver, run_replace_ver, 0 },
+	{ "MMAP DELETE", prep_mmap_small, run_delete, 0 },
+	{ "MMAP DELETE IF_VERSION", prep_mmap_small_ver, run_delete_ver, 0 },
+	{ "MMAP LOOKUP_AND_DELETE (heap)", prep_mmap_heap, run_lad, 0 },
+	{ "MMAP ADD CREATE", prep_mmap_empty, run_add_create, 0 },
+	{ "MMAP CMPXCHG (heap)", prep_mmap_mid, run_cmpxchg, 0 },
+	{ "MMAP UPDATE_BATCH", prep_mmap_small, run_update_batch, +1 },
+	{ "MMAP LOOKUP_AND_DELETE_BATCH", prep_mmap_small, run_lad_batch, -1 },
+	{ "MMAP DELETE_BATCH", prep_mmap_small, run_delete_batch, 0 },
+	{ "MMAP CLEAR", prep_mmap_small, run_clear, 0 },
+	{ "mmap + touch (shared)", prep_mmap_small, run_mmap_shared, 0 },
+	{ "mmap + touch (private)", prep_mmap_small, run_mmap_private, 0 },
+	{ "mmap MAP_POPULATE + touch", prep_mmap_small, run_mmap_populate, 0 },
+	{ "hmap_mmap + lookups", prep_mmap_small, run_hmap_mmap, 0 },
 };
 
 static void cleanup(struct ctx *c)
@@ -449,17 +739,21 @@ static void cleanup(struct ctx *c)
 	if (c->fd >= 0)
 		close(c->fd);
 	c->fd = -1;
+	c->mapped = false;
+	c->sigbus = false;
 }
 
 static bool same(const struct state *a, const struct state *b)
 {
 	return a->digest == b->digest && a->vdigest == b->vdigest && a->count == b->count &&
 	       a->bytes == b->bytes && a->live == b->live &&
-	       a->free_fd == b->free_fd && a->refs == b->refs;
+	       a->free_fd == b->free_fd && a->refs == b->refs &&
+	       a->mappings == b->mappings;
 }
 
 TEST(every_command_at_every_failure_point)
 {
+	struct sigaction sa = { .sa_handler = touch_fault };
 	static struct ctx c;
 	struct state pre, post, clean;
 	int nfd, nth, ret, total = 0;
@@ -471,26 +765,48 @@ TEST(every_command_at_every_failure_point)
 	/* Fail sleeping allocations too, and quietly: no stack dumps. */
 	ASSERT_EQ(0, write_str(FAILSLAB "ignore-gfp-wait", "N"));
 	ASSERT_EQ(0, write_str(FAILSLAB "verbose", "0"));
+	/* A touch of an image that faults: see guarded(). */
+	ASSERT_EQ(0, sigaction(SIGBUS, &sa, NULL));
+	ASSERT_EQ(0, sigaction(SIGSEGV, &sa, NULL));
 	c.dev = open_dev();
 	ASSERT_LE(0, c.dev);
 	c.fd = -1;
 
 	for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
 		struct state tol[64];
-		int points = 0, ntol = 0, t;
+		int points = 0, ntol = 0, nbus = 0, t;
 
 		for (nth = 1; nth < 1000; nth++) {
-			bool injected;
+			bool injected, mapped, sigbus;
+			long long live0;
 
+			settle_frees();
+			live0 = stat_num("maps_live");
 			ASSERT_EQ(0, ops[i].prepare(&c)) TH_LOG("%s", ops[i].name);
 			snapshot(&c, &pre);
+			EXPECT_EQ(0, pre.image_bad) TH_LOG("%s, before failure %d: the image: %s",
+							   ops[i].name, nth, image_why);
 			ASSERT_EQ(0, arm(nfd, nth));
 			ret = ops[i].run(&c);
 			injected = disarm(nfd);
+			EXPECT_EQ(0, unmap_all(&c)) TH_LOG("%s, failure %d: munmap", ops[i].name, nth);
 			if (ret > 0)
 				close(ret);	/* a new fd from CREATE or an OPEN */
 			snapshot(&c, &post);
+			mapped = c.mapped;
+			sigbus = c.sigbus;
 			cleanup(&c);
+			/* Whatever happened, the image is the table's. */
+			EXPECT_EQ(0, post.image_bad) TH_LOG("%s, failure %d%s: the image: %s",
+							    ops[i].name, nth,
+							    injected ? "" : " (none injected)",
+							    image_why);
+			if (mapped) {
+				/* No mapping, nor anything else, holds the map any more. */
+				settle_frees();
+				EXPECT_EQ(live0, stat_num("maps_live"))
+					TH_LOG("%s, failure %d: the map outlived its fd", ops[i].name, nth);
+			}
 			if (!injected) {
 				EXPECT_LE(0, ret) TH_LOG("%s ran clean but failed", ops[i].name);
 				clean = post;
@@ -523,15 +839,19 @@ TEST(every_command_at_every_failure_point)
 					tol[ntol++] = post;
 				continue;
 			}
-			EXPECT_EQ(-ENOMEM, ret) TH_LOG("%s, failure %d", ops[i].name, nth);
+			if (ret == -EFAULT && sigbus)
+				nbus++;	/* a touch took SIGBUS: only with a failure injected */
+			else
+				EXPECT_EQ(-ENOMEM, ret) TH_LOG("%s, failure %d", ops[i].name, nth);
 			EXPECT_TRUE(same(&pre, &post))
-				TH_LOG("%s, failure %d:%s%s count %u->%u bytes %lld->%lld live %lld->%lld fd %d->%d refs %lld->%lld",
+				TH_LOG("%s, failure %d:%s%s count %u->%u bytes %lld->%lld live %lld->%lld fd %d->%d refs %lld->%lld mappings %d->%d",
 				       ops[i].name, nth,
 				       pre.digest != post.digest ? " content changed," : "",
 				       pre.vdigest != post.vdigest ? " versions changed," : "",
 				       pre.count, post.count,
 				       pre.bytes, post.bytes, pre.live, post.live,
-				       pre.free_fd, post.free_fd, pre.refs, post.refs);
+				       pre.free_fd, post.free_fd, pre.refs, post.refs,
+				       pre.mappings, post.mappings);
 		}
 		ASSERT_LT(nth, 1000) TH_LOG("%s never ran clean", ops[i].name);
 		/* Same entries as the clean run; only the table size may differ. */
@@ -540,8 +860,12 @@ TEST(every_command_at_every_failure_point)
 			EXPECT_EQ(clean.count, tol[t].count) TH_LOG("%s", ops[i].name);
 			EXPECT_EQ(clean.live, tol[t].live) TH_LOG("%s", ops[i].name);
 		}
-		TH_LOG("%-24s %2d failure points (%d absorbed)", ops[i].name,
-		       points, ntol);
+		if (nbus)
+			TH_LOG("%-30s %2d failure points (%d absorbed, %d as SIGBUS on a touch)",
+			       ops[i].name, points, ntol, nbus);
+		else
+			TH_LOG("%-30s %2d failure points (%d absorbed)", ops[i].name,
+			       points, ntol);
 		total += points;
 	}
 	TH_LOG("fail-nth: %d failure points exercised over %zu commands", total,

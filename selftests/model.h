@@ -859,9 +859,9 @@ static inline int rig_init(struct rig *r, __u32 ks, __u32 vs, __u32 max_entries,
 	}
 	/* Before anything is inserted: no bucket array, unless preallocated. */
 	rig_begin(r, "INFO of the new map");
-	if (map_flags & HMAP_F_PREALLOC ? !info.buckets : info.buckets)
+	if (map_flags & (HMAP_F_PREALLOC | HMAP_F_MMAP) ? !info.buckets : info.buckets)
 		rig_note(r, "INFO.buckets is %u (a new map%s)", info.buckets,
-			 map_flags & HMAP_F_PREALLOC ?
+			 map_flags & (HMAP_F_PREALLOC | HMAP_F_MMAP) ?
 			 " with HMAP_F_PREALLOC has its bucket array from creation: spec item 5" :
 			 " has no bucket array before its first insert");
 	return 0;
@@ -886,7 +886,8 @@ static inline bool rig_info_eq(struct rig *r, const char *field, __u64 got, __u6
 /* INFO, on the writable fd or the read-only one, against the model. */
 static inline bool rig_info(struct rig *r, bool ro)
 {
-	bool prealloc = r->map_flags & HMAP_F_PREALLOC;
+	/* HMAP_F_MMAP implies HMAP_F_PREALLOC, and INFO says both. */
+	bool prealloc = r->map_flags & (HMAP_F_PREALLOC | HMAP_F_MMAP);
 	struct hmap_info info;
 	int ret;
 
@@ -898,7 +899,8 @@ static inline bool rig_info(struct rig *r, bool ro)
 	if (!INFO_EQ(count, r->m.count) || !INFO_EQ(key_size, r->ks) ||
 	    !INFO_EQ(value_size, r->vs) || !INFO_EQ(max_entries, r->max_entries) ||
 	    !INFO_EQ(capacity_hint, r->hint) ||
-	    !INFO_EQ(map_flags, (ro ? HMAP_F_RDONLY : 0) | (prealloc ? HMAP_F_PREALLOC : 0)) ||
+	    !INFO_EQ(map_flags, (ro ? HMAP_F_RDONLY : 0) | (prealloc ? HMAP_F_PREALLOC : 0) |
+		     (r->map_flags & HMAP_F_MMAP)) ||
 	    !INFO_EQ(id, r->id) || !INFO_EQ(lookups, r->m.lookups) ||
 	    !INFO_EQ(hits, r->m.hits) || !INFO_EQ(updates, r->m.updates) ||
 	    !INFO_EQ(deletes, r->m.deletes) || !INFO_EQ(adds, r->m.adds) ||

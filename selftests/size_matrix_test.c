@@ -8,12 +8,13 @@
  * of the buffer and panicked the host (key 200 / value 8, key 300 / value
  * 1). No test found it, because every test used sizes that happened to be
  * safe. Copies in the kernel take different paths by size (4 and 8 bytes
- * with get_user/put_user, a bounce buffer on the stack up to 256 bytes of
- * key and value together, on the heap beyond, slab caches up to 512-byte
- * elements, kmalloc beyond), so each boundary is tried from both sides:
+ * with get_user/put_user, a bounce buffer on the stack up to 320 bytes of
+ * key and value together and 576 of CMPXCHG's key and two values, on the
+ * heap beyond, slab caches up to 512-byte elements, kmalloc beyond), so
+ * each boundary is tried from both sides:
  * key sizes 1 3 4 7 8 9 16 31 64 200 255 256 257 300 511 512 times value
  * sizes 1 3 4 8 16 64 255 256 257 4096 65536, with and without
- * HMAP_F_PREALLOC.
+ * HMAP_F_PREALLOC, and with HMAP_F_MMAP (see below).
  *
  * Each size pair gets a fresh small map (4 entries for the large values, 6
  * for the others) and every command, single and batch, each errno on its
@@ -39,10 +40,21 @@
  * was), EOPNOTSUPP elsewhere; LOOKUP_MULTI (every key, repeats, absent
  * keys, count 0, no status array, buffers one byte short, cursors).
  *
- * The test names carry the key size (and _prealloc); a failure names the
- * value size and the command. GET_NEXT_KEY is its own fixture, run after
- * every other case, so that on a module that still overruns (see above)
- * every other result is in before it brings the machine down.
+ * HMAP_F_MMAP (which implies HMAP_F_PREALLOC) runs the whole matrix once
+ * more, and after each scenario the map's image is checked against the
+ * kernel: mapped by hmap_mmap() through the writable fd and the read-only
+ * one, hmap_mapped_lookup() of every key of the universe, present or
+ * absent, gives what LOOKUP gives (the errno, every byte of the value, the
+ * version) and what the model holds, with no walk disturbed (no writer
+ * runs) and no fallback to LOOKUP; and the image is never writable nor
+ * executable: mmap() with PROT_WRITE (shared or private) or PROT_EXEC is
+ * EPERM, mprotect() of a read-only mapping to writable or executable is
+ * EACCES, and mremap() cannot grow it.
+ *
+ * The test names carry the key size (and _prealloc or _mmap); a failure
+ * names the value size and the command. GET_NEXT_KEY is its own fixture,
+ * run after every other case, so that on a module that still overruns (see
+ * above) every other result is in before it brings the machine down.
  */
 #include <time.h>
 
@@ -920,9 +932,180 @@ static bool next_keys(struct rig *r)
 	return true;
 }
 
+/* ---- HMAP_F_MMAP: the image against the kernel ---- */
+
 /*
- * Runs @scenario for each value size with key size @ks. Every size pair is
- * tried, whatever failed before; each failure is logged with its sizes.
+ * Every key of the universe, present or absent, looked up through mapping
+ * @m (made of the read-only fd if @ro) and by LOOKUP: the same errno, the
+ * same value bytes, the same version, and what the model holds. Nothing
+ * writes meanwhile, so no walk may be disturbed: one walk per lookup, none
+ * given up for LOOKUP, and none longer than the map has entries.
+ */
+static bool image_lookups(struct rig *r, struct hmap_mapping *m, bool ro)
+{
+	const char *how = ro ? " (mapped through the read-only fd)" : "";
+	struct hmap_mapped_stats st;
+	struct mval mv = { 0 };
+	__u64 kver, iver;
+	__u8 *k, *kv, *iv;
+	int want, kret, iret;
+	__u32 id;
+
+	for (id = 0; id < r->nkeys; id++) {
+		rig_begin(r, "image%s: hmap_mapped_lookup and LOOKUP of key %u", how, id);
+		k = rig_key(r, &r->kin, id);
+		kv = gbuf_place(&r->vout, r->vs, r->page_end);
+		iv = gbuf_place(&r->vin, r->vs, !r->page_end);
+		memset(iv, GB_POISON, r->vs);
+		kver = iver = VER_POISON;
+		want = m_lookup(&r->m, id, &mv);
+		kret = hmap_lookup_version(r->fd, k, kv, &kver);
+		iret = hmap_mapped_lookup(m, k, iv, &iver);
+		if (!rig_ret(r, want, kret))
+			return false;
+		if (iret != kret)
+			return rig_fail(r, "hmap_mapped_lookup returned %s (%d), LOOKUP %s",
+					errname(iret), iret, errname(kret));
+		if (!rig_guards(r, &r->kin, "the key") ||
+		    !rig_guards(r, &r->vout, "LOOKUP's value") ||
+		    !rig_guards(r, &r->vin, "hmap_mapped_lookup's value"))
+			return false;
+		if (kret)
+			continue;
+		if (!rig_mval_is(r, kv, mv, "LOOKUP's value") ||
+		    !rig_mval_is(r, iv, mv, "hmap_mapped_lookup's value") ||
+		    !rig_cur_version(r, id, kver, "LOOKUP's version"))
+			return false;
+		if (iver != kver)
+			return rig_fail(r, "hmap_mapped_lookup's version %llu, LOOKUP's %llu%s",
+					(unsigned long long)iver, (unsigned long long)kver,
+					iver == VER_POISON ? " (never written)" : "");
+	}
+	rig_begin(r, "image%s: hmap_mapped_stats after %u lookups", how, r->nkeys);
+	hmap_mapped_stats(m, &st);
+	if (st.lookups != r->nkeys || st.attempts != r->nkeys || st.retries ||
+	    st.fallbacks || st.max_steps > r->m.count ||
+	    st.steps > (__u64)r->nkeys * r->m.count)
+		return rig_fail(r, "lookups %llu, attempts %llu, retries %llu, fallbacks %llu, steps %llu, max_steps %llu; expected %u lookups of one walk each, no retry nor fallback, at most %u steps a walk",
+				(unsigned long long)st.lookups, (unsigned long long)st.attempts,
+				(unsigned long long)st.retries, (unsigned long long)st.fallbacks,
+				(unsigned long long)st.steps, (unsigned long long)st.max_steps,
+				r->nkeys, r->m.count);
+	return true;
+}
+
+/* mmap() of map fd @fd, which must fail with @err. */
+static bool image_refused(struct rig *r, int fd, size_t len, int prot, int flags,
+			  int err, const char *what)
+{
+	void *p;
+
+	rig_begin(r, "image: mmap(%s)", what);
+	p = mmap(NULL, len, prot, flags, fd, 0);
+	if (p != MAP_FAILED) {
+		munmap(p, len);
+		return rig_fail(r, "it mapped; expected %s", errname(-err));
+	}
+	return rig_ret(r, -err, -errno);
+}
+
+/*
+ * A mapping that mmap() allows (PROT_READ) shows the header INFO agrees
+ * with, and stays read-only: mprotect() to writable or executable is
+ * EACCES, mremap() cannot grow it past the image.
+ */
+static bool image_stays_readonly(struct rig *r, size_t len)
+{
+	const struct hmap_mmap_header *h;
+	void *p, *q;
+	bool ok;
+
+	rig_begin(r, "image: mmap(PROT_READ, MAP_SHARED) of the whole image");
+	p = mmap(NULL, len, PROT_READ, MAP_SHARED, r->fd, 0);
+	if (p == MAP_FAILED)
+		return rig_fail(r, "%s", strerror(errno));
+	h = p;
+	ok = h->magic == HMAP_MMAP_MAGIC && h->key_size == r->ks &&
+	     h->value_size == r->vs && h->mmap_bytes == len;
+	if (!ok)
+		rig_fail(r, "header: magic %#x, key_size %u, value_size %u, mmap_bytes %llu; expected %#x, %u, %u, %zu",
+			 h->magic, h->key_size, h->value_size,
+			 (unsigned long long)h->mmap_bytes, HMAP_MMAP_MAGIC, r->ks, r->vs, len);
+	if (ok) {
+		rig_begin(r, "image: mprotect(PROT_READ | PROT_WRITE) of a read-only mapping");
+		ok = rig_ret(r, -EACCES, mprotect(p, len, PROT_READ | PROT_WRITE) ? -errno : 0);
+	}
+	if (ok) {
+		rig_begin(r, "image: mprotect(PROT_READ | PROT_EXEC) of a read-only mapping");
+		ok = rig_ret(r, -EACCES, mprotect(p, len, PROT_READ | PROT_EXEC) ? -errno : 0);
+	}
+	if (ok) {
+		rig_begin(r, "image: mremap() one page larger (MREMAP_MAYMOVE)");
+		q = mremap(p, len, len + page_size(), MREMAP_MAYMOVE);
+		if (q != MAP_FAILED) {
+			p = q;
+			len += page_size();
+			ok = rig_fail(r, "it grew the mapping past the image");
+		}
+	}
+	munmap(p, len);
+	return ok;
+}
+
+/*
+ * After the scenario, on an HMAP_F_MMAP map: the image, through hmap_mmap()
+ * of either fd, agrees with LOOKUP, and cannot be mapped or made writable.
+ */
+static bool check_image(struct rig *r)
+{
+	size_t page = page_size(), len;
+	struct hmap_mapping *m;
+	struct hmap_info info;
+	bool ok;
+	int ro;
+
+	rig_begin(r, "image: INFO");
+	if (!rig_ret(r, 0, hmap_info(r->fd, &info)))
+		return false;
+	len = info.mmap_bytes;
+	if (!len || len % page)
+		return rig_fail(r, "INFO.mmap_bytes %zu: expected a non-zero multiple of the page size",
+				len);
+	for (ro = 0; ro < 2; ro++) {
+		rig_begin(r, "image: hmap_mmap() of the %s fd", ro ? "read-only" : "writable");
+		if (!rig_ret(r, 0, hmap_mmap(ro ? r->rofd : r->fd, &m)))
+			return false;
+		ok = image_lookups(r, m, ro);
+		hmap_munmap(m);
+		if (!ok)
+			return false;
+	}
+	return image_refused(r, r->fd, len, PROT_READ | PROT_WRITE, MAP_SHARED, EPERM,
+			     "PROT_READ | PROT_WRITE, MAP_SHARED") &&
+	       image_refused(r, r->fd, len, PROT_READ | PROT_WRITE, MAP_PRIVATE, EPERM,
+			     "PROT_READ | PROT_WRITE, MAP_PRIVATE") &&
+	       image_refused(r, r->fd, page, PROT_WRITE, MAP_SHARED, EPERM,
+			     "PROT_WRITE, MAP_SHARED, one page") &&
+	       image_refused(r, r->fd, len, PROT_READ | PROT_EXEC, MAP_SHARED, EPERM,
+			     "PROT_READ | PROT_EXEC, MAP_SHARED") &&
+	       image_refused(r, r->rofd, len, PROT_READ | PROT_WRITE, MAP_PRIVATE, EPERM,
+			     "PROT_READ | PROT_WRITE, MAP_PRIVATE, read-only fd") &&
+	       image_refused(r, r->fd, len + page, PROT_READ, MAP_SHARED, EINVAL,
+			     "PROT_READ, MAP_SHARED, one page past the image") &&
+	       image_stays_readonly(r, len);
+}
+
+/* The map flags of a variant, for messages. */
+static const char *flags_name(__u32 flags)
+{
+	return flags & HMAP_F_MMAP ? " HMAP_F_MMAP" :
+	       flags & HMAP_F_PREALLOC ? " HMAP_F_PREALLOC" : "";
+}
+
+/*
+ * Runs @scenario for each value size with key size @ks, then, on an
+ * HMAP_F_MMAP map, check_image(). Every size pair is tried, whatever failed
+ * before; each failure is logged with its sizes.
  */
 static void run_matrix(struct __test_metadata *_metadata, __u32 ks, __u32 flags,
 		       bool (*scenario)(struct rig *r))
@@ -936,18 +1119,17 @@ static void run_matrix(struct __test_metadata *_metadata, __u32 ks, __u32 flags,
 	for (i = 0; i < ARRAY_SIZE(value_sizes); i++) {
 		__u32 vs = value_sizes[i];
 
-		if (!setup(&r, ks, vs, flags) || !scenario(&r) || r.note[0]) {
+		if (!setup(&r, ks, vs, flags) || !scenario(&r) ||
+		    (flags & HMAP_F_MMAP && !check_image(&r)) || r.note[0]) {
 			TH_LOG("key_size %u value_size %u%s: %s%s%s", ks, vs,
-			       flags & HMAP_F_PREALLOC ? " HMAP_F_PREALLOC" : "",
-			       r.err[0] ? r.err : r.note,
+			       flags_name(flags), r.err[0] ? r.err : r.note,
 			       r.err[0] && r.note[0] ? "; and before that, " : "",
 			       r.err[0] && r.note[0] ? r.note : "");
 			failed++;
 		}
 		rig_fini(&r);
 	}
-	TH_LOG("key_size %u%s: %u value sizes, %u failed, %.2f s", ks,
-	       flags & HMAP_F_PREALLOC ? " HMAP_F_PREALLOC" : "",
+	TH_LOG("key_size %u%s: %u value sizes, %u failed, %.2f s", ks, flags_name(flags),
 	       (unsigned int)ARRAY_SIZE(value_sizes), failed, now() - t0);
 	EXPECT_EQ(0, failed);
 }
@@ -973,6 +1155,9 @@ FIXTURE_TEARDOWN(sizes)
 	FIXTURE_VARIANT_ADD(f, k##ks) { .key_size = ks };		\
 	FIXTURE_VARIANT_ADD(f, k##ks##_prealloc) {			\
 		.key_size = ks, .flags = HMAP_F_PREALLOC,		\
+	};								\
+	FIXTURE_VARIANT_ADD(f, k##ks##_mmap) {				\
+		.key_size = ks, .flags = HMAP_F_MMAP,			\
 	}
 
 #define ALL_KEY_SIZES(f)						\

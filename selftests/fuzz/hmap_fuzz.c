@@ -40,6 +40,33 @@
  * call of the program stored, so that it succeeds as often as it fails.
  * Maps are now and then HMAP_F_LRU or HMAP_F_TTL, and UPDATE and ADD give
  * entries a few milliseconds to live, so that they expire within a program.
+ * They are also HMAP_F_MMAP, alone or with the other flags (with HMAP_F_LRU
+ * or HMAP_F_TTL: EINVAL).
+ *
+ * Mappings: a pseudo-call mmap()s the fd of a map slot (writable or
+ * read-only), or any other fd of the program (/dev/hmap, a watch, ...),
+ * with prot and flags from interesting values (PROT_READ, PROT_WRITE,
+ * PROT_EXEC and their combinations; MAP_SHARED, MAP_PRIVATE,
+ * MAP_SHARED_VALIDATE, with now and then MAP_POPULATE, MAP_LOCKED,
+ * MAP_FIXED_NOREPLACE at a hint of its own and others; never MAP_FIXED nor
+ * MAP_ANONYMOUS) and a length and an offset relative to the map's image
+ * (0, 1 byte, a page, the image, to its end, a page past it, a huge one;
+ * 0, a page, the last page, the image's size, unaligned, huge, raw). What
+ * mmap() returns is checked against <linux/hmap.h>: no mapping of an image
+ * is ever writable or executable, nor reaches past the image, nor exists
+ * for a map without HMAP_F_MMAP or for /dev/hmap or a watch; a read-only
+ * request within the image maps, one past it is EINVAL, one on a map
+ * without an image ENODEV, a writable or executable one EPERM (EACCES for
+ * MAP_SHARED on a read-only fd). A mapping made is then read, a byte of
+ * every page (a signal there is a violation, caught, not a crash), its
+ * header checked against INFO when it maps offset 0; then, as the call
+ * says: mprotect() to writable or executable (must fail) and back to
+ * readable, madvise() (MADV_DONTNEED mostly) and a second read, mremap()
+ * one page larger (must fail) and a page smaller, a write through
+ * /proc/self/mem (must fail: it may force a write), an munmap() of its
+ * first page first; and it is unmapped, or left mapped to the program's
+ * end and read again once the program's fds are closed, which the mapping
+ * alone then keeps its map alive for.
  *
  * Watches: WATCH (flags mostly valid, a buffer of the default size, a few
  * pages, HMAP_WATCH_MIN_BYTES or one less, sized from the map's largest
@@ -74,6 +101,7 @@
 #include <inttypes.h>
 #include <poll.h>
 #include <regex.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -121,6 +149,10 @@
 #define FZ_NPTR			5	/* pointer fields of the largest struct */
 #define FZ_SLOTS		4	/* map fds one program may hold */
 #define FZ_WSLOTS		4	/* watch fds one program may hold */
+#define FZ_MSLOTS		4	/* mappings one program may keep */
+#define FZ_TOUCH_PAGES		4096	/* most pages of a mapping one read touches */
+/* MAP_FIXED_NOREPLACE's hint, one region per executor, far from the rest. */
+#define FZ_MMAP_HINT		0x300000000000ULL
 #define FZ_ARG_MAX		8192	/* memory behind an argument struct */
 #define FZ_CORPUS_MAX		4096
 #define FZ_RING			16	/* last programs kept for reports */
@@ -356,21 +388,104 @@ static unsigned int version_off(unsigned int op)
  * watch). For watches: read a watch slot's fd, never waiting (run_read()),
  * or poll it with no timeout, by poll() or (argx odd) by an epoll instance
  * of the executor's that it stays registered with. And read a slot's
- * /proc/self/fdinfo (show_fdinfo of a map or a watch). They do not count as
- * executions, but have rows of their own in the results.
+ * /proc/self/fdinfo (show_fdinfo of a map or a watch). And mmap() an fd
+ * (run_mmap(), struct fz_mmap). They do not count as executions, but have
+ * rows of their own in the results.
  */
 #define OP_CLOSE	FZ_NCMDS
 #define OP_DUP		(FZ_NCMDS + 1)
 #define OP_READ		(FZ_NCMDS + 2)
 #define OP_POLL		(FZ_NCMDS + 3)
 #define OP_FDINFO	(FZ_NCMDS + 4)
-#define FZ_NOPS		(FZ_NCMDS + 5)
+#define OP_MMAP		(FZ_NCMDS + 5)
+#define FZ_NOPS		(FZ_NCMDS + 6)
 
 static const char *const pseudo_names[FZ_NOPS - FZ_NCMDS] = {
-	"close", "dup", "read(watch)", "poll(watch)", "fdinfo",
+	"close", "dup", "read(watch)", "poll(watch)", "fdinfo", "mmap",
 };
 
-static const unsigned int pseudo_weight[FZ_NOPS - FZ_NCMDS] = { 2, 2, 6, 2, 1 };
+static const unsigned int pseudo_weight[FZ_NOPS - FZ_NCMDS] = { 2, 2, 6, 2, 1, 4 };
+
+/*
+ * OP_MMAP's parameters, in fz_call.data: mmap(NULL, or with
+ * MAP_FIXED_NOREPLACE a hint, length, @prot, @flags, the call's fd,
+ * offset), the length (ML_*) and the offset (MO_*) relative to the image of
+ * the map the fd is at run time (&hmap_info.mmap_bytes; 0 for any other
+ * fd), then, if it maps, what @then says (MT_*).
+ */
+struct fz_mmap {
+	uint32_t prot;
+	uint32_t flags;		/* MAP_FIXED and MAP_ANONYMOUS are cleared */
+	uint8_t len;
+	uint8_t off;
+	uint8_t then;
+	uint8_t advice;		/* index into fz_advice[], for MT_MADVISE */
+	uint32_t pad;
+	uint64_t raw_len;	/* ML_RAW */
+	uint64_t raw_off;	/* MO_RAW */
+};
+
+_Static_assert(sizeof(struct fz_mmap) <= FZ_DATA, "FZ_DATA holds an mmap");
+
+enum {
+	ML_IMAGE, ML_REST, ML_PAGE, ML_ONE, ML_ZERO, ML_REST_PLUS, ML_IMAGE_PLUS,
+	ML_IMAGE_MINUS, ML_HUGE, ML_RAW, ML_N
+};
+
+static const char *const ml_names[ML_N] = {
+	"image", "image - off", "4096", "1", "0", "image - off + 4096",
+	"image + 4096", "image - 1", "1 << 40", "raw",
+};
+
+enum { MO_ZERO, MO_PAGE, MO_LAST, MO_IMAGE, MO_UNALIGNED, MO_HUGE, MO_RAW, MO_N };
+
+static const char *const mo_names[MO_N] = {
+	"0", "4096", "image - 4096", "image", "2048", "1 << 44", "raw",
+};
+
+#define MT_TOUCH	0x01	/* read a byte of every page (if it is readable) */
+#define MT_MPROTECT	0x02	/* mprotect() writable, executable (must fail), readable */
+#define MT_MADVISE	0x04	/* madvise(fz_advice[advice]), then read every page again */
+#define MT_MREMAP	0x08	/* mremap() a page larger (must fail), a page smaller */
+#define MT_PROCMEM	0x10	/* write a byte through /proc/self/mem (must fail) */
+#define MT_KEEP		0x20	/* keep it to the program's end, read it after the fds close */
+#define MT_SPLIT	0x40	/* munmap() its first page first */
+#define MT_ALL		0x7f
+
+#ifndef PROT_SEM
+#define PROT_SEM		0x8
+#endif
+#ifndef MADV_COLD
+#define MADV_COLD		20
+#endif
+#ifndef MADV_PAGEOUT
+#define MADV_PAGEOUT		21
+#endif
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ	22
+#endif
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE	23
+#endif
+#ifndef MADV_COLLAPSE
+#define MADV_COLLAPSE		25
+#endif
+
+/* Never MADV_HWPOISON nor MADV_SOFT_OFFLINE: they would take the pages. */
+static const struct { int advice; const char *name; } fz_advice[] = {
+	{ MADV_DONTNEED, "MADV_DONTNEED" }, { MADV_DONTNEED, "MADV_DONTNEED" },
+	{ MADV_DONTNEED, "MADV_DONTNEED" }, { MADV_WILLNEED, "MADV_WILLNEED" },
+	{ MADV_NORMAL, "MADV_NORMAL" }, { MADV_RANDOM, "MADV_RANDOM" },
+	{ MADV_SEQUENTIAL, "MADV_SEQUENTIAL" }, { MADV_COLD, "MADV_COLD" },
+	{ MADV_PAGEOUT, "MADV_PAGEOUT" }, { MADV_REMOVE, "MADV_REMOVE" },
+	{ MADV_FREE, "MADV_FREE" }, { MADV_DONTFORK, "MADV_DONTFORK" },
+	{ MADV_DOFORK, "MADV_DOFORK" }, { MADV_DONTDUMP, "MADV_DONTDUMP" },
+	{ MADV_DODUMP, "MADV_DODUMP" }, { MADV_MERGEABLE, "MADV_MERGEABLE" },
+	{ MADV_HUGEPAGE, "MADV_HUGEPAGE" }, { MADV_NOHUGEPAGE, "MADV_NOHUGEPAGE" },
+	{ MADV_POPULATE_READ, "MADV_POPULATE_READ" },
+	{ MADV_POPULATE_WRITE, "MADV_POPULATE_WRITE" },
+	{ MADV_COLLAPSE, "MADV_COLLAPSE" },
+};
 
 /*
  * Every struct's input fits; INFO's last field (mmap_bytes) is written
@@ -810,6 +925,122 @@ static void gen_read(struct fz_call *c)
 	}
 }
 
+/* mmap()'s prot: mostly PROT_READ, the only one an image takes. */
+static uint32_t pick_prot(void)
+{
+	static const uint32_t prots[] = {
+		PROT_READ, PROT_NONE, PROT_WRITE, PROT_EXEC, PROT_READ | PROT_WRITE,
+		PROT_READ | PROT_WRITE, PROT_READ | PROT_EXEC,
+		PROT_READ | PROT_WRITE | PROT_EXEC, PROT_WRITE | PROT_EXEC,
+		PROT_READ | PROT_SEM, PROT_READ | PROT_GROWSDOWN,
+	};
+
+	if (one_in(16))
+		return rnd64();
+	return one_in(2) ? PROT_READ : prots[rnd(ARRAY_SIZE(prots))];
+}
+
+/* mmap()'s flags: shared or private, now and then with more (never MAP_FIXED). */
+static uint32_t pick_map_flags(void)
+{
+	static const uint32_t base[] = {
+		MAP_SHARED, MAP_SHARED, MAP_PRIVATE, MAP_PRIVATE, MAP_SHARED_VALIDATE,
+		0,	/* neither: EINVAL */
+	};
+	static const uint32_t more[] = {
+		MAP_POPULATE, MAP_POPULATE, MAP_LOCKED, MAP_NORESERVE, MAP_NONBLOCK,
+		MAP_FIXED_NOREPLACE, MAP_FIXED_NOREPLACE, MAP_GROWSDOWN, MAP_SYNC,
+		MAP_HUGETLB, MAP_32BIT, MAP_STACK, MAP_DENYWRITE, MAP_EXECUTABLE,
+	};
+	uint32_t f = one_in(2) ? MAP_SHARED : base[rnd(ARRAY_SIZE(base))];
+
+	if (one_in(3))
+		f |= more[rnd(ARRAY_SIZE(more))];
+	if (one_in(16))
+		f |= rnd64();
+	return f & ~(MAP_FIXED | MAP_ANONYMOUS);
+}
+
+/* An mmap(): mostly of the map's fd, the whole image, then a touch. */
+static void gen_mmap(struct fz_call *c, unsigned int wslot)
+{
+	struct fz_mmap m = { 0 };
+
+	switch (rnd(16)) {
+	case 0:
+	case 1:
+		c->fd = FD_SLOT_RO;
+		break;
+	case 2:
+		c->fd = one_in(2) ? FD_DEV : FD_DEV_RO;
+		break;
+	case 3:
+		c->fd = FD_WATCH;
+		c->slot = wslot;
+		break;
+	case 4:
+		c->fd = rnd(FD_NKINDS);
+		if (c->fd == FD_WATCH)
+			c->slot = wslot;
+		break;
+	}
+	if (one_in(3)) {
+		/* What a reader does, so that what follows runs often. */
+		m.prot = PROT_READ;
+		m.flags = one_in(3) ? MAP_PRIVATE : MAP_SHARED;
+		m.len = one_in(4) ? ML_REST : ML_IMAGE;
+		m.off = one_in(4) ? MO_LAST : MO_ZERO;
+	} else {
+		m.prot = pick_prot();
+		m.flags = pick_map_flags();
+		m.len = one_in(2) ? ML_IMAGE : rnd(ML_N);
+		m.off = one_in(2) ? MO_ZERO : rnd(MO_N);
+	}
+	m.raw_len = one_in(2) ? pick_interesting() : rnd64();
+	m.raw_off = one_in(2) ? pick_interesting() : rnd64();
+	m.then = (one_in(8) ? 0 : MT_TOUCH) | (rnd64() & MT_ALL & ~MT_TOUCH);
+	m.advice = rnd(ARRAY_SIZE(fz_advice));
+	memcpy(c->data, &m, sizeof(m));
+}
+
+/* One parameter of an mmap(), or its fd. */
+static void mutate_mmap(struct fz_call *c)
+{
+	struct fz_mmap m;
+
+	memcpy(&m, c->data, sizeof(m));
+	switch (rnd(8)) {
+	case 0:
+		m.prot = pick_prot();
+		break;
+	case 1:
+		m.flags = pick_map_flags();
+		break;
+	case 2:		/* a bit more or less (MAP_FIXED stays out at run time) */
+		m.flags ^= 1U << rnd(32);
+		break;
+	case 3:
+		m.len = rnd(ML_N);
+		m.raw_len = one_in(2) ? pick_interesting() : m.raw_len + (one_in(2) ? 1 : -1);
+		break;
+	case 4:
+		m.off = rnd(MO_N);
+		m.raw_off = one_in(2) ? pick_interesting() : m.raw_off + (one_in(2) ? PAGE : -PAGE);
+		break;
+	case 5:
+		m.then ^= 1U << rnd(7);
+		break;
+	case 6:
+		m.advice = rnd(ARRAY_SIZE(fz_advice));
+		break;
+	default:
+		c->fd = rnd(FD_NKINDS);
+		c->slot = rnd(c->fd == FD_WATCH ? FZ_WSLOTS : FZ_SLOTS);
+		break;
+	}
+	memcpy(c->data, &m, sizeof(m));
+}
+
 /*
  * A well-formed call of command @op, aimed at map slot @slot; a pseudo-call
  * on a watch may be aimed at watch slot @wslot instead.
@@ -828,6 +1059,10 @@ static void gen_call(struct fz_call *c, unsigned int op, unsigned int slot, unsi
 	if (op >= FZ_NCMDS) {
 		c->fd = FD_SLOT;
 		c->slot = slot;
+		if (op == OP_MMAP) {
+			gen_mmap(c, wslot);
+			return;
+		}
 		if (op == OP_READ || op == OP_POLL || (op == OP_FDINFO ? !one_in(3) : one_in(3))) {
 			c->fd = FD_WATCH;
 			c->slot = wslot;
@@ -853,7 +1088,7 @@ static void gen_call(struct fz_call *c, unsigned int op, unsigned int slot, unsi
 
 		set(c, "flags", (one_in(6) ? HMAP_F_PREALLOC : 0) |
 		    (one_in(10) ? HMAP_F_RDONLY : 0) | (one_in(8) ? HMAP_F_LRU : 0) |
-		    (one_in(8) ? HMAP_F_TTL : 0));
+		    (one_in(8) ? HMAP_F_TTL : 0) | (one_in(5) ? HMAP_F_MMAP : 0));
 		set(c, "key_size", pick_key_size());
 		set(c, "value_size", pick_value_size());
 		set(c, "max_entries", me);
@@ -1035,11 +1270,31 @@ static unsigned int watches_before(const struct fz_prog *p, unsigned int n)
 static void gen_at(struct fz_prog *p, unsigned int i, unsigned int op)
 {
 	unsigned int s = slots_before(p, i), w = watches_before(p, i);
+	bool image = false;
 
 	if ((op == OP_READ || op == OP_POLL || op == OP_FDINFO) && !w && !one_in(8))
 		op = C_WATCH;
+	/* An mmap with no map to map is mostly a CREATE of one instead. */
+	if (op == OP_MMAP && !s && !one_in(8)) {
+		op = C_CREATE;
+		image = true;
+	}
 
 	gen_call(&p->call[i], op, s ? rnd(s) : 0, w ? rnd(w) : 0);
+	if (image)
+		set(&p->call[i], "flags", HMAP_F_MMAP | (one_in(4) ? HMAP_F_PREALLOC : 0));
+}
+
+/* Whether a call before @n creates an HMAP_F_MMAP map. */
+static bool images_before(const struct fz_prog *p, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n && i < p->ncalls; i++)
+		if (p->call[i].op == C_CREATE &&
+		    get_field(&p->call[i], field(&p->call[i], "flags")) & HMAP_F_MMAP)
+			return true;
+	return false;
 }
 
 /*
@@ -1118,6 +1373,8 @@ static void gen_prog(struct fz_prog *p)
 			op = one_in(4) ? C_UBATCH : C_UPDATE;
 		else if (i == n - 1 && watches_before(p, i) && one_in(2))
 			op = OP_READ;
+		else if (i >= 1 && images_before(p, i) && one_in(4))
+			op = OP_MMAP;
 		gen_at(p, i, op);
 		link_name(p, i);
 		link_value(p, i);
@@ -1246,6 +1503,8 @@ static void mutate_call(struct fz_prog *p, struct fz_call *c)
 			gen_at(p, c - p->call, pick_op());
 		else if (c->op == OP_READ && !one_in(3))
 			mutate_read(c);
+		else if (c->op == OP_MMAP && !one_in(3))
+			mutate_mmap(c);
 		else if (one_in(4))
 			c->fd = on_watch(c) ? FD_SLOT : FD_WATCH;
 		else
@@ -1370,6 +1629,7 @@ static void mutate_prog(struct fz_prog *p, const struct fz_prog *other)
 
 static int dev_fd = -1, dev_ro_fd = -1, null_fd = -1, pipe_fds[2] = { -1, -1 };
 static int closed_fd = -1, kmsg_fd = -1, kcov_fd = -1, epoll_fd = -1;
+static int procmem_fd = -1;	/* /proc/self/mem, for MT_PROCMEM */
 static uint64_t *kcov_area;
 static uint8_t *arena_rw, *arena_ro;
 static uint64_t hole_addr;
@@ -1395,6 +1655,16 @@ struct fz_exec {
 	unsigned int wstream[FZ_WSLOTS];	/* slot of wnext[] (dups share it) */
 	__u64 wnext[FZ_WSLOTS];	/* seq the next record must have; 0: unknown */
 	unsigned int nw;
+	unsigned int cur;		/* the call running */
+	/* Mappings left to the program's end (MT_KEEP), of images. */
+	uint8_t *maddr[FZ_MSLOTS];
+	uint64_t mlen[FZ_MSLOTS];
+	uint64_t moff[FZ_MSLOTS];	/* the offset in the image it maps */
+	uint64_t mimg[FZ_MSLOTS];	/* the image's size */
+	uint32_t mks[FZ_MSLOTS], mvs[FZ_MSLOTS];	/* the map's sizes */
+	bool mread[FZ_MSLOTS];		/* readable */
+	unsigned int mcall[FZ_MSLOTS];	/* the call that made it */
+	unsigned int nm;
 	/* A failed check of this program, for the parent to report. */
 	char check[256];
 };
@@ -1655,7 +1925,155 @@ static void check_fail(struct fz_exec *x, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Closes what a program left open and removes the names it published. */
+/* ---- reading mappings ---- */
+
+static sigjmp_buf touch_env;
+static volatile sig_atomic_t touching;
+static volatile int touch_sig;
+static volatile uintptr_t touch_addr;
+static volatile uint8_t touch_sink;
+
+/*
+ * SIGBUS or SIGSEGV: back to touch() if it is reading a mapping. Anywhere
+ * else the executor dies of it, as it would with no handler: the access
+ * faults again, with the default action.
+ */
+static void touch_fault(int sig, siginfo_t *si, void *uc)
+{
+	if (!touching) {
+		signal(sig, SIG_DFL);
+		return;
+	}
+	touch_sig = sig;
+	touch_addr = (uintptr_t)si->si_addr;
+	siglongjmp(touch_env, 1);
+}
+
+static void touch_setup(void)
+{
+	struct sigaction sa = { .sa_sigaction = touch_fault, .sa_flags = SA_SIGINFO };
+
+	sigaction(SIGBUS, &sa, NULL);
+	sigaction(SIGSEGV, &sa, NULL);
+}
+
+/*
+ * Copies the first @hlen bytes of [@p, @p + @len) to @hdr (if not NULL),
+ * then reads a byte of every page of it (of FZ_TOUCH_PAGES at most: the
+ * first and the last half). Returns 0, or the signal a read took, with its
+ * address in *@at.
+ */
+static int touch(const uint8_t *p, uint64_t len, void *hdr, size_t hlen, uintptr_t *at)
+{
+	uint64_t pages = len / PAGE + !!(len % PAGE);
+	const volatile uint8_t *v = p;
+	volatile uint64_t i;
+	volatile uint8_t sum = 0;
+
+	if (sigsetjmp(touch_env, 1)) {
+		touching = 0;
+		*at = touch_addr;
+		return touch_sig;
+	}
+	touching = 1;
+	if (hdr)
+		memcpy(hdr, p, hlen);
+	for (i = 0; i < pages; i++) {
+		if (pages > FZ_TOUCH_PAGES && i == FZ_TOUCH_PAGES / 2)
+			i = pages - FZ_TOUCH_PAGES / 2;
+		sum += v[i * PAGE];
+	}
+	touching = 0;
+	touch_sink = sum;
+	return 0;
+}
+
+/*
+ * The header of an image (@img bytes, of a map of @ks-byte keys and
+ * @vs-byte values) as <linux/hmap.h> describes it: NULL if it is, else the
+ * field that is wrong.
+ */
+static const char *header_wrong(const struct hmap_mmap_header *h, uint64_t img,
+				uint32_t ks, uint32_t vs)
+{
+	if (h->magic != HMAP_MMAP_MAGIC)
+		return "magic";
+	if (h->layout != HMAP_MMAP_LAYOUT)
+		return "layout";
+	if (h->header_size < sizeof(*h) || h->header_size > img)
+		return "header_size";
+	if (h->hash != HMAP_MMAP_HASH_JHASH)
+		return "hash";
+	if (h->key_size != ks || h->value_size != vs)
+		return "key_size or value_size (not INFO's)";
+	if (h->mmap_bytes != img)
+		return "mmap_bytes (not INFO's)";
+	if (!h->buckets || h->buckets & (h->buckets - 1) || h->buckets > HMAP_MMAP_NULLS)
+		return "buckets";
+	if (!h->chain_max)
+		return "chain_max";
+	if (h->value_off < h->key_size || h->value_off % 8 || h->slot_size % 8 ||
+	    h->slot_size < sizeof(struct hmap_mmap_slot) + (uint64_t)h->value_off + h->value_size)
+		return "value_off or slot_size";
+	if (h->buckets_off < h->header_size || h->buckets_off % 4 ||
+	    h->buckets_off + 4ULL * h->buckets > h->slots_off)
+		return "buckets_off";
+	if (h->slots_off % 8 || h->slots_off > img ||
+	    (uint64_t)h->slots * h->slot_size > img - h->slots_off)
+		return "slots_off or slots";
+	return NULL;
+}
+
+/*
+ * Reads mapping [@p, @p + @len) of an image at offset @off, and its header
+ * if it maps offset 0; a signal or a wrong header fails the program's
+ * check, said to be @when. True if it read whole.
+ */
+static bool read_mapping(struct fz_exec *x, const uint8_t *p, uint64_t len, uint64_t off,
+			 uint64_t img, uint32_t ks, uint32_t vs, const char *when)
+{
+	struct hmap_mmap_header h;
+	const char *bad;
+	uintptr_t at = 0;
+	int sig;
+
+	sig = touch(p, len, off ? NULL : &h, sizeof(h), &at);
+	if (sig) {
+		check_fail(x, "%s: signal %d reading image offset %#llx of a mapping of offset %#llx, %#llx bytes of a %llu-byte image",
+			   when, sig, (unsigned long long)(at - (uintptr_t)p + off),
+			   (unsigned long long)off, (unsigned long long)len,
+			   (unsigned long long)img);
+		return false;
+	}
+	if (!off && (bad = header_wrong(&h, img, ks, vs))) {
+		check_fail(x, "%s: the image's header has a wrong %s (magic %#x, mmap_bytes %llu of INFO's %llu, key_size %u, value_size %u)",
+			   when, bad, h.magic, (unsigned long long)h.mmap_bytes,
+			   (unsigned long long)img, h.key_size, h.value_size);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Kept mapping @i, after the program's fds are closed: the mapping alone
+ * holds its map, so it reads as before; then it goes.
+ */
+static void unmap_kept(struct fz_exec *x, unsigned int i)
+{
+	char when[96];
+
+	snprintf(when, sizeof(when), "the mapping of call [%u], read after the program's fds were closed",
+		 x->mcall[i]);
+	if (x->mread[i])
+		read_mapping(x, x->maddr[i], x->mlen[i], x->moff[i], x->mimg[i], x->mks[i],
+			     x->mvs[i], when);
+	munmap(x->maddr[i], x->mlen[i]);
+}
+
+/*
+ * Closes what a program left open and removes the names it published; then
+ * reads and unmaps the mappings it kept.
+ */
 static void exec_cleanup(struct fz_exec *x)
 {
 	struct hmap_unpublish u = { .size = sizeof(u) };
@@ -1675,7 +2093,9 @@ static void exec_cleanup(struct fz_exec *x)
 	for (i = 0; i < FZ_WSLOTS; i++)
 		if (x->wfd[i] >= 0 && !x->wclosed[i])
 			close(x->wfd[i]);
-	exec_reset(x);
+	/* Then a mapping may: read it with no fd left, then unmap it. */
+	for (i = 0; i < x->nm; i++)
+		unmap_kept(x, i);
 }
 
 /* ---- coverage ---- */
@@ -2071,6 +2491,247 @@ static long run_fdinfo(struct fz_exec *x, const struct fz_call *c, bool *fresh)
 	return ret;
 }
 
+/* The offset and the length an mmap() asks, for an image of @img bytes. */
+static uint64_t mmap_off(const struct fz_mmap *m, uint64_t img)
+{
+	switch (m->off % MO_N) {
+	case MO_ZERO:
+		return 0;
+	case MO_PAGE:
+		return PAGE;
+	case MO_LAST:
+		return img >= PAGE ? img - PAGE : 0;
+	case MO_IMAGE:
+		return img;
+	case MO_UNALIGNED:
+		return PAGE / 2;
+	case MO_HUGE:
+		return 1ULL << 44;
+	default:
+		return m->raw_off;
+	}
+}
+
+static uint64_t mmap_len(const struct fz_mmap *m, uint64_t img, uint64_t off)
+{
+	uint64_t rest = img > off ? img - off : 0;
+
+	switch (m->len % ML_N) {
+	case ML_IMAGE:
+		return img;
+	case ML_REST:
+		return rest;
+	case ML_PAGE:
+		return PAGE;
+	case ML_ONE:
+		return 1;
+	case ML_ZERO:
+		return 0;
+	case ML_REST_PLUS:
+		return rest + PAGE;
+	case ML_IMAGE_PLUS:
+		return img + PAGE;
+	case ML_IMAGE_MINUS:
+		return img ? img - 1 : 0;
+	case ML_HUGE:
+		return 1ULL << 40;
+	default:
+		return m->raw_len;
+	}
+}
+
+/* How a reproducer names the fd of call @c. */
+static void fd_desc(char *out, size_t sz, const struct fz_call *c)
+{
+	unsigned int kind = c->fd % FD_NKINDS;
+
+	if (kind == FD_SLOT || kind == FD_SLOT_RO)
+		snprintf(out, sz, "%s%u", kind == FD_SLOT ? "map" : "map_ro", c->slot % FZ_SLOTS);
+	else if (kind == FD_WATCH)
+		snprintf(out, sz, "watch%u", c->slot % FZ_WSLOTS);
+	else
+		snprintf(out, sz, "%s", fd_names[kind]);
+}
+
+/*
+ * What mmap() of a map must answer, where <linux/hmap.h> says it (a map fd,
+ * @prot of PROT_READ, PROT_WRITE and PROT_EXEC only, MAP_SHARED,
+ * MAP_PRIVATE or MAP_SHARED_VALIDATE alone, a length and an offset that
+ * the kernel's own checks pass): 0 (it maps), an errno, or -1 if the call
+ * is not one of those. @img is the image's size (0: no HMAP_F_MMAP).
+ */
+static int mmap_expected(int prot, int flags, uint64_t len, uint64_t off, uint64_t img,
+			 bool ro_fd)
+{
+	bool shared = flags != MAP_PRIVATE;
+
+	if (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC) ||
+	    (flags != MAP_SHARED && flags != MAP_PRIVATE && flags != MAP_SHARED_VALIDATE) ||
+	    !len || len > (1ULL << 40) || off % PAGE || off > (1ULL << 44))
+		return -1;
+	/* The kernel refuses a shared writable mapping of a read-only file first. */
+	if (shared && prot & PROT_WRITE && ro_fd)
+		return EACCES;
+	/* (Executable: EPERM from the kernel first if the file is noexec.) */
+	if (!img)
+		return prot & PROT_EXEC ? -1 : ENODEV;
+	if (prot & (PROT_WRITE | PROT_EXEC))
+		return EPERM;
+	if (off >= img || (len + PAGE - 1) / PAGE > (img - off) / PAGE)
+		return EINVAL;
+	return 0;
+}
+
+/*
+ * OP_MMAP (struct fz_mmap): mmap() of the call's fd, checked against what
+ * <linux/hmap.h> promises (mmap_expected(), and never a mapping of an
+ * image that can be written or executed, nor one past it, nor of anything
+ * but an HMAP_F_MMAP map); then, if it mapped an image, what @then says.
+ * Returns 0 if it mapped, else -errno.
+ */
+static long run_mmap(struct fz_exec *x, const struct fz_call *c, bool *fresh)
+{
+	struct hmap_info info = { .size = sizeof(info) };
+	unsigned int kind = c->fd % FD_NKINDS;
+	uint64_t img = 0, off, len, mlen;
+	bool is_map, readable;
+	int fd, err, prot, flags, want;
+	char fdd[48], when[160];
+	void *hint = NULL;
+	struct fz_mmap m;
+	uint8_t *p, *q;
+	uint8_t b = 0x5a;
+
+	memcpy(&m, c->data, sizeof(m));
+	fd = pick_fd(x, c);
+	fd_desc(fdd, sizeof(fdd), c);
+	/* Whatever the slot held: what the fd is now decides what must happen. */
+	is_map = fd >= 0 && !ioctl(fd, HMAP_IOC_INFO, &info);
+	if (is_map)
+		img = info.mmap_bytes;
+	off = mmap_off(&m, img);
+	len = mmap_len(&m, img, off);
+	mlen = len > ~0ULL - PAGE ? 0 : (len + PAGE - 1) & ~(PAGE - 1);
+	prot = m.prot;
+	flags = m.flags & ~(MAP_FIXED | MAP_ANONYMOUS);
+	if (flags & MAP_FIXED_NOREPLACE)
+		hint = (void *)(uintptr_t)(FZ_MMAP_HINT + ((uint64_t)me << 36));
+
+	kcov_reset();
+	p = mmap(hint, len, prot, flags, fd, (off_t)off);
+	err = errno;
+	if (p == MAP_FAILED) {
+		want = is_map ? mmap_expected(prot, flags, len, off, img,
+					      info.map_flags & HMAP_F_RDONLY) : -1;
+		if (want > 0 && err != want && err != ENOMEM)
+			check_fail(x, "mmap(len %#llx, prot %#x, flags %#x, %s, off %#llx) of a map with a %llu-byte image: %s, expected %s",
+				   (unsigned long long)len, prot, flags, fdd,
+				   (unsigned long long)off, (unsigned long long)img,
+				   errname(-err), errname(-want));
+		else if (!want && err != ENOMEM)
+			check_fail(x, "mmap(len %#llx, PROT_READ, flags %#x, %s, off %#llx) of a %llu-byte image failed: %s",
+				   (unsigned long long)len, flags, fdd, (unsigned long long)off,
+				   (unsigned long long)img, errname(-err));
+		if (kcov_collect())
+			*fresh = true;
+		return -err;
+	}
+
+	/* It mapped: only a read-only mapping inside an image may. */
+	if (!is_map) {
+		if (kind == FD_DEV || kind == FD_DEV_RO ||
+		    (kind == FD_WATCH && x->wknown[c->slot % FZ_WSLOTS]))
+			check_fail(x, "mmap of %s mapped it: it has no mmap", fdd);
+		munmap(p, mlen ? mlen : PAGE);
+		if (kcov_collect())
+			*fresh = true;
+		return 0;
+	}
+	if (!img)
+		check_fail(x, "mmap of %s mapped it, a map without HMAP_F_MMAP", fdd);
+	else if (prot & (PROT_WRITE | PROT_EXEC))
+		check_fail(x, "mmap(prot %#x, flags %#x) of %s's image mapped it: writable or executable",
+			   prot, flags, fdd);
+	else if (off >= img || !mlen || mlen > img - off)
+		check_fail(x, "mmap(len %#llx, off %#llx) of %s mapped it, past its %llu-byte image",
+			   (unsigned long long)len, (unsigned long long)off, fdd,
+			   (unsigned long long)img);
+	readable = prot & PROT_READ;
+	snprintf(when, sizeof(when), "mmap(len %#llx, prot %#x, flags %#x, %s, off %#llx)",
+		 (unsigned long long)len, prot, flags, fdd, (unsigned long long)off);
+	if (m.then & MT_TOUCH && readable && !x->check[0])
+		read_mapping(x, p, mlen, off, img, info.key_size, info.value_size, when);
+	if (m.then & MT_MPROTECT) {
+		static const int nope[] = {
+			PROT_READ | PROT_WRITE, PROT_WRITE, PROT_READ | PROT_EXEC, PROT_EXEC,
+		};
+		unsigned int k;
+
+		for (k = 0; k < ARRAY_SIZE(nope); k++) {
+			if (!mprotect(p, mlen, nope[k]))
+				check_fail(x, "%s, then mprotect(prot %#x) of it succeeded", when,
+					   nope[k]);
+			else if (errno != EACCES && errno != ENOMEM)
+				check_fail(x, "%s, then mprotect(prot %#x) of it: %s, expected EACCES",
+					   when, nope[k], errname(-errno));
+		}
+		/* Readable it may become, whatever it was mapped as. */
+		if (!mprotect(p, mlen, PROT_READ))
+			readable = true;
+	}
+	if (m.then & MT_MADVISE) {
+		madvise(p, mlen, fz_advice[m.advice % ARRAY_SIZE(fz_advice)].advice);
+		if (m.then & MT_TOUCH && readable && !x->check[0])
+			read_mapping(x, p, mlen, off, img, info.key_size, info.value_size, when);
+	}
+	if (m.then & MT_MREMAP) {
+		q = mremap(p, mlen, mlen + PAGE, 0);
+		if (q == MAP_FAILED)
+			q = mremap(p, mlen, mlen + PAGE, MREMAP_MAYMOVE);
+		if (q != MAP_FAILED) {
+			check_fail(x, "%s, then mremap() of it one page larger succeeded", when);
+			p = q;
+			mlen += PAGE;
+		} else if (mlen > PAGE) {
+			/* Smaller it may become. */
+			q = mremap(p, mlen, mlen - PAGE, 0);
+			if (q != MAP_FAILED)
+				mlen -= PAGE;
+		}
+		if (m.then & MT_TOUCH && readable && !x->check[0])
+			read_mapping(x, p, mlen, off, img, info.key_size, info.value_size, when);
+	}
+	if (m.then & MT_PROCMEM && procmem_fd >= 0 &&
+	    pwrite(procmem_fd, &b, 1, (off_t)(uintptr_t)p) == 1)
+		check_fail(x, "%s, then a write through /proc/self/mem into it succeeded", when);
+	if (m.then & MT_SPLIT && mlen > PAGE && !munmap(p, PAGE)) {
+		p += PAGE;
+		mlen -= PAGE;
+		off += PAGE;
+	}
+	/*
+	 * Kept, but never a MAP_GROWSDOWN one: a fault below it (an ioctl's
+	 * pointer into the hole below) would grow it past what we unmap.
+	 */
+	if (m.then & MT_KEEP && x->nm < FZ_MSLOTS && !(flags & MAP_GROWSDOWN)) {
+		unsigned int k = x->nm++;
+
+		x->maddr[k] = p;
+		x->mlen[k] = mlen;
+		x->moff[k] = off;
+		x->mimg[k] = img;
+		x->mks[k] = info.key_size;
+		x->mvs[k] = info.value_size;
+		x->mread[k] = readable && !x->check[0];
+		x->mcall[k] = x->cur;
+	} else {
+		munmap(p, mlen);
+	}
+	if (kcov_collect())
+		*fresh = true;
+	return 0;
+}
+
 /*
  * Runs call @c of a program. Returns its result (>= 0 or -errno) and sets
  * *@fresh when it reached a new edge.
@@ -2089,6 +2750,8 @@ static long run_pseudo(struct fz_exec *x, const struct fz_call *c, bool *fresh)
 		return run_poll(x, c, fresh);
 	case OP_FDINFO:
 		return run_fdinfo(x, c, fresh);
+	case OP_MMAP:
+		return run_mmap(x, c, fresh);
 	case OP_CLOSE:
 		kcov_reset();
 		ret = close(fd) ? -errno : 0;
@@ -2283,6 +2946,9 @@ static const char *errname(long r)
 	case ESTALE: return "ESTALE";
 	case EOPNOTSUPP: return "EOPNOTSUPP";
 	case EAGAIN: return "EAGAIN";
+	case ENODEV: return "ENODEV";
+	case EOVERFLOW: return "EOVERFLOW";
+	case EIO: return "EIO";
 	}
 	snprintf(b, sizeof(b), "errno %ld", -r);
 	return b;
@@ -2348,10 +3014,110 @@ static void describe_ptr(char *out, size_t sz, unsigned int kind, unsigned int x
 	}
 }
 
+struct fz_bit {
+	uint32_t bit;
+	const char *name;
+};
+
+static const struct fz_bit prot_bits[] = {
+	{ PROT_READ, "PROT_READ" }, { PROT_WRITE, "PROT_WRITE" }, { PROT_EXEC, "PROT_EXEC" },
+	{ PROT_SEM, "PROT_SEM" }, { PROT_GROWSDOWN, "PROT_GROWSDOWN" },
+	{ PROT_GROWSUP, "PROT_GROWSUP" },
+};
+
+static const struct fz_bit map_bits[] = {
+	{ MAP_32BIT, "MAP_32BIT" }, { MAP_GROWSDOWN, "MAP_GROWSDOWN" },
+	{ MAP_DENYWRITE, "MAP_DENYWRITE" }, { MAP_EXECUTABLE, "MAP_EXECUTABLE" },
+	{ MAP_LOCKED, "MAP_LOCKED" }, { MAP_NORESERVE, "MAP_NORESERVE" },
+	{ MAP_POPULATE, "MAP_POPULATE" }, { MAP_NONBLOCK, "MAP_NONBLOCK" },
+	{ MAP_STACK, "MAP_STACK" }, { MAP_HUGETLB, "MAP_HUGETLB" }, { MAP_SYNC, "MAP_SYNC" },
+	{ MAP_FIXED_NOREPLACE, "MAP_FIXED_NOREPLACE" },
+};
+
+/* Appends the names of @v's bits in @t to @out ("A|B|0x40" for the rest). */
+static void bit_names(char *out, size_t sz, uint32_t v, const struct fz_bit *t, size_t n)
+{
+	size_t o = strlen(out), k;
+
+	for (k = 0; k < n && o < sz; k++) {
+		if (!(v & t[k].bit))
+			continue;
+		o += snprintf(out + o, sz - o, "%s%s", o ? "|" : "", t[k].name);
+		v &= ~t[k].bit;
+	}
+	if (v && o < sz)
+		snprintf(out + o, sz - o, "%s%#x", o ? "|" : "", v);
+}
+
+/* An OP_MMAP call, as mmap() and what follows it. */
+static void print_mmap(const struct fz_call *c, unsigned int i, const char *result)
+{
+	static const char *const types[] = {
+		"", "MAP_SHARED", "MAP_PRIVATE", "MAP_SHARED_VALIDATE",
+	};
+	char fdd[48], prot[128] = "", flags[256], hint[48] = "NULL", len[48], off[48];
+	char then[512];
+	struct fz_mmap m;
+	uint32_t f;
+	size_t o = 0;
+
+	memcpy(&m, c->data, sizeof(m));
+	f = m.flags & ~(MAP_FIXED | MAP_ANONYMOUS);
+	fd_desc(fdd, sizeof(fdd), c);
+	bit_names(prot, sizeof(prot), m.prot, prot_bits, ARRAY_SIZE(prot_bits));
+	if (!prot[0])
+		snprintf(prot, sizeof(prot), "PROT_NONE");
+	snprintf(flags, sizeof(flags), "%s", types[f & MAP_TYPE & 3]);
+	bit_names(flags, sizeof(flags), f & ~3U, map_bits, ARRAY_SIZE(map_bits));
+	if (!flags[0])
+		snprintf(flags, sizeof(flags), "0");
+	if (f & MAP_FIXED_NOREPLACE)
+		snprintf(hint, sizeof(hint), "(void *)%#llx",
+			 FZ_MMAP_HINT + ((unsigned long long)me << 36));
+	if (m.len % ML_N == ML_RAW)
+		snprintf(len, sizeof(len), "%#llx", (unsigned long long)m.raw_len);
+	else
+		snprintf(len, sizeof(len), "%s", ml_names[m.len % ML_N]);
+	if (m.off % MO_N == MO_RAW)
+		snprintf(off, sizeof(off), "%#llx", (unsigned long long)m.raw_off);
+	else
+		snprintf(off, sizeof(off), "%s", mo_names[m.off % MO_N]);
+	ksft_print_msg("  [%u] mmap(%s, %s, %s, %s, %s, %s)%s%s\n", i, hint, len, prot, flags,
+		       fdd, off, result ? " = " : "", result ? result : "");
+	if (m.then & MT_TOUCH)
+		o += snprintf(then + o, sizeof(then) - o, "read a byte of each page; ");
+	if (m.then & MT_MPROTECT)
+		o += snprintf(then + o, sizeof(then) - o,
+			      "mprotect() to RW, W, RX, X (must fail), then to PROT_READ; ");
+	if (m.then & MT_MADVISE && o < sizeof(then))
+		o += snprintf(then + o, sizeof(then) - o, "madvise(%s)%s; ",
+			      fz_advice[m.advice % ARRAY_SIZE(fz_advice)].name,
+			      m.then & MT_TOUCH ? " and read again" : "");
+	if (m.then & MT_MREMAP && o < sizeof(then))
+		o += snprintf(then + o, sizeof(then) - o,
+			      "mremap() a page larger (must fail), then a page smaller%s; ",
+			      m.then & MT_TOUCH ? " and read again" : "");
+	if (m.then & MT_PROCMEM && o < sizeof(then))
+		o += snprintf(then + o, sizeof(then) - o,
+			      "pwrite() a byte into it through /proc/self/mem (must fail); ");
+	if (m.then & MT_SPLIT && o < sizeof(then))
+		o += snprintf(then + o, sizeof(then) - o, "munmap() its first page; ");
+	if (o < sizeof(then))
+		snprintf(then + o, sizeof(then) - o, "%s",
+			 m.then & MT_KEEP ? "keep the rest mapped until the program's fds are closed, read it then, munmap()" :
+			 "munmap()");
+	ksft_print_msg("      if it maps: %s\n", then);
+}
+
 static void print_pseudo(const struct fz_call *c, unsigned int i, const char *result)
 {
 	unsigned int op = pseudo_op(c), count;
 	char what[32], v[200];
+
+	if (op == OP_MMAP) {
+		print_mmap(c, i, result);
+		return;
+	}
 
 	snprintf(what, sizeof(what), "%s%u", on_watch(c) ? "watch" : "map",
 		 c->slot % (on_watch(c) ? FZ_WSLOTS : FZ_SLOTS));
@@ -2556,7 +3322,9 @@ static void print_legend(void)
 	ksft_print_msg("   slots map0..map3, watch fds that WATCH returns to watch0..watch3;\n");
 	ksft_print_msg("   map_roN is OPEN_BY_ID(id of mapN, HMAP_F_RDONLY); buffer element i\n");
 	ksft_print_msg("   holds the u64 (fill & 15) + i, zero-padded, or with fill >= 0x80 that byte repeated;\n");
-	ksft_print_msg("   'short' buffers and args end at a PROT_NONE page; after its last call a program\n");
+	ksft_print_msg("   'short' buffers and args end at a PROT_NONE page; an mmap's length and offset\n");
+	ksft_print_msg("   are relative to the image of the map its fd is (INFO.mmap_bytes, 0 for other fds),\n");
+	ksft_print_msg("   it never passes MAP_FIXED nor MAP_ANONYMOUS; after its last call a program\n");
 	ksft_print_msg("   unpublishes the names it published and closes every fd it holds)\n");
 }
 
@@ -2676,6 +3444,8 @@ static void exec_setup_fds(void)
 	close(fd);
 	closed_fd = fd;
 	epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+	procmem_fd = open("/proc/self/mem", O_RDWR | O_CLOEXEC);
+	touch_setup();
 }
 
 static void count_result(const struct fz_call *c, int32_t ret)
@@ -2702,6 +3472,7 @@ static bool run_prog(struct fz_exec *x, struct fz_ring_slot *r, unsigned int *la
 		fresh = false;
 		pseudo = is_pseudo(&r->prog.call[i]);
 		__atomic_store_n(&r->cur, (int32_t)i, __ATOMIC_RELAXED);
+		x->cur = i;
 		t0 = now();
 		r->ret[i] = run_call(x, &r->prog.call[i], &fresh);
 		if (pseudo)
@@ -2717,19 +3488,27 @@ static bool run_prog(struct fz_exec *x, struct fz_ring_slot *r, unsigned int *la
 		if (x->check[0] && !check_at)
 			check_at = i + 1;
 	}
-	/* A failed check stops the run, as a kernel report does. */
-	if (check_at && !__atomic_exchange_n(&shm->failed_check, me + 1, __ATOMIC_ACQ_REL)) {
-		snprintf(shm->check_line, sizeof(shm->check_line), "call [%u]: %s",
-			 check_at - 1, x->check);
-		__atomic_store_n(&shm->stop, 1, __ATOMIC_RELEASE);
-	}
-	r->cur = -2;	/* cleanup: closing fds, unpublishing */
+	r->cur = -2;	/* cleanup: closing fds, unpublishing, unmapping */
 	kcov_reset();
 	exec_cleanup(x);
 	if (kcov_collect()) {
 		fresh_any = true;
 		*last_new = r->prog.ncalls;
 	}
+	/* A mapping kept to the end, read after the fds closed. */
+	if (x->check[0] && !check_at)
+		check_at = r->prog.ncalls + 1;
+	/* A failed check stops the run, as a kernel report does. */
+	if (check_at && !__atomic_exchange_n(&shm->failed_check, me + 1, __ATOMIC_ACQ_REL)) {
+		if (check_at > r->prog.ncalls)
+			snprintf(shm->check_line, sizeof(shm->check_line), "after the last call: %s",
+				 x->check);
+		else
+			snprintf(shm->check_line, sizeof(shm->check_line), "call [%u]: %s",
+				 check_at - 1, x->check);
+		__atomic_store_n(&shm->stop, 1, __ATOMIC_RELEASE);
+	}
+	exec_reset(x);
 	r->cur = -1;
 	return fresh_any;
 }
