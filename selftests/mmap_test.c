@@ -386,8 +386,14 @@ TEST(refusals)
 		EXPECT_EQ(0, memcmp(s->data + 8, &w, 8));
 	}
 	EXPECT_EQ(-1, mprotect(p, PAGE, PROT_READ | PROT_WRITE));
-	/* A page given back comes back on the next touch. */
-	ASSERT_EQ(0, madvise(p, len, MADV_DONTNEED));
+	/*
+	 * A page given back comes back on the next touch (a kernel without
+	 * CONFIG_ADVISE_SYSCALLS, as the debug lane's, has no madvise()).
+	 */
+	if (madvise(p, len, MADV_DONTNEED)) {
+		ASSERT_EQ(ENOSYS, errno);
+		TH_LOG("no madvise() in this kernel");
+	}
 	EXPECT_EQ(HMAP_MMAP_MAGIC, ((struct hmap_mmap_header *)p)->magic);
 	munmap(p, len);
 	close(ro);
