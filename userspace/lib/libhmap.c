@@ -839,23 +839,8 @@ int hmap_mapped_lookup(struct hmap_mapping *m, const void *key, void *value,
 
 	if (!m)
 		return hmap_fail(-EINVAL);
-	/*
-	 * The common shapes walk inline: see mapped_walk.h. @w's address
-	 * goes to no call on their way, so it stays in registers.
-	 */
-	if (m->view.key_size == 8 && m->view.value_size == 8) {
-		ret = libhmap_lookup_sized(&m->view, key, value, version, &w,
-					   8, 8);
-	} else if (m->view.key_size == 4 && m->view.value_size == 8) {
-		ret = libhmap_lookup_sized(&m->view, key, value, version, &w,
-					   4, 8);
-	} else {
-		struct libhmap_walk other;
-
-		ret = libhmap_view_lookup(&m->view, key, value, version,
-					  &other);
-		w = other;
-	}
+	/* The walk expands here: see mapped_walk.h. */
+	ret = libhmap_lookup_inline(&m->view, key, value, version, &w);
 	/* The common case, one walk, costs two counters and a compare. */
 	hmap_stat_add(&m->stats.lookups, 1);
 	hmap_stat_add(&m->stats.steps, w.steps);

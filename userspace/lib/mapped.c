@@ -157,17 +157,7 @@ int libhmap_view_init(struct libhmap_view *v,
 int libhmap_view_lookup(const struct libhmap_view *v, const void *key,
 			void *value, __u64 *version, struct libhmap_walk *w)
 {
-	/* The shapes worth a copy of their own: word-sized keys and values. */
-	if (v->key_size == 8 && v->value_size == 8)
-		return libhmap_lookup_sized(v, key, value, version, w, 8, 8);
-	if (v->key_size == 4 && v->value_size == 8)
-		return libhmap_lookup_sized(v, key, value, version, w, 4, 8);
-	if (v->key_size == 4 && v->value_size == 4)
-		return libhmap_lookup_sized(v, key, value, version, w, 4, 4);
-	if (v->key_size == 8 && v->value_size == 4)
-		return libhmap_lookup_sized(v, key, value, version, w, 8, 4);
-	return libhmap_lookup_sized(v, key, value, version, w, v->key_size,
-				    v->value_size);
+	return libhmap_lookup_inline(v, key, value, version, w);
 }
 
 int libhmap_view_bucket(const struct libhmap_view *v, __u32 bucket,

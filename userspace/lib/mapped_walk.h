@@ -249,4 +249,25 @@ out:
 	return ret;
 }
 
+/*
+ * libhmap_view_lookup(), inline: the shapes worth a copy of their own
+ * (word-sized keys and values) get one, the others share the generic walk.
+ * hmap_mapped_lookup() expands it in place, so that a lookup makes no call.
+ */
+static inline __attribute__((always_inline)) int
+libhmap_lookup_inline(const struct libhmap_view *v, const void *key,
+		      void *value, __u64 *version, struct libhmap_walk *w)
+{
+	if (v->key_size == 8 && v->value_size == 8)
+		return libhmap_lookup_sized(v, key, value, version, w, 8, 8);
+	if (v->key_size == 4 && v->value_size == 8)
+		return libhmap_lookup_sized(v, key, value, version, w, 4, 8);
+	if (v->key_size == 4 && v->value_size == 4)
+		return libhmap_lookup_sized(v, key, value, version, w, 4, 4);
+	if (v->key_size == 8 && v->value_size == 4)
+		return libhmap_lookup_sized(v, key, value, version, w, 8, 4);
+	return libhmap_lookup_sized(v, key, value, version, w, v->key_size,
+				    v->value_size);
+}
+
 #endif /* _LIBHMAP_MAPPED_WALK_H */
